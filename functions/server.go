@@ -1,0 +1,156 @@
+// Package functions holds the HTTP handlers of snowsync's Azure Functions, one per function folder
+// beside this file: OnDemandSync (the Event Hubs trigger, in the custom-handler wire format of DESIGN
+// §4), Sync (POST /api/sync) and Tasks (GET /api/tasks[/{id}]), the latter two forwarded as plain HTTP
+// by the host (enableForwardingHttpRequest).
+//
+// Handlers return errors; one adapter maps them to a status and a log level, so that a bad request is
+// a warning and a 4xx while an outage is an error and a 5xx. No panic escapes a request.
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/task"
+)
+
+// Binding names, as in functions/OnDemandSync/function.json.
+const (
+	TriggerBinding = "events"
+	FailureBinding = "failures"
+)
+
+// AuditReader reads audit records for the tasks API.
+type AuditReader interface {
+	Get(ctx context.Context, id string) ([]audit.Record, error)
+	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
+}
+
+// Server serves the functions. Build it with New.
+type Server struct {
+	runner *task.Runner
+	audit  AuditReader
+	logger *slog.Logger
+	// defaults fill the event hub and consumer group when the host's PartitionContext lacks them.
+	eventHub, consumerGroup string
+	// queue bounds the events in flight across concurrent invocations (QUEUE_THRESHOLD).
+	queue    *semaphore.Weighted
+	queueCap int64
+	now      func() time.Time
+}
+
+// Options configure a Server. Zero values mean: EventHub and ConsumerGroup from the host only,
+// QueueThreshold 100, slog.Default, time.Now.
+type Options struct {
+	EventHub, ConsumerGroup string
+	QueueThreshold          int
+	Logger                  *slog.Logger
+	Now                     func() time.Time
+}
+
+// New returns a Server running tasks with runner and answering the tasks API from reader.
+func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
+	if opts == nil {
+		opts = &Options{}
+	}
+	s := &Server{runner: runner, audit: reader, logger: opts.Logger, eventHub: opts.EventHub,
+		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), now: opts.Now}
+	if s.queueCap <= 0 {
+		s.queueCap = 100
+	}
+	s.queue = semaphore.NewWeighted(s.queueCap)
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Handler returns the routes: GET / (the host's start-up probe), the three functions, and nothing else.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("POST /OnDemandSync", s.handle(s.onDemandSync))
+	mux.Handle("POST /api/sync", s.handle(s.sync))
+	mux.Handle("GET /api/tasks/{id}", s.handle(s.getTask))
+	mux.Handle("GET /api/tasks", s.handle(s.listTasks))
+	return mux
+}
+
+// httpError is an error with the status to answer; messages are safe to show the caller.
+type httpError struct {
+	status int
+	err    error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
+func badRequest(format string, args ...any) error {
+	return &httpError{http.StatusBadRequest, fmt.Errorf(format, args...)}
+}
+
+// handlerFunc is a handler that returns an error instead of writing one.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, log *slog.Logger) error
+
+// handle adapts h: it gives h a logger carrying the invocation id, recovers panics, and maps h's error
+// to a status. Systemic failures answer 500 so that the host retries the invocation.
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := s.logger.With("invocation_id", r.Header.Get("X-Azure-Functions-InvocationId"), "route", r.URL.Path)
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+				}
+			}()
+			return h(w, r, log)
+		}()
+		if err == nil {
+			return
+		}
+		var he *httpError
+		var sys *task.SystemicError
+		switch {
+		case errors.As(err, &he):
+			log.Warn("request rejected", "status", he.status, "error", err)
+			writeJSON(w, he.status, map[string]string{"error": err.Error()})
+		case errors.As(err, &sys):
+			log.Error("systemic failure: answering 500 so the host re-delivers", "error", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		default:
+			log.Error("internal error", "error", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error; see the handler's log"})
+		}
+	})
+}
+
+// admit waits for room for n events in the queue and returns the release function.
+func (s *Server) admit(ctx context.Context, n int) (func(), error) {
+	w := min(int64(n), s.queueCap)
+	if err := s.queue.Acquire(ctx, w); err != nil {
+		return nil, &httpError{http.StatusServiceUnavailable, fmt.Errorf("queue full (%d events in flight): %w", s.queueCap, err)}
+	}
+	return func() { s.queue.Release(w) }, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the status is sent; a write error means the client is gone
+}

@@ -1,0 +1,82 @@
+package functions
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// getTask handles GET /api/tasks/{id}: the records whose row key or task id is id (a client may reuse
+// a task id), 404 when none.
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request, _ *slog.Logger) error {
+	recs, err := s.audit.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return &httpError{http.StatusNotFound, errNotFound(r.PathValue("id"))}
+	}
+	writeJSON(w, http.StatusOK, recs)
+	return nil
+}
+
+type errNotFound string
+
+func (e errNotFound) Error() string { return "no task " + strconv.Quote(string(e)) }
+
+// listTasks handles GET /api/tasks?status=&since=&until=&limit=: since and until are RFC 3339 times
+// or durations back from now ("24h"); limit defaults to 100 and is capped at 1000.
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logger) error {
+	q := r.URL.Query()
+	f := audit.Filter{Limit: 100}
+	if st := strings.ToUpper(q.Get("status")); st != "" {
+		switch request.Status(st) {
+		case request.StatusSuccess, request.StatusFailed, request.StatusSkipped:
+			f.Status = request.Status(st)
+		default:
+			return badRequest("status %q is not SUCCESS, FAILED or SKIPPED", q.Get("status"))
+		}
+	}
+	var err error
+	if f.Since, err = s.parseTime("since", q.Get("since")); err != nil {
+		return err
+	}
+	if f.Until, err = s.parseTime("until", q.Get("until")); err != nil {
+		return err
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return badRequest("limit %q is not a number from 1 to 1000", l)
+		}
+		f.Limit = n
+	}
+	recs, err := s.audit.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if recs == nil {
+		recs = []audit.Record{}
+	}
+	writeJSON(w, http.StatusOK, recs)
+	return nil
+}
+
+// parseTime reads an RFC 3339 time or a duration before now; "" is the zero time.
+func (s *Server) parseTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return s.now().Add(-d), nil
+	}
+	return time.Time{}, badRequest("%s %q is neither an RFC 3339 time nor a duration such as 24h", name, v)
+}

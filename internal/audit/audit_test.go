@@ -1,0 +1,90 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/snowsync/snowsync/internal/audit"
+)
+
+func ExampleRowKeyForEvent() {
+	fmt.Println(audit.RowKeyForEvent("sync-requests", "$Default", "3", 17))
+	fmt.Println(audit.RowKeyForEvent("hub_a", "group/1", "0", 4294967296))
+	// Output:
+	// sync-requests_$Default_3_00000000000000000017
+	// hub~5Fa_group~2F1_0_00000000004294967296
+}
+
+func TestRowKeyForEvent(t *testing.T) {
+	t.Run("distinct events, distinct keys", func(t *testing.T) {
+		a := audit.RowKeyForEvent("a_b", "c", "0", 1)
+		b := audit.RowKeyForEvent("a", "b_c", "0", 1)
+		if a == b {
+			t.Errorf("both events have key %s", a)
+		}
+	})
+	t.Run("keys of a partition sort by sequence number", func(t *testing.T) {
+		seqs := []int64{0, 9, 10, 99, 100, 1 << 40}
+		var ks []string
+		for _, s := range seqs {
+			ks = append(ks, audit.RowKeyForEvent("h", "$Default", "1", s))
+		}
+		if !slices.IsSorted(ks) {
+			t.Errorf("keys do not sort: %v", ks)
+		}
+	})
+	t.Run("key-safe", func(t *testing.T) {
+		k := audit.RowKeyForEvent("h/#?\\'", "\x00\t\u0085", "ü", 1)
+		for _, r := range k {
+			if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '_' || r == '~' || r == '$' || r == '.' || r == '-') {
+				t.Errorf("key %q holds %q", k, r)
+			}
+		}
+	})
+}
+
+func TestPartitionKeyFor(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	if got := audit.PartitionKeyFor(time.Date(2026, 11, 25, 8, 0, 0, 0, tokyo)); got != "2026-11-24" {
+		t.Errorf("PartitionKeyFor = %s, want the UTC date 2026-11-24", got)
+	}
+}
+
+func TestIsUnavailable(t *testing.T) {
+	status := func(code int, errorCode string) error {
+		return fmt.Errorf("audit: put: %w", &azcore.ResponseError{StatusCode: code, ErrorCode: errorCode})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"connection refused", fmt.Errorf("put: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}), true},
+		{"timeout", fmt.Errorf("put: %w", context.DeadlineExceeded), true},
+		{"server error", status(http.StatusInternalServerError, "InternalError"), true},
+		{"server busy", status(http.StatusServiceUnavailable, "ServerBusy"), true},
+		{"throttled", status(http.StatusTooManyRequests, ""), true},
+		{"request timeout", status(http.StatusRequestTimeout, "OperationTimedOut"), true},
+		{"rejected entity", status(http.StatusBadRequest, "PropertyValueTooLarge"), false},
+		{"table not found", status(http.StatusNotFound, "TableNotFound"), false},
+		{"forbidden", status(http.StatusForbidden, "AuthorizationFailure"), false},
+		{"canceled", context.Canceled, false},
+		{"other", errors.New("record has no key"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := audit.IsUnavailable(tt.err); got != tt.want {
+				t.Errorf("IsUnavailable(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

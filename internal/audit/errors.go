@@ -1,0 +1,127 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+)
+
+// IsUnavailable reports whether err means the table service could not be reached or could not
+// serve: a network failure, a timeout, or an answer of 408, 429 or 5xx. That is a systemic failure
+// (the handler answers 500 and the host re-delivers the batch), as opposed to a request the service
+// rejected. Errors are classified by type and status, never by message.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode >= 500 || re.StatusCode == http.StatusRequestTimeout || re.StatusCode == http.StatusTooManyRequests
+	}
+	var ne net.Error // *url.Error and *net.OpError: refused, reset, DNS, TLS, timeouts
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// hasErrorCode reports whether err carries the service error code.
+func hasErrorCode(err error, code aztables.TableErrorCode) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.ErrorCode == string(code)
+}
+
+// serviceError prepares an error of the SDK for wrapping: it takes the query (which may hold a
+// SAS token) out of the URL a transport error quotes, and turns a rejected transaction into the
+// error of its failed operation (see transactionError).
+func serviceError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, parseErr := url.Parse(ue.URL); parseErr == nil && u.RawQuery != "" {
+			u.RawQuery = ""
+			ue.URL = u.String()
+		}
+	}
+	return transactionError(err)
+}
+
+// transactionError turns aztables' error for a rejected transaction into the *azcore.ResponseError
+// of the operation that failed. The service answers a rejected transaction with 202 Accepted and
+// the failed operation's response inside a multipart body; aztables reports the 202 alone, without
+// an error code, which would hide both the cause (e.g. TableNotFound) and whether to retry. Any
+// other error, or a body that does not parse, is returned as it is.
+func transactionError(err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusAccepted || re.RawResponse == nil {
+		return err
+	}
+	failed, parseErr := failedOperation(re.RawResponse)
+	if parseErr != nil {
+		return err
+	}
+	return runtime.NewResponseError(failed)
+}
+
+// failedOperation finds the first response with an error status in a transaction's answer: a
+// multipart/mixed batch response holding one multipart/mixed changeset response.
+func failedOperation(resp *http.Response) (*http.Response, error) {
+	body, err := runtime.Payload(resp)
+	if err != nil {
+		return nil, err
+	}
+	changeset, err := firstPart(resp.Header.Get("Content-Type"), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	operations, err := multipartReader(changeset.Header.Get("Content-Type"), changeset)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		part, err := operations.NextPart()
+		if err != nil {
+			return nil, fmt.Errorf("no failed operation in transaction response: %w", err)
+		}
+		op, err := http.ReadResponse(bufio.NewReader(part), resp.Request)
+		if err != nil {
+			return nil, err
+		}
+		if op.StatusCode < 400 {
+			continue
+		}
+		opBody, err := io.ReadAll(op.Body)
+		if err != nil {
+			return nil, err
+		}
+		op.Body = io.NopCloser(bytes.NewReader(opBody))
+		return op, nil
+	}
+}
+
+func firstPart(contentType string, r io.Reader) (*multipart.Part, error) {
+	mr, err := multipartReader(contentType, r)
+	if err != nil {
+		return nil, err
+	}
+	return mr.NextPart()
+}
+
+func multipartReader(contentType string, r io.Reader) (*multipart.Reader, error) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, err
+	}
+	if params["boundary"] == "" {
+		return nil, fmt.Errorf("content type %q has no boundary", contentType)
+	}
+	return multipart.NewReader(r, params["boundary"]), nil
+}

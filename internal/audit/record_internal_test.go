@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name  string
+		s     string
+		limit int
+		want  string
+	}{
+		{"fits", "abc", 3, "abc"},
+		{"empty", "", 0, ""},
+		{"ascii", strings.Repeat("a", 20), 15, "aaa" + truncationMark},
+		{"keeps whole surrogate pairs", "a" + strings.Repeat("😀", 10), 15, "a😀" + truncationMark},
+		{"never splits a surrogate pair", "a" + strings.Repeat("😀", 10), 14, "a" + truncationMark},
+		{"counts UTF-16 units, not bytes", strings.Repeat("é", 10), 10, strings.Repeat("é", 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := clip(tt.s, tt.limit)
+			if got != tt.want {
+				t.Errorf("clip(%q, %d) = %q, want %q", tt.s, tt.limit, got, tt.want)
+			}
+			if utf16Len(got) > tt.limit {
+				t.Errorf("clip returned %d UTF-16 code units, limit %d", utf16Len(got), tt.limit)
+			}
+		})
+	}
+}
+
+func TestEncodeResources(t *testing.T) {
+	rs := make([]request.ResourceResult, 10)
+	for i := range rs {
+		rs[i] = request.ResourceResult{Resource: request.Resource{Kind: request.KindDatabase, Database: fmt.Sprintf("DB%d", i)}, Status: request.StatusSuccess}
+	}
+	one, _ := marshalResources(rs[:1])
+	three, _ := marshalResources(rs[:3])
+	tests := []struct {
+		name        string
+		limit       int
+		wantJSON    string
+		wantOmitted int
+	}{
+		{"everything fits", 1 << 20, "", 0},
+		{"exactly three fit", utf16Len(three), three, 7},
+		{"one fits", utf16Len(three) - 1 - (utf16Len(three)-utf16Len(one))/2, one, 9},
+		{"none fits", 3, "[]", 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, omitted, err := encodeResources(rs, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantJSON == "" {
+				tt.wantJSON, _ = marshalResources(rs)
+			}
+			if got != tt.wantJSON || omitted != tt.wantOmitted {
+				t.Errorf("encodeResources(limit %d) = %s, %d; want %s, %d", tt.limit, got, omitted, tt.wantJSON, tt.wantOmitted)
+			}
+		})
+	}
+	if s, _ := marshalResources([]request.ResourceResult{{Statements: []string{`GRANT "A&B" <x>`}}}); !strings.Contains(s, `A&B\" <x>`) {
+		t.Errorf("statements are HTML-escaped: %s", s)
+	}
+}
+
+func TestFilterLiterals(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"string with quotes", compare("TaskId", "eq", "it's ' or 1 eq 1"), `TaskId eq 'it''s '' or 1 eq 1'`},
+		{"time in UTC", compare("StartedAt", "ge", time.Date(2026, 11, 24, 11, 15, 0, 1200, time.FixedZone("CET", 3600))), "StartedAt ge datetime'2026-11-24T10:15:00.0000012Z'"},
+		{"and", and(compare("A", "eq", "x"), compare("B", "lt", "y")), "(A eq 'x') and (B lt 'y')"},
+		{"or", or(compare("A", "eq", "x"), compare("B", "eq", "y")), "(A eq 'x') or (B eq 'y')"},
+		{"no clause", and(), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %s, want %s", tt.got, tt.want)
+			}
+		})
+	}
+}

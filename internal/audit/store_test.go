@@ -1,0 +1,637 @@
+package audit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// server is the Azurite table service the tests of this package share; each test uses its own table.
+var server *azurite.Server
+
+func TestMain(m *testing.M) {
+	s, err := azurite.Start(context.Background(), azurite.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	server = s
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// counter is an HTTP transport that counts the requests the store sends, by method and last path
+// segment ("POST $batch").
+type counter struct {
+	mu       sync.Mutex
+	requests []string
+}
+
+func (c *counter) Do(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	path := req.URL.Path
+	c.requests = append(c.requests, req.Method+" "+path[strings.LastIndex(path, "/")+1:])
+	c.mu.Unlock()
+	return http.DefaultClient.Do(req)
+}
+
+// count returns how many requests were sent, and how many of them were transactions.
+func (c *counter) count() (all, transactions int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.requests {
+		if r == "POST $batch" {
+			transactions++
+		}
+	}
+	return len(c.requests), transactions
+}
+
+func (c *counter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.requests = nil
+}
+
+var tables atomic.Int64
+
+// clientOptions sends through transport and retries quickly: the tests stop Azurite on purpose.
+func clientOptions(transport policy.Transporter) *aztables.ClientOptions {
+	return &aztables.ClientOptions{ClientOptions: policy.ClientOptions{
+		Transport: transport,
+		Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond},
+	}}
+}
+
+// newStore returns a store on a fresh table of srv, and the counter of its requests.
+func newStore(t *testing.T, srv *azurite.Server) (*audit.Store, *counter, string) {
+	t.Helper()
+	table := fmt.Sprintf("audit%d", tables.Add(1))
+	c := &counter{}
+	s, err := audit.NewStore(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: table, ClientOptions: clientOptions(c)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c, table
+}
+
+// rawTable is a plain aztables client on table, to look at entities as stored.
+func rawTable(t *testing.T, table string) *aztables.Client {
+	t.Helper()
+	svc, err := aztables.NewServiceClientFromConnectionString(server.ConnectionString(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc.NewClient(table)
+}
+
+var day = time.Date(2026, 11, 24, 10, 15, 0, 123456700, time.UTC)
+
+// event returns the record of event seq in partition "3", processed on day plus offset days.
+func event(days, seq int) audit.Record {
+	started := day.AddDate(0, 0, days).Add(time.Duration(seq) * time.Second)
+	n := int64(seq)
+	return audit.Record{
+		PartitionKey:   audit.PartitionKeyFor(started),
+		RowKey:         audit.RowKeyForEvent("sync-requests", "$Default", "3", n),
+		Status:         request.StatusSuccess,
+		Type:           "RESOURCE_SYNC",
+		Source:         "KAFKA",
+		StartedAt:      started,
+		CompletedAt:    started.Add(250 * time.Millisecond),
+		DurationMs:     250,
+		EventHub:       "sync-requests",
+		ConsumerGroup:  "$Default",
+		Partition:      "3",
+		Offset:         fmt.Sprint(4096 * n),
+		SequenceNumber: &n,
+		Connector:      "snowflake",
+	}
+}
+
+func events(days, from, n int) []audit.Record {
+	recs := make([]audit.Record, n)
+	for i := range recs {
+		recs[i] = event(days, from+i)
+	}
+	return recs
+}
+
+func keys(recs []audit.Record) []audit.Key {
+	ks := make([]audit.Key, len(recs))
+	for i, r := range recs {
+		ks[i] = r.Key()
+	}
+	return ks
+}
+
+func rowKeys(recs []audit.Record) []string {
+	ks := make([]string, len(recs))
+	for i, r := range recs {
+		ks[i] = r.RowKey
+	}
+	return ks
+}
+
+// all returns every record of the store.
+func all(t *testing.T, s *audit.Store) []audit.Record {
+	t.Helper()
+	recs, err := s.List(t.Context(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestEnsureTable(t *testing.T) {
+	s, _, table := newStore(t, server)
+	for range 2 {
+		if err := s.EnsureTable(t.Context()); err != nil {
+			t.Fatalf("EnsureTable: %v", err)
+		}
+	}
+	if _, err := rawTable(t, table).NewListEntitiesPager(nil).NextPage(t.Context()); err != nil {
+		t.Fatalf("table %s is not there: %v", table, err)
+	}
+}
+
+func TestPutCreatesMissingTable(t *testing.T) {
+	s, _, table := newStore(t, server)
+	if err := s.Put(t.Context(), events(0, 1, 1)); err != nil {
+		t.Fatalf("Put on a missing table: %v", err)
+	}
+	// Dropped behind the store's back (or lost by an emulator restart): the next Put recreates it.
+	if _, err := rawTable(t, table).Delete(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), events(0, 2, 1)); err != nil {
+		t.Fatalf("Put after the table was dropped: %v", err)
+	}
+	if got := rowKeys(all(t, s)); !slices.Equal(got, rowKeys(events(0, 2, 1))) {
+		t.Errorf("records = %v", got)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	full := event(0, 17)
+	full.TaskID = ptr("4b1f6c1e-task-42")
+	full.Status = request.StatusFailed
+	full.Reason = "1 resource failed"
+	full.ErrorType = "SYNC_ERROR"
+	full.ErrorMessage = "002003 (02000): SQL compilation error: Object 'SALES.PUBLIC.ORDERS' does not exist — «ünïcode» 😀"
+	full.AppType, full.AppSubType, full.CreateTime = "PS_CONNECTOR", "SNOWFLAKE", "2026-11-24T10:15:00Z"
+	full.EnqueuedTime = day.Add(-time.Second)
+	full.ResourceCount, full.Synced, full.Skipped, full.Failed, full.Grants, full.Revokes = 4, 2, 1, 1, 7, 3
+	full.DryRun = true
+	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
+	full.SequenceNumber = ptr(int64(1) << 40)
+	full.DurationMs = 1 << 33
+	full.Resources = []request.ResourceResult{
+		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: request.StatusSuccess,
+			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`, `REVOKE INSERT ON TABLE "SALES"."PUBLIC"."ORDERS" FROM ROLE "PRIV_A&B"`}, Grants: 1, Revokes: 1},
+		{Resource: request.Resource{Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V_ORDERS"}, Status: request.StatusFailed, Reason: "timeout", ErrorCode: "000630"},
+		{Resource: request.Resource{Kind: request.KindDatabase, Database: "NOPE"}, Status: request.StatusSkipped, Reason: "does not exist in Snowflake"},
+	}
+	minimal := audit.Record{PartitionKey: "2026-11-24", RowKey: "api-0001", Status: request.StatusSkipped, Reason: "type is not RESOURCE_SYNC"}
+	emptyResources := minimal
+	emptyResources.RowKey = audit.RowKeyForEvent("hub_a", "group/1", "0", 1) // escapes as "~5F", "~2F"
+	emptyResources.Resources = []request.ResourceResult{}
+
+	s, _, table := newStore(t, server)
+	recs := []audit.Record{full, minimal, emptyResources}
+	if err := s.Put(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := s.Existing(t.Context(), keys(recs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range recs {
+		t.Run(want.RowKey, func(t *testing.T) {
+			if got := stored[want.Key()]; !reflect.DeepEqual(got, want) {
+				t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+			}
+		})
+	}
+
+	t.Run("properties", func(t *testing.T) {
+		resp, err := rawTable(t, table).GetEntity(t.Context(), full.PartitionKey, full.RowKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var props map[string]any
+		if err := json.Unmarshal(resp.Value, &props); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"TaskId", "Status", "Reason", "ErrorType", "ErrorMessage", "Type", "Source",
+			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
+			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
+			"Grants", "Revokes", "DryRun", "InvocationId", "Connector", "Resources"} {
+			if _, ok := props[name]; !ok {
+				t.Errorf("property %s missing", name)
+			}
+		}
+		for name, edm := range map[string]string{"EnqueuedTime": "Edm.DateTime", "StartedAt": "Edm.DateTime", "CompletedAt": "Edm.DateTime",
+			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64"} {
+			if got := props[name+"@odata.type"]; got != edm {
+				t.Errorf("%s has type %v, want %s", name, got, edm)
+			}
+		}
+		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 {
+			t.Errorf("Status, DryRun, Grants = %v, %v, %v", props["Status"], props["DryRun"], props["Grants"])
+		}
+	})
+}
+
+func TestPutTwiceLeavesSameRecords(t *testing.T) {
+	s, _, _ := newStore(t, server)
+	batch := events(0, 100, 30)
+	if err := s.Put(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	redelivered := slices.Clone(batch)
+	for i := range redelivered {
+		redelivered[i].InvocationID = "second-invocation"
+	}
+	redelivered = append(redelivered, redelivered[0]) // a duplicate inside one batch collapses too
+	if err := s.Put(t.Context(), redelivered); err != nil {
+		t.Fatal(err)
+	}
+	got := all(t, s)
+	if len(got) != len(batch) {
+		t.Fatalf("%d records after the same batch twice, want %d", len(got), len(batch))
+	}
+	if !reflect.DeepEqual(got, redelivered[:len(batch)]) {
+		t.Errorf("records are not the re-delivered batch:\n%+v", got)
+	}
+}
+
+func TestPutGroupsTransactions(t *testing.T) {
+	tests := []struct {
+		name         string
+		perPartition []int // records on consecutive days
+		transactions int
+	}{
+		{"50 records in one partition", []int{50}, 1},
+		{"100 records in one partition", []int{100}, 1},
+		{"250 records in one partition", []int{250}, 3},
+		{"120 and 30 records in two partitions", []int{120, 30}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, c, _ := newStore(t, server)
+			if err := s.EnsureTable(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			c.reset()
+			var recs []audit.Record
+			for d, n := range tt.perPartition {
+				recs = append(recs, events(d, 0, n)...)
+			}
+			if err := s.Put(t.Context(), recs); err != nil {
+				t.Fatal(err)
+			}
+			if all, transactions := c.count(); all != tt.transactions || transactions != tt.transactions {
+				t.Errorf("Put of %d records sent %d requests, %d of them transactions; want %d transactions and nothing else",
+					len(recs), all, transactions, tt.transactions)
+			}
+			found, err := s.Existing(t.Context(), keys(recs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != len(recs) {
+				t.Errorf("%d of %d records stored", len(found), len(recs))
+			}
+		})
+	}
+
+	t.Run("first Put creates the table with one more request", func(t *testing.T) {
+		s, c, _ := newStore(t, server)
+		if err := s.Put(t.Context(), events(0, 0, 50)); err != nil {
+			t.Fatal(err)
+		}
+		if all, transactions := c.count(); all > 3 || transactions != 1 {
+			t.Errorf("first Put of 50 records sent %d requests (%d transactions), want at most 3 (1)", all, transactions)
+		}
+	})
+}
+
+// TestPutSplitsLargeTransactions writes records that together are far over the 4 MiB a transaction
+// may carry, which Azurite enforces.
+func TestPutSplitsLargeTransactions(t *testing.T) {
+	recs := events(0, 0, 60)
+	for i := range recs {
+		recs[i].ErrorMessage = strings.Repeat("é", 30_000) // 60,000 bytes of UTF-8
+		recs[i].Reason = strings.Repeat("ü", 30_000)
+	}
+	s, c, _ := newStore(t, server)
+	if err := s.Put(t.Context(), recs); err != nil {
+		t.Fatalf("Put of %d records of 120 KB: %v", len(recs), err)
+	}
+	if _, transactions := c.count(); transactions < 2 {
+		t.Errorf("7 MB went in %d transactions", transactions)
+	}
+	if got := all(t, s); !reflect.DeepEqual(got, recs) {
+		t.Errorf("%d records stored, want the %d written", len(got), len(recs))
+	}
+}
+
+func TestPutTruncatesToFit(t *testing.T) {
+	resources := make([]request.ResourceResult, 5000)
+	for i := range resources {
+		table := fmt.Sprintf("T%04d", i)
+		resources[i] = request.ResourceResult{
+			Resource:   request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: table},
+			Status:     request.StatusSuccess,
+			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."` + table + `" TO ROLE "PRIV_ANALYSTS"`},
+			Grants:     1,
+		}
+	}
+	rec := event(0, 1)
+	rec.Resources = resources
+	rec.ErrorMessage = strings.Repeat("x", 100_000)
+	rec.Reason = strings.Repeat("😀", 20_000) // 40,000 UTF-16 code units
+	rec.Source = strings.Repeat("s", 5000)
+
+	s, _, table := newStore(t, server)
+	if err := s.Put(t.Context(), []audit.Record{rec}); err != nil {
+		t.Fatalf("Put of an oversized record: %v", err)
+	}
+	got, err := s.Get(t.Context(), rec.RowKey)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get = %d records, %v", len(got), err)
+	}
+	r := got[0]
+	if r.ResourcesOmitted == 0 || len(r.Resources)+r.ResourcesOmitted != len(resources) {
+		t.Errorf("kept %d resources and omitted %d, want %d in all with some omitted", len(r.Resources), r.ResourcesOmitted, len(resources))
+	}
+	if !reflect.DeepEqual(r.Resources, resources[:len(r.Resources)]) {
+		t.Error("kept resources are not a prefix of the written ones")
+	}
+	for name, v := range map[string]string{"ErrorMessage": r.ErrorMessage, "Reason": r.Reason, "Source": r.Source} {
+		if !strings.HasSuffix(v, "…[truncated]") {
+			t.Errorf("%s does not say it was truncated: ...%q", name, v[max(0, len(v)-20):])
+		}
+	}
+	if n := len(utf16.Encode([]rune(r.Source))); n > 1024 {
+		t.Errorf("Source is %d UTF-16 code units", n)
+	}
+
+	resp, err := rawTable(t, table).GetEntity(t.Context(), rec.PartitionKey, rec.RowKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	if err := json.Unmarshal(resp.Value, &props); err != nil {
+		t.Fatal(err)
+	}
+	if props["ResourcesTruncated"] != true || props["ResourcesOmitted"] != float64(r.ResourcesOmitted) {
+		t.Errorf("ResourcesTruncated, ResourcesOmitted = %v, %v", props["ResourcesTruncated"], props["ResourcesOmitted"])
+	}
+	if n := len(utf16.Encode([]rune(props["Resources"].(string)))); n > 32<<10 || n < 30<<10 {
+		t.Errorf("Resources is %d UTF-16 code units, want just under 32K", n)
+	}
+}
+
+func TestList(t *testing.T) {
+	s, _, _ := newStore(t, server)
+	recs := slices.Concat(events(-1, 0, 3), events(0, 10, 3), events(1, 20, 3))
+	recs[1].Status = request.StatusFailed
+	recs[4].Status = request.StatusFailed
+	recs[7].Status = request.StatusSkipped
+	recs[4].TaskID = ptr("task-'quoted'")
+	if err := s.Put(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		filter audit.Filter
+		want   []audit.Record
+	}{
+		{"everything", audit.Filter{}, recs},
+		{"status", audit.Filter{Status: request.StatusFailed}, []audit.Record{recs[1], recs[4]}},
+		{"since", audit.Filter{Since: recs[4].StartedAt}, recs[4:]},
+		{"until", audit.Filter{Until: recs[4].StartedAt}, recs[:4]},
+		{"since and until", audit.Filter{Since: recs[2].StartedAt, Until: recs[7].StartedAt}, recs[2:7]},
+		{"status and time", audit.Filter{Status: request.StatusFailed, Since: day}, []audit.Record{recs[4]}},
+		{"task id with quotes", audit.Filter{TaskID: "task-'quoted'"}, []audit.Record{recs[4]}},
+		{"limit", audit.Filter{Limit: 4}, recs[:4]},
+		{"nothing", audit.Filter{Status: request.StatusSkipped, Until: day}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.List(t.Context(), tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rowKeys(got), rowKeys(tt.want)) {
+				t.Errorf("List(%+v) = %v, want %v", tt.filter, rowKeys(got), rowKeys(tt.want))
+			}
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	s, _, _ := newStore(t, server)
+	recs := events(0, 0, 4)
+	recs[0].TaskID = ptr("reused")
+	recs[2].TaskID = ptr("reused") // clients reuse ids: both events are the task's
+	recs[3].TaskID = ptr("' or PartitionKey ne '")
+	if err := s.Put(t.Context(), recs); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id   string
+		want []audit.Record
+	}{
+		{"reused", []audit.Record{recs[0], recs[2]}},
+		{recs[1].RowKey, []audit.Record{recs[1]}},
+		{"' or PartitionKey ne '", []audit.Record{recs[3]}},
+		{"unknown", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			got, err := s.Get(t.Context(), tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Get(%q) = %v, want %v", tt.id, rowKeys(got), rowKeys(tt.want))
+			}
+		})
+	}
+}
+
+func TestExisting(t *testing.T) {
+	s, c, _ := newStore(t, server)
+	stored := slices.Concat(events(0, 0, 20), events(1, 0, 20))
+	if err := s.Put(t.Context(), stored); err != nil {
+		t.Fatal(err)
+	}
+	// Ask for some stored keys of each partition, and for keys never written, between and around them.
+	asked := slices.Concat(keys(stored[3:8]), keys(stored[30:32]), keys(events(0, 50, 2)), keys(events(2, 0, 1)))
+	c.reset()
+	got, err := s.Existing(t.Context(), asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[audit.Key]audit.Record{}
+	for _, r := range slices.Concat(stored[3:8], stored[30:32]) {
+		want[r.Key()] = r
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Existing found %d records, want %d", len(got), len(want))
+	}
+	if all, _ := c.count(); all != 3 {
+		t.Errorf("Existing over 3 partitions sent %d requests, want 3", all)
+	}
+}
+
+func TestPutValidatesKeys(t *testing.T) {
+	tests := []struct{ name, pk, rk string }{
+		{"empty partition key", "", "a"},
+		{"empty row key", "2026-11-24", ""},
+		{"slash", "2026-11-24", "a/b"},
+		{"backslash", "2026-11-24", `a\b`},
+		{"hash", "2026-11-24", "a#b"},
+		{"question mark", "2026-11-24", "a?b"},
+		{"single quote", "2026-11-24", "a'b"},
+		{"control character", "2026-11-24", "a\tb"},
+		{"too long", "2026-11-24", strings.Repeat("k", 513)},
+	}
+	s, c, _ := newStore(t, server)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Put(t.Context(), []audit.Record{{PartitionKey: tt.pk, RowKey: tt.rk}})
+			if err == nil || audit.IsUnavailable(err) {
+				t.Errorf("Put = %v, want a key error", err)
+			}
+		})
+	}
+	if all, _ := c.count(); all != 0 {
+		t.Errorf("invalid records sent %d requests", all)
+	}
+}
+
+// TestUnavailableThenRestart is issue 2's systemic failure: Table Storage goes away, Put fails with
+// an error the handler answers 500 for, and once it is back the re-delivered batch is written
+// exactly once.
+func TestUnavailableThenRestart(t *testing.T) {
+	srv := azurite.StartT(t)
+	s, _, _ := newStore(t, srv)
+	if err := s.Put(t.Context(), events(0, 0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	batch := events(0, 10, 50)
+	err := s.Put(t.Context(), batch)
+	if err == nil || !audit.IsUnavailable(err) {
+		t.Fatalf("Put with Azurite stopped = %v, want an unavailable error", err)
+	}
+	if err := srv.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the host's re-delivery, and one more for good measure
+		if err := s.Put(t.Context(), batch); err != nil {
+			t.Fatalf("Put after restart: %v", err)
+		}
+	}
+	// Azurite keeps data in memory, so the first 10 records went with the restart.
+	got := all(t, s)
+	if !reflect.DeepEqual(got, batch) {
+		t.Errorf("after restart %d records %v, want the %d of the batch once each", len(got), rowKeys(got), len(batch))
+	}
+}
+
+func TestNewStore(t *testing.T) {
+	refused := errors.New("not sent")
+	tests := []struct {
+		name     string
+		conn     audit.Connection
+		wantHost string // where the store sends requests; empty means NewStore fails
+	}{
+		{"development storage", audit.Connection{ConnectionString: "UseDevelopmentStorage=true"}, "127.0.0.1:10002"},
+		{"development storage, spaced", audit.Connection{ConnectionString: " usedevelopmentstorage = TRUE ;"}, "127.0.0.1:10002"},
+		{"explicit", audit.Connection{ConnectionString: audit.DevelopmentConnectionString("http://localhost:4242/devstoreaccount1")}, "localhost:4242"},
+		{"account key", audit.Connection{ConnectionString: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + audit.DevelopmentAccountKey + ";EndpointSuffix=core.windows.net"}, "acct.table.core.windows.net"},
+		{"service URL", audit.Connection{ServiceURL: "https://acct.table.core.windows.net/?sv=x"}, "acct.table.core.windows.net"},
+		{"malformed", audit.Connection{ConnectionString: "not a connection string"}, ""},
+		{"nothing", audit.Connection{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var host string
+			transport := transporterFunc(func(req *http.Request) (*http.Response, error) {
+				host = req.URL.Host
+				return nil, refused
+			})
+			opts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{Transport: transport, Retry: policy.RetryOptions{MaxRetries: -1}}}
+			s, err := audit.NewStore(tt.conn, &audit.Options{ClientOptions: opts})
+			if tt.wantHost == "" {
+				if err == nil {
+					t.Fatal("NewStore succeeded")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.EnsureTable(t.Context()); !errors.Is(err, refused) {
+				t.Fatalf("EnsureTable = %v", err)
+			}
+			if host != tt.wantHost {
+				t.Errorf("request went to %q, want %q", host, tt.wantHost)
+			}
+		})
+	}
+}
+
+type transporterFunc func(*http.Request) (*http.Response, error)
+
+func (f transporterFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestErrorsHideSAS: a SAS token in the service URL must not reach an error message (and so a log).
+func TestErrorsHideSAS(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	s, err := audit.NewStore(audit.Connection{ServiceURL: "http://" + closed + "/devstoreaccount1?sv=2024-11-04&sig=SECRET"},
+		&audit.Options{ClientOptions: clientOptions(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Put(t.Context(), events(0, 0, 1))
+	if !audit.IsUnavailable(err) || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Put = %v, want an unavailable error without the SAS token", err)
+	}
+}

@@ -1,0 +1,201 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// valid is a complete, minimal local configuration.
+func valid() map[string]string {
+	return map[string]string{
+		"FUNCTIONS_CUSTOMHANDLER_PORT":                              "7071",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING":            "Endpoint=sb://example/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME":               "sync-requests",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING": "Endpoint=sb://example/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME":             "sync-failures",
+		"AzureWebJobsStorage":                                       "UseDevelopmentStorage=true",
+		"CONNECTOR_SNOWFLAKE_JDBC_URL":                              "jdbc:snowflake://acme.snowflakecomputing.com/?warehouse=WH&role=SYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME":                         "SNOWSYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD":                         "pa55word-do-not-print",
+		"CONNECTOR_POLICY_FILE":                                     "testdata/policies.json",
+	}
+}
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"port", c.Port, 7071},
+		{"enabled", c.Enabled, true},
+		{"connector", c.Connector, "snowflake"},
+		{"consumer group", c.EventHub.ConsumerGroup, "$Default"},
+		{"batch size", c.EventHub.BatchSize, 50},
+		{"batch timeout", c.EventHub.BatchTimeout, 5 * time.Second},
+		{"queue threshold", c.QueueThreshold, 100},
+		{"load mode", c.LoadMode, LoadConcurrent},
+		{"audit table", c.Audit.Table, "OnDemandSyncTasks"},
+		{"audit from", c.Audit.Setting, "AzureWebJobsStorage"},
+		{"entity prefix", c.Roles.EntityPrefix, "PRIV_"},
+		{"user prefix", c.Roles.UserPrefix, "PRIV_USER_"},
+		{"create missing", c.Roles.CreateMissing, true},
+		{"grant updates", c.Roles.GrantUpdates, true},
+		{"refresh", c.Policy.Refresh, time.Minute},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestLoadErrorsNameTheSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  map[string]string // "" value deletes the key
+		setting string            // the setting the error must name
+	}{
+		{"port unset", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": ""}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
+		{"port not a number", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "http"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
+		{"port out of range", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "70000"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
+		{"bad bool", map[string]string{"CONNECTOR_SNOWFLAKE_GRANT_UPDATES": "maybe"}, "CONNECTOR_SNOWFLAKE_GRANT_UPDATES"},
+		{"bad load mode", map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": "fast"}, "CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY"},
+		{"batch size zero", map[string]string{"CONNECTOR_ON_DEMAND_V2_BATCH_SIZE": "0"}, "CONNECTOR_ON_DEMAND_V2_BATCH_SIZE"},
+		{"hub name missing", map[string]string{"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME": ""}, "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME"},
+		{"hub connection missing", map[string]string{"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING": ""}, "CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING"},
+		{"failure hub name missing", map[string]string{"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME": ""}, "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME"},
+		{"no audit storage", map[string]string{"AzureWebJobsStorage": ""}, "CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"},
+		{"bad table name", map[string]string{"CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": "on-demand"}, "CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME"},
+		{"no jdbc url", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_URL": ""}, "CONNECTOR_SNOWFLAKE_JDBC_URL"},
+		{"jdbc url not snowflake", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_URL": "jdbc:postgresql://x"}, "CONNECTOR_SNOWFLAKE_JDBC_URL"},
+		{"no user", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_USERNAME": ""}, "CONNECTOR_SNOWFLAKE_JDBC_USERNAME"},
+		{"no credential", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": ""}, "CONNECTOR_SNOWFLAKE_JDBC_PASSWORD"},
+		{"two credentials", map[string]string{"CONNECTOR_SNOWFLAKE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----"}, "CONNECTOR_SNOWFLAKE_PRIVATE_KEY"},
+		{"no policies", map[string]string{"CONNECTOR_POLICY_FILE": ""}, "CONNECTOR_POLICY_FILE"},
+		{"policy over http", map[string]string{"CONNECTOR_POLICY_FILE": "http://example/p.json"}, "CONNECTOR_POLICY_FILE"},
+		{"ranger without service", map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": "https://ranger:6182"}, "CONNECTOR_RANGER_SERVICE_NAME"},
+		{"refresh zero", map[string]string{"CONNECTOR_POLICY_REFRESH_INTERVAL_SEC": "0"}, "CONNECTOR_POLICY_REFRESH_INTERVAL_SEC"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := valid()
+			for k, v := range tt.change {
+				if v == "" {
+					delete(m, k)
+				} else {
+					m[k] = v
+				}
+			}
+			_, err := Load(env(m))
+			if err == nil {
+				t.Fatal("Load succeeded; want an error")
+			}
+			if !strings.Contains(err.Error(), "setting "+tt.setting) {
+				t.Errorf("error %q does not name %s", err, tt.setting)
+			}
+			for _, s := range []string{"pa55word-do-not-print", "c2VjcmV0", "BEGIN PRIVATE KEY"} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q echoes a secret", err)
+				}
+			}
+		})
+	}
+}
+
+func TestDisabledHubsNeedNoSettings(t *testing.T) {
+	m := valid()
+	for _, k := range []string{"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME"} {
+		delete(m, k)
+	}
+	m["CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_ENABLED"] = "false"
+	m["CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED"] = "FALSE"
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.EventHub.Enabled || c.FailureHub.Enabled {
+		t.Errorf("hubs enabled: %+v %+v", c.EventHub, c.FailureHub)
+	}
+}
+
+func TestAuditConnectionPrecedence(t *testing.T) {
+	tests := []struct {
+		set         map[string]string
+		wantSetting string
+		wantURL     string
+	}{
+		{map[string]string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": "UseDevelopmentStorage=true"}, "CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION", ""},
+		{map[string]string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__tableServiceUri": "https://acct.table.core.windows.net"},
+			"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__tableServiceUri", "https://acct.table.core.windows.net"},
+		{map[string]string{"AzureWebJobsStorage__accountName": "acct"}, "AzureWebJobsStorage__accountName", "https://acct.table.core.windows.net"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantSetting, func(t *testing.T) {
+			m := valid()
+			delete(m, "AzureWebJobsStorage")
+			for k, v := range tt.set {
+				m[k] = v
+			}
+			m["AzureWebJobsStorage__tableServiceUri"] = "https://ignored.example"
+			if strings.HasPrefix(tt.wantSetting, "AzureWebJobsStorage") {
+				delete(m, "AzureWebJobsStorage__tableServiceUri")
+			}
+			c, err := Load(env(m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Audit.Setting != tt.wantSetting || c.Audit.ServiceURL != tt.wantURL {
+				t.Errorf("audit = %+v, want from %s with URL %q", c.Audit, tt.wantSetting, tt.wantURL)
+			}
+		})
+	}
+}
+
+func TestNamesListsEverySettingOnce(t *testing.T) {
+	names := Names()
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			t.Errorf("%s read twice", n)
+		}
+		seen[n] = true
+	}
+	for _, n := range []string{"CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED", "CONNECTOR_RANGER_PASSWORD", "AzureWebJobsStorage__tableServiceUri",
+		"CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD", "CONNECTOR_SNOWFLAKE_IGNORE_TABLE_LIST"} {
+		if !slices.Contains(names, n) {
+			t.Errorf("Names() lacks %s", n)
+		}
+	}
+}
+
+func ExampleLoad() {
+	settings := map[string]string{
+		"FUNCTIONS_CUSTOMHANDLER_PORT":      "7071",
+		"CONNECTOR_SNOWFLAKE_JDBC_URL":      "jdbc:snowflake://acme.snowflakecomputing.com/",
+		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME": "SNOWSYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": "example-only",
+		"CONNECTOR_POLICY_FILE":             "policies.json",
+		"AzureWebJobsStorage":               "UseDevelopmentStorage=true",
+		"CONNECTOR_ON_DEMAND_V2_BATCH_SIZE": "500000",
+	}
+	_, err := Load(func(k string) (string, bool) { v, ok := settings[k]; return v, ok })
+	fmt.Println(err)
+	// Output:
+	// setting CONNECTOR_ON_DEMAND_V2_BATCH_SIZE: 500000 is out of range [1, 1000]
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME: is required when the event hub trigger is enabled
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING: is required (or its __fullyQualifiedNamespace form) when the event hub trigger is enabled
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME: is required when the failure hub is enabled
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING: is required (or its __fullyQualifiedNamespace form) when the failure hub is enabled
+}

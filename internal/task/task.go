@@ -1,0 +1,379 @@
+// Package task turns received sync requests into outcomes: it parses each event, has the resources
+// synced, decides each task's status (DESIGN §3), writes one audit record per event and builds the
+// failure events for the failure hub.
+//
+// The contract with the caller: Run either returns one Outcome per input, with every audit record
+// already stored, or a systemic error (the audit store or Snowflake is unreachable) after which the
+// caller answers HTTP 500 so that the host re-delivers the whole batch. Nothing is half-done from the
+// caller's view: records are upserted under keys derived from the event, and the sync is convergent, so
+// a re-delivery converges on the same records.
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// Syncer syncs the resources of the accepted requests of one batch.
+type Syncer interface {
+	// Sync returns, for each request in order, one ResourceResult per resource of that request, in
+	// order. It may coalesce resources shared by several requests. A non-nil error is systemic
+	// (Snowflake unreachable, login refused, no policies): no result is used and the batch is retried.
+	Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error)
+}
+
+// Store is where audit records go.
+type Store interface {
+	// Existing returns the records already stored under keys.
+	Existing(ctx context.Context, keys []audit.Key) (map[audit.Key]audit.Record, error)
+	// Put upserts records; an error means none or only some were stored, and is systemic.
+	Put(ctx context.Context, recs []audit.Record) error
+}
+
+// SystemicError marks a failure of the whole batch: the host must re-deliver it.
+type SystemicError struct{ Err error }
+
+func (e *SystemicError) Error() string { return "systemic failure: " + e.Err.Error() }
+func (e *SystemicError) Unwrap() error { return e.Err }
+
+// Origin says where an event came from. Event Hub events have a sequence number; API requests do not.
+type Origin struct {
+	EventHub, ConsumerGroup, Partition, Offset string
+	SequenceNumber                             *int64
+	EnqueuedTime                               time.Time
+	InvocationID                               string
+}
+
+// Input is one event to process.
+type Input struct {
+	Body   []byte
+	Origin Origin
+	// Key is the audit record's key, stable across re-deliveries of the same event.
+	Key audit.Key
+}
+
+// Outcome is what became of one input.
+type Outcome struct {
+	Record audit.Record
+	// Failure is the failure event (JSON) for a FAILED task when the failure hub is enabled; "" otherwise.
+	Failure string
+	// Duplicate is true when the event had been processed before (a re-delivery) and its stored record
+	// was kept.
+	Duplicate bool
+}
+
+// Runner processes batches. All fields are required except Logger and Now.
+type Runner struct {
+	Syncer Syncer
+	Store  Store
+	// Connector is CONNECTOR_NAME, written into records and failure events.
+	Connector string
+	// Enabled false skips every resource (CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED).
+	Enabled bool
+	// FailureHub false records failures without building failure events.
+	FailureHub bool
+	// DryRun marks records as plans (CONNECTOR_SNOWFLAKE_GRANT_UPDATES=false).
+	DryRun bool
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// KeyFor returns the audit key of an event processed at now: the partition key is the UTC date of
+// processing (DESIGN §3); the row key is the event's Event Hub position when known, else generated.
+func KeyFor(o Origin, now time.Time, generated string) audit.Key {
+	k := audit.Key{PartitionKey: audit.PartitionKeyFor(now), RowKey: generated}
+	if o.SequenceNumber != nil {
+		k.RowKey = audit.RowKeyForEvent(o.EventHub, o.ConsumerGroup, o.Partition, *o.SequenceNumber)
+	}
+	return k
+}
+
+// existing finds the records of events delivered before. A re-delivery may come the day after the
+// first delivery, so the previous day's partition is searched too; events without an Event Hub
+// position have generated keys and cannot have been seen.
+func (r *Runner) existing(ctx context.Context, inputs []Input) (map[string]audit.Record, error) {
+	var keys []audit.Key
+	for _, in := range inputs {
+		if in.Origin.SequenceNumber == nil {
+			continue
+		}
+		day, err := time.Parse(time.DateOnly, in.Key.PartitionKey)
+		if err != nil {
+			return nil, fmt.Errorf("audit key %+v: %w", in.Key, err)
+		}
+		keys = append(keys, in.Key, audit.Key{PartitionKey: audit.PartitionKeyFor(day.AddDate(0, 0, -1)), RowKey: in.Key.RowKey})
+	}
+	byRow := map[string]audit.Record{}
+	if len(keys) == 0 {
+		return byRow, nil
+	}
+	found, err := r.Store.Existing(ctx, keys)
+	for k, rec := range found {
+		byRow[k.RowKey] = rec
+	}
+	return byRow, err
+}
+
+// task is the in-flight state of one input.
+type task struct {
+	in       Input
+	parsed   request.Parsed
+	rejected *request.Rejection
+	results  []request.ResourceResult
+	errType  request.ErrorType
+	errMsg   string
+	trace    string
+	started  time.Time
+	existing *audit.Record
+}
+
+// Run processes one batch. See the package doc for the contract.
+func (r *Runner) Run(ctx context.Context, inputs []Input) ([]Outcome, error) {
+	tasks := make([]*task, len(inputs))
+	for i, in := range inputs {
+		tasks[i] = &task{in: in, started: r.now()}
+	}
+	existing, err := r.existing(ctx, inputs)
+	if err != nil {
+		return nil, &SystemicError{fmt.Errorf("read audit records: %w", err)}
+	}
+	var fresh []*task
+	for _, t := range tasks {
+		if rec, ok := existing[t.in.Key.RowKey]; ok && t.in.Origin.SequenceNumber != nil {
+			t.existing = &rec
+			continue
+		}
+		r.parse(t)
+		fresh = append(fresh, t)
+	}
+	if err := r.sync(ctx, fresh); err != nil {
+		return nil, err
+	}
+	outcomes := make([]Outcome, len(tasks))
+	var recs []audit.Record
+	for i, t := range tasks {
+		if t.existing != nil {
+			outcomes[i] = Outcome{Record: *t.existing, Duplicate: true}
+		} else {
+			outcomes[i] = Outcome{Record: r.record(t)}
+			recs = append(recs, outcomes[i].Record)
+		}
+		if outcomes[i].Record.Status == request.StatusFailed && r.FailureHub {
+			outcomes[i].Failure = r.failureEvent(t, outcomes[i].Record)
+		}
+	}
+	if len(recs) > 0 {
+		if err := r.Store.Put(ctx, recs); err != nil {
+			return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
+		}
+	}
+	return outcomes, nil
+}
+
+// parse validates the body; a panic becomes the task's INTERNAL_ERROR.
+func (r *Runner) parse(t *task) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.fail(request.ErrInternal, fmt.Sprintf("panic while parsing: %v", p), string(debug.Stack()))
+		}
+	}()
+	t.parsed, t.rejected = request.Parse(t.in.Body)
+	if t.rejected != nil && t.rejected.Status == request.StatusFailed {
+		t.fail(t.rejected.ErrorType, t.rejected.Reason, t.rejected.Reason)
+	}
+}
+
+func (t *task) fail(errType request.ErrorType, msg, trace string) {
+	t.errType, t.errMsg, t.trace = errType, msg, trace
+}
+
+// accepted reports whether the task's resources go to the Syncer.
+func (t *task) accepted() bool { return t.rejected == nil && t.errType == "" }
+
+// sync syncs every accepted task's resources. When the whole batch panics, each task is synced
+// alone, so that a panic fails only the task that causes it.
+func (r *Runner) sync(ctx context.Context, tasks []*task) error {
+	var todo []*task
+	for _, t := range tasks {
+		if !t.accepted() {
+			continue
+		}
+		if !r.Enabled {
+			t.results = skipAll(t.parsed.Resources, "on-demand sync is disabled (CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED=false)")
+			continue
+		}
+		todo = append(todo, t)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	err := r.syncGroup(ctx, todo)
+	var p *panicError
+	if !errors.As(err, &p) {
+		return err
+	}
+	r.logger().Error("sync panicked; syncing the batch's tasks one at a time", "error", p.value)
+	for _, t := range todo {
+		err := r.syncGroup(ctx, []*task{t})
+		if errors.As(err, &p) {
+			t.fail(request.ErrInternal, fmt.Sprintf("panic while syncing: %v", p.value), p.stack)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type panicError struct {
+	value any
+	stack string
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// syncGroup calls the Syncer once for tasks and stores each task's results.
+func (r *Runner) syncGroup(ctx context.Context, tasks []*task) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: string(debug.Stack())}
+		}
+	}()
+	reqs := make([]request.Request, len(tasks))
+	for i, t := range tasks {
+		reqs[i] = t.parsed.Request
+	}
+	results, err := r.Syncer.Sync(ctx, reqs)
+	if err != nil {
+		return &SystemicError{fmt.Errorf("sync: %w", err)}
+	}
+	if len(results) != len(tasks) {
+		return &panicError{value: fmt.Sprintf("syncer returned %d results for %d requests", len(results), len(tasks))}
+	}
+	for i, t := range tasks {
+		if len(results[i]) != len(t.parsed.Resources) {
+			return &panicError{value: fmt.Sprintf("syncer returned %d resource results for %d resources", len(results[i]), len(t.parsed.Resources))}
+		}
+		t.results = results[i]
+	}
+	return nil
+}
+
+func skipAll(rs []request.Resource, reason string) []request.ResourceResult {
+	out := make([]request.ResourceResult, len(rs))
+	for i, res := range rs {
+		out[i] = request.ResourceResult{Resource: res, Status: request.StatusSkipped, Reason: reason}
+	}
+	return out
+}
+
+// record builds the audit record of a processed task.
+func (r *Runner) record(t *task) audit.Record {
+	done := r.now()
+	o := t.in.Origin
+	p := t.parsed
+	rec := audit.Record{
+		PartitionKey: t.in.Key.PartitionKey, RowKey: t.in.Key.RowKey,
+		TaskID: p.ID, Type: p.Type, Source: p.Source, AppType: p.AppType, AppSubType: p.AppSubType, CreateTime: p.CreateTime,
+		EnqueuedTime: o.EnqueuedTime, StartedAt: t.started, CompletedAt: done, DurationMs: done.Sub(t.started).Milliseconds(),
+		EventHub: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset, SequenceNumber: o.SequenceNumber,
+		DryRun: r.DryRun, InvocationID: o.InvocationID, Connector: r.Connector,
+	}
+	rec.Resources = append(append(rec.Resources, t.results...), p.Invalid...)
+	rec.ResourceCount = len(rec.Resources)
+	for _, res := range rec.Resources {
+		switch res.Status {
+		case request.StatusSuccess:
+			rec.Synced++
+		case request.StatusSkipped:
+			rec.Skipped++
+		case request.StatusFailed:
+			rec.Failed++
+		}
+		rec.Grants += res.Grants
+		rec.Revokes += res.Revokes
+	}
+	switch {
+	case t.errType != "":
+		rec.Status, rec.ErrorType, rec.ErrorMessage, rec.Reason = request.StatusFailed, string(t.errType), t.errMsg, t.errMsg
+	case t.rejected != nil:
+		rec.Status, rec.Reason = t.rejected.Status, t.rejected.Reason
+	case rec.Failed > 0:
+		rec.Status, rec.ErrorType = request.StatusFailed, string(request.ErrSync)
+		rec.ErrorMessage = joinReasons(rec.Resources, request.StatusFailed)
+		rec.Reason = fmt.Sprintf("%d of %d resources failed", rec.Failed, rec.ResourceCount)
+	case rec.Synced == 0:
+		rec.Status, rec.Reason = request.StatusSkipped, joinReasons(rec.Resources, request.StatusSkipped)
+	default:
+		rec.Status = request.StatusSuccess
+		if rec.Skipped > 0 {
+			rec.Reason = fmt.Sprintf("%d of %d resources skipped: %s", rec.Skipped, rec.ResourceCount, joinReasons(rec.Resources, request.StatusSkipped))
+		}
+	}
+	return rec
+}
+
+// joinReasons lists the reasons of the resources with status s, each prefixed by its resource.
+func joinReasons(rs []request.ResourceResult, s request.Status) string {
+	var parts []string
+	for _, res := range rs {
+		if res.Status != s {
+			continue
+		}
+		part := res.Resource.String() + ": " + res.Reason
+		if res.ErrorCode != "" {
+			part += " (Snowflake error " + res.ErrorCode + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// failureEvent builds the failure event of a FAILED task. For a re-delivered event whose FAILED record
+// was already stored, it is rebuilt from that record: the failure hub is at-least-once, since the host
+// may have lost the outputs of the first delivery.
+func (r *Runner) failureEvent(t *task, rec audit.Record) string {
+	trace := t.trace
+	if t.existing != nil {
+		trace = "re-delivered event; first recorded at " + rec.CompletedAt.UTC().Format(time.RFC3339Nano)
+	} else if trace == "" {
+		trace = strings.ReplaceAll(rec.ErrorMessage, "; ", "\n")
+	}
+	o := t.in.Origin
+	e := failure.Event{
+		ErrorType: rec.ErrorType, ErrorMessage: rec.ErrorMessage, ConnectorName: r.Connector, StackTrace: trace,
+		Topic: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset,
+		SequenceNumber: o.SequenceNumber, EnqueuedTime: failure.FormatTime(o.EnqueuedTime), TaskID: rec.TaskID,
+		Timestamp: r.now().UTC().Format(failure.TimeFormat),
+	}
+	e.SetOriginal(t.in.Body)
+	s, err := e.Marshal()
+	if err != nil { // cannot happen: every field is a string, number or nil
+		panic(fmt.Sprintf("marshal failure event: %v", err))
+	}
+	return s
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,277 @@
+package task
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// memStore is an in-memory Store for this package's unit tests; the real store is tested against Azurite.
+type memStore struct {
+	recs    map[audit.Key]audit.Record
+	putErr  error
+	puts    int
+	readErr error
+}
+
+func (m *memStore) Existing(_ context.Context, keys []audit.Key) (map[audit.Key]audit.Record, error) {
+	if m.readErr != nil {
+		return nil, m.readErr
+	}
+	out := map[audit.Key]audit.Record{}
+	for _, k := range keys {
+		if r, ok := m.recs[k]; ok {
+			out[k] = r
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Put(_ context.Context, recs []audit.Record) error {
+	if m.putErr != nil {
+		return m.putErr
+	}
+	m.puts++
+	for _, r := range recs {
+		m.recs[r.Key()] = r
+	}
+	return nil
+}
+
+// syncFunc decides each resource's result; calls counts Sync calls.
+type fakeSyncer struct {
+	result func(request.Resource) request.ResourceResult
+	err    error
+	calls  int
+}
+
+func (f *fakeSyncer) Sync(_ context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := make([][]request.ResourceResult, len(reqs))
+	for i, r := range reqs {
+		for _, res := range r.Resources {
+			out[i] = append(out[i], f.result(res))
+		}
+	}
+	return out, nil
+}
+
+// byTable gives SUCCESS with one grant, except: table MISSING is skipped, table BROKEN fails with
+// 003001, table PANIC panics.
+func byTable(res request.Resource) request.ResourceResult {
+	switch res.Table {
+	case "MISSING":
+		return request.ResourceResult{Resource: res, Status: request.StatusSkipped, Reason: "does not exist in Snowflake", ErrorCode: "002003"}
+	case "BROKEN":
+		return request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "insufficient privileges", ErrorCode: "003001"}
+	case "PANIC":
+		panic("boom")
+	}
+	return request.ResourceResult{Resource: res, Status: request.StatusSuccess, Grants: 1, Statements: []string{"GRANT ..."}}
+}
+
+func body(id string, tables ...string) []byte {
+	var rs []string
+	for _, t := range tables {
+		rs = append(rs, fmt.Sprintf(`{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":%q}}`, t))
+	}
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"RESOURCE_SYNC","appSubType":"SNOWFLAKE","source":"KAFKA","requestInfo":{"resources":[%s]}}`, id, strings.Join(rs, ",")))
+}
+
+var clock = time.Date(2026, 11, 24, 10, 15, 1, 2e6, time.UTC)
+
+func inputs(bodies ...[]byte) []Input {
+	out := make([]Input, len(bodies))
+	for i, b := range bodies {
+		seq := int64(17 + i)
+		o := Origin{EventHub: "sync-requests", ConsumerGroup: "$Default", Partition: "3", Offset: fmt.Sprint(4294967296 + i),
+			SequenceNumber: &seq, EnqueuedTime: clock.Add(-time.Second), InvocationID: "inv-1"}
+		out[i] = Input{Body: b, Origin: o, Key: KeyFor(o, clock, "")}
+	}
+	return out
+}
+
+func newRunner(s Syncer, st Store) *Runner {
+	return &Runner{Syncer: s, Store: st, Connector: "snowflake", Enabled: true, FailureHub: true, Now: func() time.Time { return clock }}
+}
+
+func TestRunOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       []byte
+		status     request.Status
+		errType    string
+		reason     string
+		failure    bool
+		grants     int
+		synced     int
+		skipped    int
+		failedResc int
+	}{
+		{"success", body("t1", "ORDERS", "ITEMS"), request.StatusSuccess, "", "", false, 2, 2, 0, 0},
+		{"success with a skipped resource", body("t2", "ORDERS", "MISSING"), request.StatusSuccess, "", "1 of 2 resources skipped: table SALES.PUBLIC.MISSING: does not exist", false, 1, 1, 1, 0},
+		{"every resource skipped", body("t3", "MISSING"), request.StatusSkipped, "", "does not exist in Snowflake (Snowflake error 002003)", false, 0, 0, 1, 0},
+		{"a resource failed", body("t4", "ORDERS", "BROKEN"), request.StatusFailed, "SYNC_ERROR", "1 of 2 resources failed", true, 1, 1, 0, 1},
+		{"invalid JSON", []byte("not json"), request.StatusFailed, "INVALID_JSON", "invalid character", true, 0, 0, 0, 0},
+		{"unsupported type", []byte(`{"type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`), request.StatusSkipped, "", "not supported", false, 0, 0, 0, 0},
+		{"invalid resource next to a valid one", []byte(`{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[` +
+			`{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":"ORDERS"}},{"type":"table","values":{"database":"SALES"}}]}}`),
+			request.StatusSuccess, "", `table is missing its "schema" identifier`, false, 1, 1, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &memStore{recs: map[audit.Key]audit.Record{}}
+			out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := out[0].Record
+			if rec.Status != tt.status || rec.ErrorType != tt.errType || !strings.Contains(rec.Reason+" "+rec.ErrorMessage, tt.reason) {
+				t.Errorf("record = %s %q reason %q msg %q; want %s %q containing %q", rec.Status, rec.ErrorType, rec.Reason, rec.ErrorMessage, tt.status, tt.errType, tt.reason)
+			}
+			if rec.Grants != tt.grants || rec.Synced != tt.synced || rec.Skipped != tt.skipped || rec.Failed != tt.failedResc {
+				t.Errorf("counts grants=%d synced=%d skipped=%d failed=%d; want %d %d %d %d", rec.Grants, rec.Synced, rec.Skipped, rec.Failed, tt.grants, tt.synced, tt.skipped, tt.failedResc)
+			}
+			if (out[0].Failure != "") != tt.failure {
+				t.Errorf("failure event = %q, want one: %v", out[0].Failure, tt.failure)
+			}
+			if _, ok := st.recs[rec.Key()]; !ok || len(st.recs) != 1 {
+				t.Errorf("store holds %d records, want exactly this one", len(st.recs))
+			}
+			if rec.RowKey != "sync-requests_$Default_3_00000000000000000017" || rec.PartitionKey != "2026-11-24" {
+				t.Errorf("key = %+v", rec.Key())
+			}
+		})
+	}
+}
+
+func TestFailureEventCarriesContext(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	raw := []byte(`{"id":"t9", "type": oops}`)
+	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(out[0].Failure), &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.OriginalMessage != string(raw) || e.ErrorType != "INVALID_JSON" || e.ConnectorName != "snowflake" || e.Topic != "sync-requests" ||
+		e.Partition != "3" || e.Offset != "4294967296" || *e.SequenceNumber != 17 || *e.EnqueuedTime != "2026-11-24T10:15:00.002Z" ||
+		e.TaskID != nil || e.Timestamp != "2026-11-24T10:15:01.002Z" || e.StackTrace == "" {
+		t.Errorf("failure event = %+v", e)
+	}
+}
+
+func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	sy := &fakeSyncer{result: byTable}
+	r := newRunner(sy, st)
+	batch := inputs(body("t1", "ORDERS"), []byte("garbage"))
+	first, err := r.Run(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.Run(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sy.calls != 1 || st.puts != 1 || len(st.recs) != 2 {
+		t.Errorf("sync calls %d, puts %d, records %d; want 1, 1, 2", sy.calls, st.puts, len(st.recs))
+	}
+	for i := range second {
+		if !second[i].Duplicate || second[i].Record.Status != first[i].Record.Status || second[i].Record.Grants != first[i].Record.Grants {
+			t.Errorf("re-delivery %d = %+v, want the first record kept", i, second[i])
+		}
+	}
+	if second[1].Failure == "" || second[0].Failure != "" {
+		t.Errorf("re-delivered FAILED event must be re-sent to the failure hub, and only that one")
+	}
+	// A re-delivery after midnight is keyed under the next day, and still finds the first record.
+	nextDay := clock.Add(24 * time.Hour)
+	r.Now = func() time.Time { return nextDay }
+	late := inputs(body("t1", "ORDERS"), []byte("garbage"))
+	for i := range late {
+		late[i].Key = KeyFor(late[i].Origin, nextDay, "")
+	}
+	third, err := r.Run(context.Background(), late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !third[0].Duplicate || !third[1].Duplicate || sy.calls != 1 || len(st.recs) != 2 {
+		t.Errorf("next-day re-delivery: duplicates %v %v, sync calls %d, records %d", third[0].Duplicate, third[1].Duplicate, sy.calls, len(st.recs))
+	}
+}
+
+func TestPanicFailsOnlyItsTask(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("ok", "ORDERS"), body("bad", "PANIC"), body("ok2", "ITEMS")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []request.Status{request.StatusSuccess, request.StatusFailed, request.StatusSuccess}
+	for i, o := range out {
+		if o.Record.Status != want[i] {
+			t.Errorf("task %d = %s, want %s", i, o.Record.Status, want[i])
+		}
+	}
+	if out[1].Record.ErrorType != "INTERNAL_ERROR" || !strings.Contains(out[1].Failure, "goroutine") {
+		t.Errorf("panicking task: %+v; failure event must carry the goroutine stack", out[1].Record)
+	}
+}
+
+func TestDisabledAndFailureHubOff(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	sy := &fakeSyncer{result: byTable}
+	r := newRunner(sy, st)
+	r.Enabled, r.FailureHub = false, false
+	out, err := r.Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("{")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sy.calls != 0 || out[0].Record.Status != request.StatusSkipped || !strings.Contains(out[0].Record.Reason, "disabled") {
+		t.Errorf("disabled sync: calls %d, record %+v", sy.calls, out[0].Record)
+	}
+	if out[1].Record.Status != request.StatusFailed || out[1].Failure != "" || len(st.recs) != 2 {
+		t.Errorf("failure hub off: want the FAILED record stored and no failure event; got %+v", out[1])
+	}
+}
+
+func TestSystemicFailuresStoreNothing(t *testing.T) {
+	down := errors.New("connection refused")
+	tests := []struct {
+		name  string
+		sync  error
+		put   error
+		read  error
+		wantN int
+	}{
+		{"snowflake unreachable", down, nil, nil, 0},
+		{"audit store down on write", nil, down, nil, 0},
+		{"audit store down on read", nil, nil, down, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: tt.put, readErr: tt.read}
+			_, err := newRunner(&fakeSyncer{result: byTable, err: tt.sync}, st).Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("x")))
+			var sys *SystemicError
+			if !errors.As(err, &sys) || !errors.Is(err, down) {
+				t.Fatalf("err = %v, want a SystemicError wrapping the cause", err)
+			}
+			if len(st.recs) != tt.wantN {
+				t.Errorf("%d records stored, want %d", len(st.recs), tt.wantN)
+			}
+		})
+	}
+}
