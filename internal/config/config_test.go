@@ -11,16 +11,16 @@ import (
 // valid is a complete, minimal local configuration.
 func valid() map[string]string {
 	return map[string]string{
-		"FUNCTIONS_CUSTOMHANDLER_PORT":                              "7071",
-		"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING":            "Endpoint=sb://example/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
-		"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME":               "sync-requests",
+		"FUNCTIONS_CUSTOMHANDLER_PORT":                               "7071",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING":             "Endpoint=sb://example/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME":                "sync-requests",
 		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING": "Endpoint=sb://example/;SharedAccessKeyName=k;SharedAccessKey=c2VjcmV0",
-		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME":             "sync-failures",
-		"AzureWebJobsStorage":                                       "UseDevelopmentStorage=true",
-		"CONNECTOR_SNOWFLAKE_JDBC_URL":                              "jdbc:snowflake://acme.snowflakecomputing.com/?warehouse=WH&role=SYNC",
-		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME":                         "SNOWSYNC",
-		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD":                         "pa55word-do-not-print",
-		"CONNECTOR_POLICY_FILE":                                     "testdata/policies.json",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME":              "sync-failures",
+		"AzureWebJobsStorage":                                        "UseDevelopmentStorage=true",
+		"CONNECTOR_SNOWFLAKE_JDBC_URL":                               "jdbc:snowflake://acme.snowflakecomputing.com/?warehouse=WH&role=SYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME":                          "SNOWSYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD":                          "pa55word-do-not-print",
+		"CONNECTOR_POLICY_FILE":                                      "testdata/policies.json",
 	}
 }
 
