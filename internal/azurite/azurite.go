@@ -5,6 +5,8 @@
 package azurite
 
 import (
+	"github.com/snowsync/snowsync/internal/module"
+
 	"bytes"
 	"context"
 	"errors"
@@ -234,9 +236,9 @@ func locateBinary(explicit string) (string, error) {
 	if env := os.Getenv(BinaryEnv); env != "" {
 		return checkBinary(env)
 	}
-	root, err := repoRoot()
+	root, err := module.Root()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("azurite: %w; or set %s to the azurite-table binary", err, BinaryEnv)
 	}
 	return checkBinary(filepath.Join(root, binaryInRepo))
 }
@@ -246,24 +248,6 @@ func checkBinary(path string) (string, error) {
 		return "", fmt.Errorf("azurite: table service binary not found (%w); install it with `make tools` or `npm ci --prefix tools/azurite`, or set %s", err, BinaryEnv)
 	}
 	return path, nil
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("azurite: find repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("azurite: no go.mod above the working directory; set %s to the azurite-table binary", BinaryEnv)
-		}
-		dir = parent
-	}
 }
 
 // tailBuffer keeps the last limit bytes written to it, for error messages.

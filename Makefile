@@ -1,0 +1,37 @@
+# snowsync — see README.md. Two commands for a newcomer: `make demo` and `make test`.
+GO ?= go
+
+# The handler and the tests need no cgo; the Snowflake driver skips its cloud-metadata probes.
+export CGO_ENABLED ?= 0
+export SNOWFLAKE_DISABLE_PLATFORM_DETECTION := true
+export SF_DISABLE_MINICORE := true
+
+AZURITE := tools/azurite/node_modules/.bin/azurite-table
+
+.PHONY: build test test-race tools demo bench
+
+build:
+	$(GO) build ./...
+
+# Azurite (pinned in tools/azurite/package-lock.json) for the audit-store tests, the demo and benchmarks.
+tools: $(AZURITE)
+$(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
+	npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory test-race
+
+# The race detector needs cgo; it runs on the packages with real concurrency.
+test-race:
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/emulator/... ./internal/engine/... ./internal/task/... ./functions/...
+
+demo: tools
+	$(GO) run ./cmd/demo
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/engine/... ./internal/policy/...
+
+include make/deploy.mk

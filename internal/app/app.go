@@ -1,0 +1,119 @@
+// Package app wires snowsync together from its configuration: the audit store, the Snowflake
+// connection, the policy cache, the sync engine, the task runner and the functions' HTTP handler. It
+// connects to nothing while wiring: Snowflake logs in on the first query, the audit table is created on
+// the first write, policies load on the first batch.
+package app
+
+import (
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/snowsync/snowsync/functions"
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/config"
+	"github.com/snowsync/snowsync/internal/engine"
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task"
+)
+
+// App is a wired snowsync.
+type App struct {
+	Handler http.Handler
+	Store   *audit.Store
+	Engine  *engine.Engine
+	db      *sql.DB
+}
+
+// Close releases the Snowflake connection pool.
+func (a *App) Close() error { return a.db.Close() }
+
+// New wires an App from cfg.
+func New(cfg config.Config, logger *slog.Logger) (*App, error) {
+	store, err := NewStore(cfg.Audit)
+	if err != nil {
+		return nil, err
+	}
+	db, err := snowflake.Open(snowflake.ConnConfig{
+		JDBCURL: cfg.Snowflake.JDBCURL, Username: cfg.Snowflake.User, Password: cfg.Snowflake.Password,
+		PrivateKey: cfg.Snowflake.PrivateKey, PrivateKeyPassphrase: cfg.Snowflake.PrivateKeyPassphrase,
+		Warehouse: cfg.Snowflake.Warehouse, Role: cfg.Snowflake.Role, RequestTimeout: cfg.Snowflake.QueryTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("snowflake connection (CONNECTOR_SNOWFLAKE_*): %w", err)
+	}
+	eng, err := NewEngine(cfg, db, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
+		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
+	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
+		QueueThreshold: cfg.QueueThreshold, Logger: logger})
+	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db}, nil
+}
+
+// NewEngine builds the sync engine over db: policies from the configured source, the managed scope
+// and roles, and an executor that applies statements, or records them in a dry run.
+func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
+	src, err := policySource(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	mapping := policy.Mapping{EntityPrefix: cfg.Roles.EntityPrefix, UserPrefix: cfg.Roles.UserPrefix, PreserveCase: cfg.Roles.PreserveCase}
+	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{RequestTimeout: cfg.Snowflake.QueryTimeout})
+	if !cfg.Roles.GrantUpdates {
+		exec = &snowflake.Recorder{}
+	}
+	s := cfg.Scope
+	return engine.New(db, exec, policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), engine.Options{
+		Scope:              engine.NewScope(s.Databases, s.Schemas, s.Tables, s.IgnoreDatabases, s.IgnoreSchemas, s.IgnoreTables),
+		Mapping:            mapping,
+		ManagedRoles:       cfg.Roles.Managed,
+		CreateMissingRoles: cfg.Roles.CreateMissing,
+		LoadMode:           cfg.LoadMode,
+		LoadThreads:        cfg.LoadThreads,
+	}), nil
+}
+
+func policySource(p config.Policy) (policy.Source, error) {
+	if p.RangerURL != "" {
+		return &policy.RangerAdminSource{BaseURL: p.RangerURL, Service: p.RangerService, Username: p.RangerUser,
+			Password: p.RangerPass.Reveal()}, nil
+	}
+	src, err := policy.NewSource(p.File.Reveal(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("setting CONNECTOR_POLICY_FILE: %w", err)
+	}
+	return src, nil
+}
+
+// NewStore opens the audit store: by connection string, or by table service URL with a managed
+// identity (a user-assigned one when ClientID is set) or, off Azure, the default credential chain.
+func NewStore(a config.Audit) (*audit.Store, error) {
+	conn := audit.Connection{ConnectionString: a.ConnectionString.Reveal(), ServiceURL: a.ServiceURL}
+	if a.ServiceURL != "" {
+		var cred azcore.TokenCredential
+		var err error
+		if a.ClientID != "" {
+			cred, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(a.ClientID)})
+		} else {
+			cred, err = azidentity.NewDefaultAzureCredential(nil)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: credential: %w", a.Setting, err)
+		}
+		conn.Credential = cred
+	}
+	store, err := audit.NewStore(conn, &audit.Options{Table: a.Table})
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %w", a.Setting, err)
+	}
+	return store, nil
+}

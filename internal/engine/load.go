@@ -1,0 +1,481 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+// node is one loaded Snowflake object with its current grants to roles.
+type node struct {
+	typ    snowflake.ObjectType
+	path   []string // exact catalog names, database first
+	grants []snowflake.GrantInfo
+	// full nodes are synced (grant and revoke); the others are parents of synced objects, which only
+	// receive the USAGE their children's grantees need.
+	full bool
+}
+
+func (n *node) id() snowflake.Identifier {
+	switch len(n.path) {
+	case 1:
+		return snowflake.DatabaseID{Name: n.path[0]}
+	case 2:
+		return snowflake.SchemaID{Database: n.path[0], Name: n.path[1]}
+	}
+	return snowflake.ObjectID{Database: n.path[0], Schema: n.path[1], Name: n.path[2]}
+}
+
+// unit is one coalesced resource to load: a database, a schema or an object.
+type unit struct {
+	res  request.Resource
+	path []string // as requested
+	// after load: the exact path, or why it was skipped / failed
+	resolved []string
+	skip     string
+	code     string
+	err      error
+}
+
+// ref is one requested resource, served by a unit (its own, or a database or schema unit covering it).
+type ref struct {
+	res      request.Resource
+	path     []string
+	unit     *unit
+	outScope bool
+}
+
+// pass is the state of one Run.
+type pass struct {
+	e     *Engine
+	set   *policy.Set
+	sem   *semaphore.Weighted
+	units map[string]*unit // by lowerKey of the requested path
+
+	mu    sync.Mutex
+	nodes map[string]*node // by key of the exact path
+	memo  map[string]*call // memoized queries
+	roles map[string]bool  // existing roles, loaded with the first read
+}
+
+// call is one memoized query.
+type call struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+func newPass(e *Engine, set *policy.Set) *pass {
+	return &pass{e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
+		units: map[string]*unit{}, nodes: map[string]*node{}, memo: map[string]*call{}}
+}
+
+// add registers a requested resource. Coalescing happens in load, once every resource is known.
+func (p *pass) add(res request.Resource) *ref {
+	r := &ref{res: res, path: pathOf(res)}
+	switch len(r.path) {
+	case 1:
+		r.outScope = !p.e.opts.Scope.Database(r.path[0])
+	case 2:
+		r.outScope = !p.e.opts.Scope.Schema(r.path[0], r.path[1])
+	default:
+		r.outScope = !p.e.opts.Scope.Object(r.path[0], r.path[1], r.path[2])
+	}
+	if r.outScope {
+		return r
+	}
+	k := lowerKey(r.path...)
+	if u, ok := p.units[k]; ok {
+		r.unit = u
+		return r
+	}
+	r.unit = &unit{res: res, path: r.path}
+	p.units[k] = r.unit
+	return r
+}
+
+// covering returns the unit of a database or schema that covers path, if any was requested.
+func (p *pass) covering(path []string) *unit {
+	for n := 1; n < len(path); n++ {
+		if u, ok := p.units[lowerKey(path[:n]...)]; ok {
+			return u
+		}
+	}
+	return nil
+}
+
+// load reads every unit not covered by another. Units covered by a database or schema unit are
+// dropped: their refs are served from the covering unit's nodes.
+func (p *pass) load(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.loadRoles(ctx) })
+	for k, u := range p.units {
+		if c := p.covering(u.path); c != nil {
+			delete(p.units, k)
+			u.err = errCovered{c}
+			continue
+		}
+		g.Go(func() error {
+			err := p.loadUnit(ctx, u)
+			switch {
+			case err == nil:
+			case snowflake.IsSystemic(err):
+				return fmt.Errorf("%w: %w", errSystemic, err)
+			case snowflake.IsNotExist(err):
+				u.skip, u.code = "does not exist in Snowflake", snowflake.Code(err)
+			default:
+				u.err = err
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// errCovered marks a unit served by a covering unit.
+type errCovered struct{ by *unit }
+
+func (e errCovered) Error() string { return "covered by " + e.by.res.String() }
+
+func (p *pass) loadUnit(ctx context.Context, u *unit) error {
+	switch len(u.path) {
+	case 1:
+		return p.loadContainer(ctx, u, snowflake.DatabaseID{Name: u.path[0]})
+	case 2:
+		return p.loadContainer(ctx, u, snowflake.SchemaID{Database: u.path[0], Name: u.path[1]})
+	}
+	return p.loadObject(ctx, u)
+}
+
+// loadObject reads a table or view and its parents' grants in one parallel step with the names as
+// given; only when the object is not found so does it list the catalog to match names ignoring case.
+func (p *pass) loadObject(ctx context.Context, u *unit) error {
+	kind := snowflake.ObjectTable
+	if u.res.Kind == request.KindView {
+		kind = snowflake.ObjectView
+	}
+	path := u.path
+	grants, err := p.readObject(ctx, kind, path)
+	if snowflake.IsNotExist(err) {
+		obj, found, rerr := p.resolveObject(ctx, path)
+		if rerr != nil || !found {
+			if rerr == nil {
+				rerr = err
+			}
+			return rerr
+		}
+		kind, path = obj.Kind, obj.ID.Parts()
+		grants, err = p.readObject(ctx, kind, path)
+	}
+	if err != nil {
+		return err
+	}
+	// SHOW GRANTS ON TABLE also answers for a view; the OWNERSHIP row tells what the object is.
+	for _, g := range grants[2] {
+		if g.Privilege == snowflake.PrivilegeOwnership && (g.On == snowflake.ObjectTable || g.On == snowflake.ObjectView) {
+			kind = g.On
+		}
+	}
+	u.resolved = path
+	p.addNode(snowflake.ObjectDatabase, path[:1], grants[0], false)
+	p.addNode(snowflake.ObjectSchema, path[:2], grants[1], false)
+	p.addNode(kind, path, grants[2], true)
+	return nil
+}
+
+// readObject reads the grants on the database, the schema and the object of path at once.
+func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path []string) ([3][]snowflake.GrantInfo, error) {
+	var out [3][]snowflake.GrantInfo
+	g, gctx := errgroup.WithContext(ctx)
+	targets := []struct {
+		typ snowflake.ObjectType
+		id  snowflake.Identifier
+	}{
+		{snowflake.ObjectDatabase, snowflake.DatabaseID{Name: path[0]}},
+		{snowflake.ObjectSchema, snowflake.SchemaID{Database: path[0], Name: path[1]}},
+		{kind, snowflake.ObjectID{Database: path[0], Schema: path[1], Name: path[2]}},
+	}
+	for i, t := range targets {
+		g.Go(func() error {
+			var err error
+			out[i], err = p.grantsOn(gctx, t.typ, t.id)
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
+// loadContainer reads a database or a schema with everything under it.
+func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifier) error {
+	objects, err := p.objectsIn(ctx, id)
+	if snowflake.IsNotExist(err) {
+		var found bool
+		if id, found, err = p.resolveContainer(ctx, id); err != nil {
+			return err
+		}
+		if !found {
+			return notExist{}
+		}
+		objects, err = p.objectsIn(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	u.resolved = id.Parts()
+	db := snowflake.DatabaseID{Name: u.resolved[0]}
+	var schemas []snowflake.SchemaID
+	if s, ok := id.(snowflake.SchemaID); ok {
+		schemas = []snowflake.SchemaID{s}
+	} else if schemas, err = p.memoSchemas(ctx, db); err != nil {
+		return err
+	}
+	scope := p.e.opts.Scope
+	schemas = filter(schemas, func(s snowflake.SchemaID) bool { return scope.Schema(s.Database, s.Name) })
+	objects = filter(objects, func(o snowflake.Object) bool { return scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) })
+	_, isDB := id.(snowflake.DatabaseID)
+	if p.e.opts.LoadMode == "load_bulk" {
+		return p.loadBulk(ctx, db, id, isDB, schemas, objects)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	read := func(typ snowflake.ObjectType, oid snowflake.Identifier, full bool) {
+		g.Go(func() error {
+			grants, err := p.grantsOn(gctx, typ, oid)
+			if snowflake.IsNotExist(err) && typ != snowflake.ObjectDatabase {
+				return nil // dropped while we read: nothing to sync
+			}
+			if err == nil {
+				p.addNode(typ, oid.Parts(), grants, full)
+			}
+			return err
+		})
+	}
+	read(snowflake.ObjectDatabase, db, isDB)
+	for _, s := range schemas {
+		read(snowflake.ObjectSchema, s, true)
+	}
+	for _, o := range objects {
+		read(o.Kind, o.ID, true)
+	}
+	return g.Wait()
+}
+
+// loadBulk reads the grants of a container from INFORMATION_SCHEMA in one query per view.
+func (p *pass) loadBulk(ctx context.Context, db snowflake.DatabaseID, id snowflake.Identifier, isDB bool,
+	schemas []snowflake.SchemaID, objects []snowflake.Object) error {
+	schema := ""
+	if s, ok := id.(snowflake.SchemaID); ok {
+		schema = s.Name
+	}
+	var cat snowflake.Catalog
+	err := p.query(ctx, func(ctx context.Context) (err error) {
+		cat, err = snowflake.LoadCatalog(ctx, p.e.q, db, schema)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	byObject := map[string][]snowflake.GrantInfo{}
+	for _, g := range cat.Grants {
+		byObject[g.Object] = append(byObject[g.Object], g)
+	}
+	p.addNode(snowflake.ObjectDatabase, db.Parts(), byObject[db.FullyQualifiedName()], isDB)
+	for _, s := range schemas {
+		p.addNode(snowflake.ObjectSchema, s.Parts(), byObject[s.FullyQualifiedName()], true)
+	}
+	for _, o := range objects {
+		p.addNode(o.Kind, o.ID.Parts(), byObject[o.ID.FullyQualifiedName()], true)
+	}
+	return nil
+}
+
+// notExist is the error of a container that does not exist under any case of its name.
+type notExist struct{}
+
+func (notExist) Error() string { return "does not exist" }
+
+// objectsIn lists the tables and views of a database or schema (memoized).
+func (p *pass) objectsIn(ctx context.Context, id snowflake.Identifier) ([]snowflake.Object, error) {
+	v, err := p.memoized(ctx, "objects\x00"+id.FullyQualifiedName(), func(ctx context.Context) (any, error) {
+		return snowflake.ShowTables(ctx, p.e.q, id)
+	})
+	objs, _ := v.([]snowflake.Object)
+	return objs, err
+}
+
+func (p *pass) memoSchemas(ctx context.Context, db snowflake.DatabaseID) ([]snowflake.SchemaID, error) {
+	v, err := p.memoized(ctx, "schemas\x00"+db.FullyQualifiedName(), func(ctx context.Context) (any, error) {
+		return snowflake.ShowSchemas(ctx, p.e.q, db)
+	})
+	s, _ := v.([]snowflake.SchemaID)
+	return s, err
+}
+
+// grantsOn reads SHOW GRANTS ON an object (memoized) and returns the grants to roles.
+func (p *pass) grantsOn(ctx context.Context, typ snowflake.ObjectType, id snowflake.Identifier) ([]snowflake.GrantInfo, error) {
+	v, err := p.memoized(ctx, "grants\x00"+string(typ)+"\x00"+id.FullyQualifiedName(), func(ctx context.Context) (any, error) {
+		g, err := snowflake.ShowGrantsOn(ctx, p.e.q, typ, id)
+		return g.Roles, err
+	})
+	g, _ := v.([]snowflake.GrantInfo)
+	return g, err
+}
+
+// loadRoles reads the existing roles, so that missing ones can be created or reported. When SHOW ROLES
+// fails for another reason than an outage, the roles stay unknown and every role is assumed to exist:
+// a GRANT to a missing one then fails on its own and is reported.
+func (p *pass) loadRoles(ctx context.Context) error {
+	var names []string
+	err := p.query(ctx, func(ctx context.Context) (err error) {
+		names, err = snowflake.ShowRoles(ctx, p.e.q, "")
+		return err
+	})
+	switch {
+	case snowflake.IsSystemic(err):
+		return fmt.Errorf("%w: %w", errSystemic, err)
+	case err != nil:
+		return nil
+	}
+	roles := make(map[string]bool, len(names))
+	for _, n := range names {
+		roles[n] = true
+	}
+	p.mu.Lock()
+	p.roles = roles
+	p.mu.Unlock()
+	return nil
+}
+
+// resolveObject finds the object path names, matching each level exactly, else ignoring case when
+// exactly one name matches (DESIGN §2).
+func (p *pass) resolveObject(ctx context.Context, path []string) (snowflake.Object, bool, error) {
+	sid, found, err := p.resolveContainer(ctx, snowflake.SchemaID{Database: path[0], Name: path[1]})
+	if err != nil || !found {
+		return snowflake.Object{}, false, err
+	}
+	objs, err := p.objectsIn(ctx, sid)
+	if err != nil {
+		return snowflake.Object{}, false, err
+	}
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = o.ID.Name
+	}
+	name, ok := snowflake.ResolveName(names, path[2])
+	if !ok {
+		return snowflake.Object{}, false, nil
+	}
+	for _, o := range objs {
+		if o.ID.Name == name {
+			return o, true, nil
+		}
+	}
+	return snowflake.Object{}, false, nil
+}
+
+// resolveContainer matches a database or schema identifier to the catalog's names.
+func (p *pass) resolveContainer(ctx context.Context, id snowflake.Identifier) (snowflake.Identifier, bool, error) {
+	dbs, err := p.memoized(ctx, "databases", func(ctx context.Context) (any, error) {
+		return snowflake.ShowDatabases(ctx, p.e.q)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	parts := id.Parts()
+	db, ok := snowflake.ResolveName(dbs.([]string), parts[0])
+	if !ok {
+		return nil, false, nil
+	}
+	if len(parts) == 1 {
+		return snowflake.DatabaseID{Name: db}, true, nil
+	}
+	schemas, err := p.memoSchemas(ctx, snowflake.DatabaseID{Name: db})
+	if err != nil {
+		return nil, false, err
+	}
+	names := make([]string, len(schemas))
+	for i, s := range schemas {
+		names[i] = s.Name
+	}
+	schema, ok := snowflake.ResolveName(names, parts[1])
+	if !ok {
+		return nil, false, nil
+	}
+	return snowflake.SchemaID{Database: db, Name: schema}, true, nil
+}
+
+// memoized runs fn once per key for the pass; concurrent callers wait for the first.
+func (p *pass) memoized(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	p.mu.Lock()
+	c, ok := p.memo[key]
+	if !ok {
+		c = &call{done: make(chan struct{})}
+		p.memo[key] = c
+	}
+	p.mu.Unlock()
+	if ok {
+		select {
+		case <-c.done:
+			return c.val, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer close(c.done)
+	c.err = p.query(ctx, func(ctx context.Context) (err error) {
+		c.val, err = fn(ctx)
+		return err
+	})
+	return c.val, c.err
+}
+
+// query runs one read in the pool, retrying transient errors with a short backoff inside ctx.
+func (p *pass) query(ctx context.Context, fn func(context.Context) error) error {
+	if err := p.sem.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer p.sem.Release(1)
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil || !snowflake.IsTransient(err) || attempt == 4 || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(delay):
+			delay *= 2
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
+// addNode records a loaded object; a node loaded as full stays full.
+func (p *pass) addNode(typ snowflake.ObjectType, path []string, grants []snowflake.GrantInfo, full bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := key(path...)
+	if n, ok := p.nodes[k]; ok {
+		n.full = n.full || full
+		return
+	}
+	p.nodes[k] = &node{typ: typ, path: append([]string(nil), path...), grants: grants, full: full}
+}
+
+func filter[T any](in []T, keep func(T) bool) []T {
+	out := in[:0:0]
+	for _, v := range in {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,248 @@
+package snowflake
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowflakedb/gosnowflake"
+	"github.com/snowsync/snowsync/internal/secret"
+)
+
+func TestParseJDBCURL(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want JDBCURL
+	}{
+		{"jdbc:snowflake://xy12345.snowflakecomputing.com/?warehouse=COMPUTE_WH&role=SYNC_ROLE&db=SALES",
+			JDBCURL{Account: "xy12345", Host: "xy12345.snowflakecomputing.com", Port: 443, Protocol: "https",
+				Warehouse: "COMPUTE_WH", Role: "SYNC_ROLE", Database: "SALES"}},
+		{"jdbc:snowflake://myorg-myaccount.snowflakecomputing.com?user=SYNC&schema=PUBLIC&DATABASE=D&tracing=ALL&CLIENT_SESSION_KEEP_ALIVE=true",
+			JDBCURL{Account: "myorg-myaccount", Host: "myorg-myaccount.snowflakecomputing.com", Port: 443, Protocol: "https",
+				User: "SYNC", Database: "D", Schema: "PUBLIC", Ignored: []string{"client_session_keep_alive", "tracing"}}},
+		{"JDBC:SNOWFLAKE://xy12345.east-us-2.azure.snowflakecomputing.com:443/?Warehouse=WH",
+			JDBCURL{Account: "xy12345", Host: "xy12345.east-us-2.azure.snowflakecomputing.com", Port: 443, Protocol: "https", Warehouse: "WH"}},
+		{"jdbc:snowflake://xy12345.us-east-1.privatelink.snowflakecomputing.com/?account=xy12345&role=R%20X",
+			JDBCURL{Account: "xy12345", Host: "xy12345.us-east-1.privatelink.snowflakecomputing.com", Port: 443, Protocol: "https", Role: "R X"}},
+		{"jdbc:snowflake://127.0.0.1:8089/?account=emu&ssl=off&warehouse=WH",
+			JDBCURL{Account: "emu", Host: "127.0.0.1", Port: 8089, Protocol: "http", Warehouse: "WH"}},
+		{"jdbc:snowflake://localhost:8089?ssl=false",
+			JDBCURL{Account: "localhost", Host: "localhost", Port: 8089, Protocol: "http"}},
+		{"  jdbc:snowflake://emulator.local/?ssl=off  ",
+			JDBCURL{Account: "emulator", Host: "emulator.local", Port: 80, Protocol: "http"}},
+	} {
+		t.Run(tc.raw, func(t *testing.T) {
+			got, err := ParseJDBCURL(tc.raw)
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ParseJDBCURL = %+v, %v\nwant %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseJDBCURLErrors(t *testing.T) {
+	const pw = "s3cr3t-Value"
+	for _, raw := range []string{
+		"",
+		"snowflake://x.snowflakecomputing.com",
+		"jdbc:postgresql://x/db",
+		"jdbc:snowflake://",
+		"jdbc:snowflake://x.snowflakecomputing.com/SALES",
+		"jdbc:snowflake://127.0.0.1:8080/?ssl=off",
+		"jdbc:snowflake://x.snowflakecomputing.com/?ssl=maybe",
+		"jdbc:snowflake://x.snowflakecomputing.com:99999/",
+		"jdbc:snowflake://x.snowflakecomputing.com/?role=A&ROLE=B",
+		"jdbc:snowflake://x.snowflakecomputing.com/?password=" + pw,
+		"jdbc:snowflake://x.snowflakecomputing.com/?private_key_file_pwd=" + pw,
+		"jdbc:snowflake://user:" + pw + "@x.snowflakecomputing.com/",
+		"jdbc:snowflake://x.snowflakecomputing.com:" + pw + "/",
+	} {
+		t.Run(raw, func(t *testing.T) {
+			_, err := ParseJDBCURL(raw)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("error shows the secret: %v", err)
+			}
+		})
+	}
+}
+
+// pemKey encodes der as PEM with the given block type.
+func pemKey(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+func TestParsePrivateKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := x509.MarshalPKCS1PrivateKey(key)
+	pem8 := pemKey("PRIVATE KEY", pkcs8)
+	//lint:ignore SA1019 legacy PEM encryption is the format the stdlib can decrypt, so it is the one to test
+	encBlock, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", pkcs1, []byte("pass phrase"), x509.PEMCipherAES256) //nolint:staticcheck
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted := string(pem.EncodeToMemory(encBlock))
+	b64 := base64.StdEncoding.EncodeToString
+
+	for _, tc := range []struct {
+		name, key, passphrase string
+	}{
+		{"PKCS#8 PEM", pem8, ""},
+		{"PKCS#1 PEM", pemKey("RSA PRIVATE KEY", pkcs1), ""},
+		{"PEM with literal \\n", strings.ReplaceAll(pem8, "\n", `\n`), ""},
+		{"PEM with surrounding blanks", "\n  " + pem8 + "\n", ""},
+		{"base64 of PEM", b64([]byte(pem8)), ""},
+		{"base64 of PEM, wrapped", wrap(b64([]byte(pem8)), 76), ""},
+		{"base64 of PKCS#8 DER", b64(pkcs8), ""},
+		{"base64 of PKCS#1 DER", b64(pkcs1), ""},
+		{"legacy encrypted PEM", encrypted, "pass phrase"},
+		{"unneeded passphrase", pem8, "ignored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParsePrivateKey(secret.String(tc.key), secret.String(tc.passphrase))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(key) {
+				t.Error("parsed a different key")
+			}
+		})
+	}
+
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec8, err := x509.MarshalPKCS8PrivateKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, key, passphrase string
+		encrypted             bool
+	}{
+		{"empty", "", "", false},
+		{"garbage", "not a key at all!", "", false},
+		{"base64 of garbage", b64([]byte("garbage")), "", false},
+		{"EC key", pemKey("PRIVATE KEY", ec8), "", false},
+		{"certificate block", pemKey("CERTIFICATE", []byte{1, 2, 3}), "", false},
+		{"truncated PEM", pem8[:len(pem8)/2], "", false},
+		{"encrypted PKCS#8", pemKey("ENCRYPTED PRIVATE KEY", []byte{1, 2, 3}), "pw", true},
+		{"encrypted PEM without passphrase", encrypted, "", true},
+		{"encrypted PEM, wrong passphrase", encrypted, "wrong", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParsePrivateKey(secret.String(tc.key), secret.String(tc.passphrase))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if errors.Is(err, ErrEncryptedKey) != tc.encrypted {
+				t.Errorf("errors.Is(%v, ErrEncryptedKey) = %v; want %v", err, !tc.encrypted, tc.encrypted)
+			}
+			if tc.key != "" && strings.Contains(err.Error(), tc.key[:min(len(tc.key), 40)]) {
+				t.Errorf("error shows key material: %v", err)
+			}
+		})
+	}
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\n")
+		s = s[n:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+func TestDriverConfig(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "hunter2-password"
+	base := ConnConfig{
+		JDBCURL:  "jdbc:snowflake://xy12345.snowflakecomputing.com/?warehouse=URL_WH&role=URL_ROLE&user=URL_USER&db=SALES",
+		Password: pw,
+	}
+
+	t.Run("password, URL values", func(t *testing.T) {
+		cfg, err := base.DriverConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Account != "xy12345" || cfg.Host != "xy12345.snowflakecomputing.com" || cfg.Port != 443 ||
+			cfg.Protocol != "https" || cfg.User != "URL_USER" || cfg.Warehouse != "URL_WH" || cfg.Role != "URL_ROLE" ||
+			cfg.Database != "SALES" || cfg.Password != pw || cfg.Authenticator != gosnowflake.AuthTypeSnowflake {
+			t.Errorf("config = %+v", cfg)
+		}
+		if !cfg.DisableTelemetry || *cfg.Params["client_session_keep_alive"] != "false" ||
+			cfg.LoginTimeout != defaultLoginTimeout || cfg.RequestTimeout != defaultRequestTimeout {
+			t.Errorf("defaults not applied: %+v", cfg)
+		}
+	})
+	t.Run("key pair and overrides", func(t *testing.T) {
+		c := base
+		c.Username, c.Warehouse, c.Role = "SYNC", "WH", "SYNC_ROLE"
+		c.PrivateKey = secret.String(pemKey("PRIVATE KEY", der))
+		c.LoginTimeout = 5 * time.Second
+		cfg, err := c.DriverConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Authenticator != gosnowflake.AuthTypeJwt || !cfg.PrivateKey.Equal(key) || cfg.Password != "" ||
+			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || cfg.LoginTimeout != 5*time.Second {
+			t.Errorf("config = %+v", cfg)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		c    ConnConfig
+	}{
+		{"no credentials", ConnConfig{JDBCURL: base.JDBCURL}},
+		{"no user", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com", Password: pw}},
+		{"bad key", ConnConfig{JDBCURL: base.JDBCURL, PrivateKey: pw}},
+		{"bad URL", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com/?password=" + pw, Password: pw}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.c.DriverConfig()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if _, openErr := Open(tc.c); openErr == nil {
+				t.Error("Open: no error")
+			}
+			if strings.Contains(err.Error(), pw) {
+				t.Errorf("secret shown: %v", err)
+			}
+		})
+	}
+	c := ConnConfig{Password: pw, PrivateKey: pw, PrivateKeyPassphrase: pw}
+	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, pw) {
+		t.Errorf("formatting a ConnConfig shows a secret: %s", s)
+	}
+}

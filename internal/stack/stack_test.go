@@ -1,0 +1,298 @@
+package stack
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/functionhost"
+	"github.com/snowsync/snowsync/internal/module"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	os.Setenv("SF_DISABLE_MINICORE", "true")
+	os.Exit(m.Run())
+}
+
+const seed = `
+CREATE DATABASE SALES;
+CREATE SCHEMA SALES.STAGING;
+CREATE TABLE SALES.PUBLIC.ORDERS (ID INT, AMOUNT NUMBER);
+CREATE TABLE SALES.PUBLIC.CUSTOMERS (ID INT, EMAIL VARCHAR);
+CREATE VIEW SALES.PUBLIC.V_ORDERS AS SELECT ID FROM SALES.PUBLIC.ORDERS;
+CREATE TABLE SALES.STAGING.RAW_ORDERS (PAYLOAD VARCHAR);
+CREATE ROLE PRIV_ANALYSTS;
+CREATE ROLE PRIV_ETL;
+CREATE ROLE REPORTING;
+GRANT SELECT ON TABLE SALES.PUBLIC.CUSTOMERS TO ROLE PRIV_ETL;
+GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE REPORTING`
+
+// policies: analysts read SALES.PUBLIC; etl writes ORDERS; user alice reads CUSTOMERS.
+const policies = `{
+  "serviceName": "snowflake", "policyVersion": 3,
+  "policies": [
+    {"id": 1, "name": "analysts read public", "isEnabled": true,
+     "resources": {"database": {"values": ["sales"]}, "schema": {"values": ["public"]}, "table": {"values": ["*"]}},
+     "policyItems": [{"accesses": [{"type": "select", "isAllowed": true}], "groups": ["analysts"]}]},
+    {"id": 2, "name": "etl writes orders", "isEnabled": true,
+     "resources": {"database": {"values": ["SALES"]}, "schema": {"values": ["PUBLIC"]}, "table": {"values": ["ORDERS"]}},
+     "policyItems": [{"accesses": [{"type": "insert", "isAllowed": true}, {"type": "update", "isAllowed": true}], "groups": ["etl"]}]},
+    {"id": 3, "name": "alice reads customers", "isEnabled": true,
+     "resources": {"database": {"values": ["SALES"]}, "schema": {"values": ["PUBLIC"]}, "table": {"values": ["CUSTOMERS"]}},
+     "policyItems": [{"accesses": [{"type": "select", "isAllowed": true}], "users": ["alice"]}]}
+  ]
+}`
+
+func start(t *testing.T, settings map[string]string) *Stack {
+	t.Helper()
+	s, err := Start(context.Background(), Options{SeedSQL: seed, Policies: []byte(policies), Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func syncRequest(id string, resources ...string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"RESOURCE_SYNC","appType":"PS_CONNECTOR","appSubType":"SNOWFLAKE","source":"KAFKA",`+
+		`"createTime":"2026-11-24T10:15:00Z","requestInfo":{"resources":[%s]}}`, id, strings.Join(resources, ",")))
+}
+
+func table(db, schema, name string) string {
+	return fmt.Sprintf(`{"type":"table","values":{"database":%q,"schema":%q,"table":%q}}`, db, schema, name)
+}
+
+// grantsOn reads SHOW GRANTS ON through the real driver as "role:PRIVILEGE" strings, sorted.
+func grantsOn(t *testing.T, s *Stack, object string) []string {
+	t.Helper()
+	db, err := sql.Open("snowflake", s.Snowflake.DSN("SALES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SHOW GRANTS ON " + object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals[slices.Index(cols, "grantee_name")].String+":"+vals[slices.Index(cols, "privilege")].String)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func records(t *testing.T, s *Stack) []audit.Record {
+	t.Helper()
+	recs, err := s.App.Store.List(context.Background(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func changes(s *Stack) []string {
+	var out []string
+	for _, q := range s.Snowflake.Log() {
+		if q.Class == emulator.StatementClass("GRANT") || q.Class == emulator.StatementClass("REVOKE") || q.Class == emulator.StatementClass("CREATE") {
+			out = append(out, q.SQL)
+		}
+	}
+	return out
+}
+
+func TestSingleTableEndToEnd(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	batch := s.Batch("0", syncRequest("task-orders", table("SALES", "PUBLIC", "ORDERS")))
+	res := s.Host.Deliver(ctx, batch)
+	if res.Err != nil || res.Status != http.StatusOK || len(res.Failures) != 0 {
+		t.Fatalf("delivery: status %d err %v failures %v", res.Status, res.Err, res.Failures)
+	}
+	wantTable := []string{"ACCOUNTADMIN:OWNERSHIP", "PRIV_ANALYSTS:SELECT", "PRIV_ETL:INSERT", "PRIV_ETL:UPDATE", "REPORTING:SELECT"}
+	if got := grantsOn(t, s, "TABLE SALES.PUBLIC.ORDERS"); !slices.Equal(got, wantTable) {
+		t.Errorf("grants on ORDERS = %v, want %v", got, wantTable)
+	}
+	for _, parent := range []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC"} {
+		got := grantsOn(t, s, parent)
+		for _, want := range []string{"PRIV_ANALYSTS:USAGE", "PRIV_ETL:USAGE"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("grants on %s = %v, want %s (implied USAGE)", parent, got, want)
+			}
+		}
+	}
+	recs := records(t, s)
+	if len(recs) != 1 {
+		t.Fatalf("%d audit records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.Status != request.StatusSuccess || *r.TaskID != "task-orders" || r.Grants != 7 || r.Revokes != 0 || r.Synced != 1 ||
+		r.EventHub != EventHub || r.Partition != "0" || *r.SequenceNumber != 0 || r.Connector != "snowflake" || r.InvocationID == "" {
+		t.Errorf("audit record = %+v", r)
+	}
+	if len(r.Resources) != 1 || len(r.Resources[0].Statements) != 6 ||
+		!slices.Contains(r.Resources[0].Statements, `GRANT INSERT, UPDATE ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ETL"`) {
+		t.Errorf("audit resources = %+v", r.Resources)
+	}
+
+	// The same batch again (at-least-once delivery): the same record, no statement sent.
+	s.Snowflake.ResetLog()
+	if res := s.Host.Deliver(ctx, batch); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	// A new event for the same table: converged, so nothing to change.
+	if res := s.Host.Deliver(ctx, s.Batch("0", syncRequest("task-orders-2", table("sales", "public", "orders")))); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if c := changes(s); len(c) != 0 {
+		t.Errorf("re-delivery and converged sync sent %v; want no GRANT/REVOKE/CREATE", c)
+	}
+	recs = records(t, s)
+	if len(recs) != 2 || recs[0].Grants != 7 || recs[1].Grants != 0 || recs[1].Status != request.StatusSuccess {
+		t.Errorf("records after re-delivery: %d, grants %v", len(recs), recs)
+	}
+}
+
+func TestMixedBatchEndToEnd(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	bodies := [][]byte{
+		syncRequest("t-db", `{"type":"database","values":{"database":"SALES"}}`),
+		syncRequest("t-dup", table("SALES", "PUBLIC", "CUSTOMERS")),
+		syncRequest("t-view", `{"type":"view","values":{"database":"SALES","schema":"PUBLIC","view":"V_ORDERS"}}`),
+		[]byte(`{"id":"t-bad", "type": "RESOURCE_SYNC", `),
+		[]byte(`{"id":"t-user","type":"USER_SYNC","source":"KAFKA","requestInfo":{"resources":[]}}`),
+		syncRequest("t-missing", table("SALES", "PUBLIC", "NO_SUCH_TABLE")),
+	}
+	res := s.Host.Deliver(ctx, s.Batch("1", bodies...))
+	if res.Err != nil || res.Status != http.StatusOK {
+		t.Fatalf("delivery: status %d err %v", res.Status, res.Err)
+	}
+	// Events are keyed by sequence number: the invalid one has no task id.
+	ids := []string{"t-db", "t-dup", "t-view", "t-bad", "t-user", "t-missing"}
+	byID := map[string]audit.Record{}
+	for _, r := range records(t, s) {
+		byID[ids[*r.SequenceNumber]] = r
+	}
+	want := map[string]request.Status{"t-db": "SUCCESS", "t-dup": "SUCCESS", "t-view": "SUCCESS", "t-bad": "FAILED", "t-user": "SKIPPED", "t-missing": "SKIPPED"}
+	if len(byID) != len(want) {
+		t.Errorf("%d records, want %d: %v", len(byID), len(want), byID)
+	}
+	for id, st := range want {
+		if byID[id].Status != st {
+			t.Errorf("task %s = %s (%s), want %s", id, byID[id].Status, byID[id].Reason, st)
+		}
+	}
+	if byID["t-bad"].TaskID != nil || byID["t-bad"].ErrorType != "INVALID_JSON" {
+		t.Errorf("invalid JSON record: %+v", byID["t-bad"])
+	}
+	if !strings.Contains(byID["t-missing"].Reason, "does not exist") || byID["t-missing"].Resources[0].ErrorCode != "002003" {
+		t.Errorf("missing table: %+v", byID["t-missing"])
+	}
+	// The database request covers the table and view requests: each task still lists its own statements.
+	if got := byID["t-dup"].Resources[0].Statements; !slices.Contains(got, `REVOKE SELECT ON TABLE "SALES"."PUBLIC"."CUSTOMERS" FROM ROLE "PRIV_ETL"`) ||
+		!slices.Contains(got, `GRANT SELECT ON TABLE "SALES"."PUBLIC"."CUSTOMERS" TO ROLE "PRIV_USER_ALICE"`) {
+		t.Errorf("CUSTOMERS statements = %v", got)
+	}
+	if got := grantsOn(t, s, "TABLE SALES.PUBLIC.CUSTOMERS"); !slices.Equal(got, []string{"ACCOUNTADMIN:OWNERSHIP", "PRIV_ANALYSTS:SELECT", "PRIV_USER_ALICE:SELECT"}) {
+		t.Errorf("grants on CUSTOMERS = %v (drift to PRIV_ETL must be revoked, alice's role created)", got)
+	}
+	if got := grantsOn(t, s, "VIEW SALES.PUBLIC.V_ORDERS"); !slices.Contains(got, "PRIV_ANALYSTS:SELECT") {
+		t.Errorf("grants on V_ORDERS = %v", got)
+	}
+	if got := grantsOn(t, s, "TABLE SALES.STAGING.RAW_ORDERS"); !slices.Equal(got, []string{"ACCOUNTADMIN:OWNERSHIP"}) {
+		t.Errorf("grants on RAW_ORDERS = %v, want untouched", got)
+	}
+	if len(res.Failures) != 1 {
+		t.Fatalf("failure events = %v, want one (the invalid JSON)", res.Failures)
+	}
+	var fe failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &fe); err != nil {
+		t.Fatal(err)
+	}
+	if fe.OriginalMessage != string(bodies[3]) || fe.ErrorType != "INVALID_JSON" || fe.Partition != "1" || *fe.SequenceNumber != 3 || fe.Topic != EventHub {
+		t.Errorf("failure event = %+v", fe)
+	}
+}
+
+func TestAuditStoreOutageIsRetriedWholesale(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	batch := s.Batch("2", syncRequest("t-a", table("SALES", "PUBLIC", "ORDERS")), []byte("not json"))
+	if err := s.Azurite.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// One host retry is enough to show the policy applies; each attempt waits out the SDK's own retries.
+	root, err := module.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = 1
+	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	res := host.Deliver(ctx, batch)
+	if res.Status != http.StatusInternalServerError || res.Err == nil || len(res.Failures) != 0 {
+		t.Fatalf("with Azurite down: status %d err %v failures %v; want 500 after retries and no outputs", res.Status, res.Err, res.Failures)
+	}
+	if res.Attempts != 2 {
+		t.Errorf("attempts = %d; want the retry policy applied", res.Attempts)
+	}
+	if err := s.Azurite.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the host re-delivers; a second re-delivery must not add records
+		res = s.Host.Deliver(ctx, batch)
+		if res.Err != nil || len(res.Failures) != 1 {
+			t.Fatalf("after restart: status %d err %v failures %d", res.Status, res.Err, len(res.Failures))
+		}
+	}
+	recs := records(t, s)
+	if len(recs) != 2 {
+		t.Fatalf("%d records after re-delivery, want 2 (one per event, exactly once)", len(recs))
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	s := start(t, map[string]string{"CONNECTOR_SNOWFLAKE_GRANT_UPDATES": "false"})
+	res := s.Host.Deliver(context.Background(), s.Batch("0", syncRequest("plan", table("SALES", "PUBLIC", "CUSTOMERS"))))
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if c := changes(s); len(c) != 0 {
+		t.Errorf("dry run sent %v", c)
+	}
+	recs := records(t, s)
+	if len(recs) != 1 || !recs[0].DryRun || recs[0].Revokes != 1 || len(recs[0].Resources[0].Statements) == 0 {
+		t.Errorf("dry-run record = %+v", recs)
+	}
+}
