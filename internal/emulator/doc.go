@@ -1,0 +1,96 @@
+// Package emulator is a protocol-level Snowflake emulator: an in-memory account (databases,
+// schemas, tables and views with columns, roles, users, role grants, privilege grants with
+// OWNERSHIP, future grants) served over Snowflake's REST protocol so that the real gosnowflake
+// v1 driver connects to it with protocol=http. Tests start it with emulatortest.Start, the
+// demo and benchmarks with cmd/snowflake-emulator.
+//
+// # Protocol
+//
+// Endpoints, as gosnowflake v1.19 calls them: POST /session/v1/login-request (password, or
+// SNOWFLAKE_JWT verified against the user's RSA_PUBLIC_KEY / RSA_PUBLIC_KEY_2: RS256
+// signature, SHA256 fingerprint in the issuer, user in the subject, expiry), POST
+// /session/token-request (renewal with the master token after 390112), POST
+// /session?delete=true, POST /session/heartbeat, POST /queries/v1/query-request, POST
+// /queries/v1/abort-request (cancels the running request with that requestId, 000605 when none
+// runs), GET /queries/{id}/result (multi-statement children), GET /monitoring/queries/{id},
+// POST /telemetry/send. Every answer is HTTP 200 with success true or false — the driver
+// retries 5xx for minutes — unless a fault asks for 429 or a dropped connection. Results are
+// JSON rowsets of strings with at least one column; created_on and CREATED are TIMESTAMP_LTZ.
+// Several statements in one request run when MULTI_STATEMENT_COUNT (request parameter, or
+// ALTER SESSION) equals their number or is 0; otherwise 000008, as Snowflake answers. They run
+// in order; the first failure is the request's error and later statements do not run.
+//
+// # SQL
+//
+// CREATE [OR REPLACE] DATABASE | SCHEMA | TABLE (columns) | VIEW ... AS ... | ROLE | USER
+// [IF NOT EXISTS] (COPY GRANTS for OR REPLACE), DROP ... [IF EXISTS], USE ROLE | WAREHOUSE |
+// DATABASE | SCHEMA, ALTER USER ... SET | UNSET, ALTER SESSION SET | UNSET, SHOW DATABASES |
+// SCHEMAS | TABLES | VIEWS | OBJECTS | COLUMNS | ROLES | USERS [LIKE] [IN ...] [STARTS WITH]
+// [LIMIT], SHOW GRANTS ON ACCOUNT | DATABASE | SCHEMA | TABLE | VIEW x, TO ROLE, TO USER, OF
+// ROLE, SHOW FUTURE GRANTS IN SCHEMA | DATABASE x | TO ROLE r, GRANT / REVOKE [GRANT OPTION FOR]
+// privileges | ALL [PRIVILEGES] ON ACCOUNT | DATABASE | SCHEMA | [TABLE] | VIEW x | ALL
+// SCHEMAS | TABLES | VIEWS IN ... | FUTURE ... IN ... TO | FROM [ROLE] r [WITH GRANT OPTION],
+// GRANT OWNERSHIP ... [REVOKE | COPY CURRENT GRANTS], GRANT / REVOKE ROLE r TO | FROM ROLE |
+// USER x, BEGIN / COMMIT / ROLLBACK (accepted, no effect), SELECT of constants, ? bindings and
+// CURRENT_ROLE() / CURRENT_USER() / CURRENT_DATABASE() / CURRENT_SCHEMA() /
+// CURRENT_WAREHOUSE() / CURRENT_ACCOUNT() / CURRENT_VERSION(), and SELECT cols | * FROM
+// [db.]INFORMATION_SCHEMA.TABLES | VIEWS | COLUMNS | SCHEMATA | TABLE_PRIVILEGES |
+// OBJECT_PRIVILEGES [WHERE col = v | != v | LIKE v | ILIKE v | IN (v, ...) [AND ...]]
+// [LIMIT n], values being literals or ? bindings. Identifiers follow Snowflake: unquoted
+// upper-cased, quoted exact with "" for a quote, names of 1 to 3 parts completed with the
+// session's database and schema. Privileges are checked per object type (INSERT on a view is
+// refused). Access control: a role may grant on what it (or a role it inherits) owns, what it
+// holds WITH GRANT OPTION, or anything with MANAGE GRANTS (SECURITYADMIN, and so
+// ACCOUNTADMIN); a grant made through MANAGE GRANTS or by a role above the owner is recorded as
+// granted by the owner. CREATE needs CREATE DATABASE / ROLE / USER on the account or CREATE
+// SCHEMA / TABLE / VIEW on the container (or its ownership); DROP needs ownership; USE ROLE
+// needs the role granted to the user. New objects receive the future grants of their schema
+// for their kind, or, when the schema has none for that kind, those of their database.
+// Objects are visible (SHOW, INFORMATION_SCHEMA, USE) to roles that own them or hold any
+// privilege on them.
+//
+// # Where the emulator is knowingly simpler than Snowflake
+//
+//   - No data: tables hold no rows; SELECT from a table or view returns its columns and no
+//     rows (after the SELECT privilege check). View text is kept, never evaluated.
+//   - Warehouses, database roles, shares, stages, functions, policies, tags and every other
+//     object type are not modelled: USE WAREHOUSE accepts any name, and grants on those types
+//     are refused as syntax errors. Managed-access schemas, secondary roles, transient or
+//     temporary semantics, ALTER ... RENAME, UNDROP and time travel are not modelled.
+//   - Visibility ignores the containers: seeing a table does not require USAGE on its
+//     database and schema. SHOW GRANTS and SHOW USERS show everything to every role.
+//     INFORMATION_SCHEMA privilege views list every grant on a visible object.
+//   - The number and message of these errors are not verified against Snowflake: a privilege
+//     that does not exist for the object type (001003 "Invalid privilege ..."), REVOKE
+//     OWNERSHIP (001003), a role-grant cycle (003012), an invalid RSA key in ALTER USER
+//     (001003). Messages of the others follow Snowflake's wording but are not byte-exact.
+//   - GRANT ... ON ALL ... checks every object first and grants all or nothing (Snowflake
+//     can grant partially, 003011). REVOKE of a privilege the role does not hold succeeds
+//     silently, like Snowflake, but cascading revokes of dependent grants do not happen.
+//   - DROP ROLE hands owned objects to the dropping role; DROP of a database or schema drops
+//     everything under it (no RESTRICT). DROP TABLE of a view answers 002003 ("Table ... does
+//     not exist") rather than Snowflake's type-mismatch error.
+//   - OBJECT_PRIVILEGES lists a database with OBJECT_CATALOG = its name and OBJECT_SCHEMA NULL,
+//     a schema with OBJECT_SCHEMA NULL; the exact Snowflake spelling is not verified.
+//   - SHOW output has Snowflake's leading columns in Snowflake's order; counters (rows, bytes)
+//     are 0, retention is 1, budgets are NULL. Rows are sorted by name (SHOW GRANTS: by
+//     privilege, type, name, grantee).
+//   - Statements run one at a time per session and under one account lock (SHOW and SELECT
+//     share it); there are no transactions. Asynchronous execution (asyncExec), PUT/GET, Arrow
+//     results, result chunks and query-context caching are not implemented; every result is
+//     one inline JSON rowset.
+//   - Logins: passwords are compared in clear; only SNOWFLAKE and SNOWFLAKE_JWT authenticators;
+//     MFA, OAuth, SSO, network policies and login history are absent. A database or schema
+//     named at login that does not exist is ignored, as Snowflake does, without a warning.
+//   - Faults: FaultError acts per statement, the HTTP faults per query request, counted from
+//     AddFault. A slow answer delays the request before it runs; if the client gives up
+//     first, nothing runs (Snowflake would abort the running query).
+//   - Exec and LoadSeed bypass latency, faults and the log. The log keeps every statement
+//     until ResetLog; child results and query statuses keep the last 20,000 queries.
+//
+// # Seed files
+//
+// A seed file (LoadSeed, the command's -seed) is SQL: statements separated by semicolons,
+// -- and /* */ comments, run in order as the first user with ACCOUNTADMIN; the session state
+// (USE DATABASE ...) carries from one statement to the next.
+package emulator

@@ -1,0 +1,71 @@
+package emulator
+
+import "fmt"
+
+// Error numbers the emulator answers with. Each is the number Snowflake uses for the same
+// condition; the SQLState that goes with it is set by the constructors below.
+const (
+	ErrStatementCount         = 8      // 0A000: statement count differs from MULTI_STATEMENT_COUNT
+	ErrCanceled               = 604    // 57014: SQL execution canceled
+	ErrEmptyStatement         = 900    // 42000: empty SQL statement
+	ErrSyntax                 = 1003   // 42000: syntax error (also: unsupported statement)
+	ErrAlreadyExists          = 2002   // 42710: object already exists
+	ErrDoesNotExist           = 2003   // 02000: object or role does not exist or not authorized
+	ErrCannotPerform          = 2043   // 02000: object does not exist, or operation cannot be performed
+	ErrInsufficientPrivileges = 3001   // 42501: insufficient privileges
+	ErrCycle                  = 3012   // 42601: role grant would create a cycle (number not verified)
+	ErrRoleNotAssigned        = 3013   // 42501: USE ROLE of a role not granted to the user
+	ErrNoCurrentDatabase      = 90105  // 22000: unqualified name and no current database
+	ErrNoCurrentSchema        = 90106  // 22000: unqualified name and no current schema
+	ErrBadCredentials         = 390100 // 08004: incorrect username or password
+	ErrSessionGone            = 390111 // 08001: session no longer exists
+	ErrSessionExpired         = 390112 // 08001: session token expired, renew it
+	ErrMasterTokenExpired     = 390114 // 08001: master token expired, log in again
+	ErrInvalidJWT             = 390144 // 08004: JWT token is invalid
+	ErrLoginRoleNotGranted    = 390189 // 08004: role in the connect string is not granted to the user
+)
+
+// Error is a Snowflake error as the emulator reports it: a number, a five-character SQLState
+// and a message. The driver turns it into a *gosnowflake.SnowflakeError with the same fields;
+// Server.Exec returns it as is.
+type Error struct {
+	Number   int
+	SQLState string
+	Message  string
+}
+
+// Error formats the error as Snowflake's clients do: "002003 (02000): message".
+func (e *Error) Error() string {
+	return fmt.Sprintf("%06d (%s): %s", e.Number, e.SQLState, e.Message)
+}
+
+// code is the error number as the wire protocol spells it (six digits).
+func (e *Error) code() string { return fmt.Sprintf("%06d", e.Number) }
+
+func newError(number int, state, format string, args ...any) *Error {
+	return &Error{Number: number, SQLState: state, Message: fmt.Sprintf(format, args...)}
+}
+
+func errNotExist(kind, name string) *Error {
+	return newError(ErrDoesNotExist, "02000", "SQL compilation error:\n%s '%s' does not exist or not authorized.", kind, name)
+}
+
+func errExists(name string) *Error {
+	return newError(ErrAlreadyExists, "42710", "SQL compilation error:\nObject '%s' already exists.", name)
+}
+
+func errPrivileges(kind, name string) *Error {
+	return newError(ErrInsufficientPrivileges, "42501", "SQL access control error:\nInsufficient privileges to operate on %s '%s'", kind, name)
+}
+
+func errSyntaxMsg(format string, args ...any) *Error {
+	return newError(ErrSyntax, "42000", "SQL compilation error:\n"+format, args...)
+}
+
+func errNoDatabase(op string) *Error {
+	return newError(ErrNoCurrentDatabase, "22000", "Cannot perform %s. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.", op)
+}
+
+func errNoSchema(op string) *Error {
+	return newError(ErrNoCurrentSchema, "22000", "Cannot perform %s. This session does not have a current schema. Call 'USE SCHEMA', or use a qualified name.", op)
+}
