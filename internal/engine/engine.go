@@ -99,7 +99,7 @@ func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]reque
 	if err != nil {
 		return nil, fmt.Errorf("load policies: %w", err)
 	}
-	p := newPass(e, set)
+	p := newPass(ctx, e, set)
 	refs := make([]*ref, len(resources))
 	for i, res := range resources {
 		refs[i] = p.add(res)

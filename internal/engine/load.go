@@ -23,6 +23,8 @@ type node struct {
 	// full nodes are synced (grant and revoke); the others are parents of synced objects, which only
 	// receive the USAGE their children's grantees need.
 	full bool
+	// roles are the roles the policies grant something on a full node (set by Plan).
+	roles map[string]bool
 }
 
 func (n *node) id() snowflake.Identifier {
@@ -56,6 +58,9 @@ type ref struct {
 
 // pass is the state of one Run.
 type pass struct {
+	// ctx is the Run's context. Memoized queries run under it, not under the context of whichever
+	// caller came first, so that one caller's cancellation cannot poison a result others share.
+	ctx   context.Context
 	e     *Engine
 	set   *policy.Set
 	sem   *semaphore.Weighted
@@ -74,8 +79,8 @@ type call struct {
 	err  error
 }
 
-func newPass(e *Engine, set *policy.Set) *pass {
-	return &pass{e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
+func newPass(ctx context.Context, e *Engine, set *policy.Set) *pass {
+	return &pass{ctx: ctx, e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
 		units: map[string]*unit{}, nodes: map[string]*node{}, memo: map[string]*call{}}
 }
 
@@ -195,7 +200,7 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 // readObject reads the grants on the database, the schema and the object of path at once.
 func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path []string) ([3][]snowflake.GrantInfo, error) {
 	var out [3][]snowflake.GrantInfo
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group // no shared cancellation: every read completes and is memoized
 	targets := []struct {
 		typ snowflake.ObjectType
 		id  snowflake.Identifier
@@ -207,7 +212,7 @@ func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path [
 	for i, t := range targets {
 		g.Go(func() error {
 			var err error
-			out[i], err = p.grantsOn(gctx, t.typ, t.id)
+			out[i], err = p.grantsOn(ctx, t.typ, t.id)
 			return err
 		})
 	}
@@ -430,7 +435,7 @@ func (p *pass) memoized(ctx context.Context, key string, fn func(context.Context
 		}
 	}
 	defer close(c.done)
-	c.err = p.query(ctx, func(ctx context.Context) (err error) {
+	c.err = p.query(p.ctx, func(ctx context.Context) (err error) {
 		c.val, err = fn(ctx)
 		return err
 	})

@@ -46,6 +46,10 @@ func Plan(set *policy.Set, nodes []*node, manages func(string) bool, roles map[s
 			continue
 		}
 		wants[i] = desired(set, n)
+		n.roles = map[string]bool{}
+		for role := range wants[i] {
+			n.roles[role] = true
+		}
 		for l := 1; l < len(n.path); l++ {
 			k := key(n.path[:l]...)
 			if below[k] == nil {
@@ -210,10 +214,20 @@ func (p *pass) result(r *ref, changes []*change) request.ResourceResult {
 	if !ok {
 		return skip("does not exist in Snowflake", "002003")
 	}
+	// Roles granted something under path: a USAGE on a parent counts for this resource only when it
+	// serves one of them; a CREATE ROLE counts when one of the resource's statements needs the role.
+	below := map[string]bool{}
+	for _, n := range p.nodes {
+		if n.full && isUnder(n.path, path) {
+			for role := range n.roles {
+				below[role] = true
+			}
+		}
+	}
 	roles := map[string]bool{}
 	var mine []*change
 	for _, c := range changes {
-		if c.target != nil && (isUnder(c.target, path) || c.parent && isUnder(path, c.target)) {
+		if c.target != nil && (isUnder(c.target, path) || c.parent && isUnder(path, c.target) && below[c.role]) {
 			mine = append(mine, c)
 			roles[c.role] = true
 		}

@@ -76,6 +76,9 @@ func Open(c ConnConfig) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The driver logs every failed statement as unstructured text on stderr; snowsync reports errors
+	// itself (structured, per task), and an expected 002003 is not an error there. Only fatal remains.
+	_ = gosnowflake.GetLogger().SetLogLevel("fatal")
 	db := sql.OpenDB(gosnowflake.NewConnector(gosnowflake.SnowflakeDriver{}, *cfg))
 	db.SetMaxIdleConns(maxIdleConns)
 	db.SetConnMaxLifetime(connMaxLifetime)

@@ -259,10 +259,6 @@ func TestIntegrationKeyPair(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("registered key", func(t *testing.T) {
-		// The emulator (as of this writing) answers 390144 to the driver's JWT although its issuer
-		// fingerprint matches the registered key and its RS256 signature verifies with it; reported to
-		// the emulator's owner. Remove this skip when the emulator accepts it.
-		t.Skip("emulator rejects a valid key-pair JWT")
 		if _, err := snowflake.ShowDatabases(context.Background(), open(t, c)); err != nil {
 			t.Errorf("key-pair login: %v", err)
 		}

@@ -1,0 +1,225 @@
+// Command demo runs snowsync end to end on this machine and prints what it did: `make demo`.
+//
+// It starts Azurite (audit table), the Snowflake emulator with a sample account (two databases, five
+// schemas, 210 tables and views, existing grants with some drift) and the handler, loads sample Ranger
+// policies, sends a realistic mix of sync requests through the Functions host stand-in, prints a
+// report, and stops everything it started.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/stack"
+)
+
+//go:embed policies.json
+var policies []byte
+
+func main() {
+	if err := run(context.Background(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+// schemaSpec is one schema of the sample account.
+type schemaSpec struct {
+	db, schema    string
+	tables, views int
+}
+
+var account = []schemaSpec{
+	{"SALES", "PUBLIC", 60, 10},
+	{"SALES", "REPORTING", 40, 0},
+	{"SALES", "STAGING", 30, 0},
+	{"MARKETING", "CAMPAIGNS", 40, 10},
+	{"MARKETING", "STAGING", 20, 0},
+}
+
+// seed builds the sample account: objects, roles, and grants as a previous (partial, drifted) sync left them.
+func seed() string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+";\n", args...) }
+	line("CREATE DATABASE SALES")
+	line("CREATE DATABASE MARKETING")
+	for _, s := range account {
+		if s.schema != "PUBLIC" {
+			line("CREATE SCHEMA %s.%s", s.db, s.schema)
+		}
+		for i := range s.tables {
+			name := tableName(s, i)
+			line("CREATE TABLE %s.%s.%s (ID NUMBER, PAYLOAD VARCHAR)", s.db, s.schema, name)
+		}
+		for i := range s.views {
+			line("CREATE VIEW %s.%s.V_%s AS SELECT ID FROM %s.%s.%s", s.db, s.schema, tableName(s, i), s.db, s.schema, tableName(s, i))
+		}
+	}
+	for _, r := range []string{"PRIV_ANALYSTS", "PRIV_ETL", "PRIV_CONTRACTORS", "PRIV_EXPORTERS", "REPORTING_TOOL"} {
+		line("CREATE ROLE %s", r)
+	}
+	line("GRANT USAGE ON DATABASE SALES TO ROLE PRIV_ANALYSTS")
+	line("GRANT USAGE ON SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS")
+	for i := range 30 { // half of SALES.PUBLIC was synced by the last scheduled run
+		line("GRANT SELECT ON TABLE SALES.PUBLIC.%s TO ROLE PRIV_ANALYSTS", tableName(account[0], i))
+	}
+	// Drift: a disabled policy's grants, a contractor on PII, and an unmanaged tool's grant (kept).
+	line("GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS_001 TO ROLE PRIV_EXPORTERS")
+	line("GRANT SELECT ON TABLE SALES.REPORTING.CUSTOMERS_PII TO ROLE PRIV_CONTRACTORS")
+	line("GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS_001 TO ROLE REPORTING_TOOL")
+	return b.String()
+}
+
+func tableName(s schemaSpec, i int) string {
+	switch {
+	case s.schema == "REPORTING" && i == 0:
+		return "CUSTOMERS_PII"
+	case s.schema == "PUBLIC" && s.db == "SALES":
+		return fmt.Sprintf("ORDERS_%03d", i)
+	}
+	return fmt.Sprintf("%s_%03d", s.schema, i)
+}
+
+func request(id, resources string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"RESOURCE_SYNC","appType":"PS_CONNECTOR","appSubType":"SNOWFLAKE",`+
+		`"source":"KAFKA","createTime":%q,"requestInfo":{"resources":[%s]}}`, id, time.Now().UTC().Format(time.RFC3339), resources))
+}
+
+func table(kind, db, schema, name string) string {
+	return fmt.Sprintf(`{"type":%q,"values":{"database":%q,"schema":%q,"table":%q}}`, kind, db, schema, name)
+}
+
+// event is one demo event with what it shows.
+type event struct {
+	what string
+	body []byte
+}
+
+var events = []event{
+	{"new table", request("dbt-run-881", table("table", "SALES", "PUBLIC", "ORDERS_045"))},
+	{"table named in lower case", request("dbt-run-882", table("table", "sales", "public", "orders_046"))},
+	{"drifted table", request("catalog-17", table("table", "SALES", "PUBLIC", "ORDERS_001"))},
+	{"view (\"view\" key)", request("dbt-run-883", `{"type":"view","values":{"database":"SALES","schema":"PUBLIC","view":"V_ORDERS_003"}}`)},
+	{"whole schema", request("pipeline-schema", `{"type":"schema","values":{"database":"SALES","schema":"REPORTING"}}`)},
+	{"whole database", request("pipeline-db", `{"type":"database","values":{"database":"MARKETING"}}`)},
+	{"duplicate of a covered table", request("dbt-run-884", table("table", "MARKETING", "CAMPAIGNS", "CAMPAIGNS_007"))},
+	{"invalid JSON", []byte(`{"id":"broken-1","type":"RESOURCE_SYNC","requestInfo":{"resources":[`)},
+	{"unsupported type", []byte(`{"id":"user-sync-3","type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`)},
+	{"missing table", request("dbt-run-885", table("table", "SALES", "PUBLIC", "ORDERS_999"))},
+}
+
+func run(ctx context.Context, out io.Writer) error {
+	started := time.Now()
+	fmt.Fprintln(out, "snowsync demo: starting Azurite, the Snowflake emulator (210 tables and views) and the handler...")
+	s, err := stack.Start(ctx, stack.Options{SeedSQL: seed(), Policies: policies,
+		Emulator: emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
+			emulator.ClassShow: {Fixed: 2 * time.Millisecond}, emulator.ClassGrant: {Fixed: 2 * time.Millisecond},
+			emulator.ClassRevoke: {Fixed: 2 * time.Millisecond}, emulator.ClassSelect: {Fixed: 2 * time.Millisecond}}}})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(out, "ready in %s: handler %s, audit table %q\n\n", time.Since(started).Round(time.Millisecond), s.URL, s.Config.Audit.Table)
+
+	bodies := make([][]byte, len(events))
+	for i, e := range events {
+		bodies[i] = e.body
+	}
+	batch := s.Batch("0", bodies...)
+	t0 := time.Now()
+	res := s.Host.Deliver(ctx, batch)
+	took := time.Since(t0)
+	if res.Err != nil {
+		return fmt.Errorf("deliver the batch: %w", res.Err)
+	}
+	log := s.Snowflake.Log()
+	s.Snowflake.ResetLog()
+	again := s.Host.Deliver(ctx, batch) // at-least-once: the host delivers the same batch again
+	if again.Err != nil {
+		return fmt.Errorf("re-deliver the batch: %w", again.Err)
+	}
+	redeliveryQueries := len(s.Snowflake.Log())
+
+	recs, err := s.App.Store.List(ctx, audit.Filter{})
+	if err != nil {
+		return err
+	}
+	report(out, recs, res.Failures)
+	counts := map[emulator.StatementClass]int{}
+	for _, q := range log {
+		counts[q.Class]++
+	}
+	fmt.Fprintf(out, "\nSnowflake round trips for the batch of %d events: %d queries (%d SHOW, %d SELECT, %d GRANT, %d REVOKE, %d CREATE) in %s.\n",
+		len(events), len(log), counts[emulator.ClassShow], counts[emulator.ClassSelect], counts[emulator.ClassGrant],
+		counts[emulator.ClassRevoke], counts[emulator.ClassCreate], took.Round(time.Millisecond))
+	fmt.Fprintf(out, "The host delivered the same batch again: %d Snowflake queries, %d audit records in all (one per event).\n",
+		redeliveryQueries, len(recs))
+
+	resp, err := http.Get(s.URL + "/api/tasks?status=FAILED&since=1h")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var failed []audit.Record
+	if err := json.NewDecoder(resp.Body).Decode(&failed); err != nil {
+		return fmt.Errorf("GET /api/tasks: %w", err)
+	}
+	fmt.Fprintf(out, "\nQuery the audit table:\n  GET /api/tasks?status=FAILED&since=1h  -> %d record(s)\n", len(failed))
+	fmt.Fprintln(out, "  go run ./cmd/snowsync tasks --status FAILED --since 24h   (with the app's settings in the environment)")
+	fmt.Fprintf(out, "\ndemo finished in %s; everything it started is stopped.\n", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// report prints one line per task, the statements applied, and the failure events.
+func report(out io.Writer, recs []audit.Record, failures []string) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "#\tEVENT\tTASK ID\tSTATUS\tGRANTS\tREVOKES\tREASON")
+	for _, r := range recs {
+		seq := int(*r.SequenceNumber)
+		id := "(none)"
+		if r.TaskID != nil {
+			id = *r.TaskID
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", seq, events[seq].what, id, r.Status, r.Grants, r.Revokes, clip(r.Reason, 70))
+	}
+	w.Flush()
+	fmt.Fprintln(out, "\nSQL applied (first 3 statements per resource):")
+	for _, r := range recs {
+		for _, res := range r.Resources {
+			if len(res.Statements) == 0 {
+				continue
+			}
+			fmt.Fprintf(out, "  %s (%d statements)\n", res.Resource, len(res.Statements))
+			for _, st := range res.Statements[:min(3, len(res.Statements))] {
+				fmt.Fprintf(out, "    %s\n", st)
+			}
+		}
+	}
+	fmt.Fprintf(out, "\nFailure events sent to the failure hub: %d\n", len(failures))
+	for _, f := range failures {
+		var e failure.Event
+		if err := json.Unmarshal([]byte(f), &e); err != nil {
+			fmt.Fprintf(out, "  (unreadable failure event: %v)\n", err)
+			continue
+		}
+		fmt.Fprintf(out, "  %s partition %s seq %d: %s\n    originalMessage: %s\n", e.ErrorType, e.Partition, *e.SequenceNumber, e.ErrorMessage, e.OriginalMessage)
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
