@@ -38,6 +38,7 @@ type change struct {
 //   - roles that a GRANT needs and that are not in roles (nil = unknown, assume present) are created
 //     first (CREATE ROLE IF NOT EXISTS) when createMissing, or reported as the GRANT's error.
 func Plan(set *policy.Set, nodes []*node, manages func(string) bool, roles map[string]bool, createMissing bool) []*change {
+	nodes = slices.Clone(nodes)
 	slices.SortFunc(nodes, func(a, b *node) int { return slices.Compare(a.path, b.path) })
 	wants := make([]map[string]map[snowflake.Privilege]bool, len(nodes))
 	below := map[string]map[string]bool{} // roles granted something on a full node under each path

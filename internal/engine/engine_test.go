@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	os.Setenv("SF_DISABLE_MINICORE", "true")
+	os.Exit(m.Run())
+}
+
+const testPolicies = `{"serviceName":"snowflake","policyVersion":1,"policies":[
+ {"id":1,"name":"analysts","isEnabled":true,
+  "resources":{"database":{"values":["SALES"]},"schema":{"values":["PUBLIC"]},"table":{"values":["*"]}},
+  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
+
+// staticPolicies serves one parsed set.
+type staticPolicies struct{ set *policy.Set }
+
+func (s staticPolicies) Current(context.Context) (*policy.Set, error) { return s.set, nil }
+
+func newEngine(t *testing.T, srv *emulator.Server, opts Options) *Engine {
+	t.Helper()
+	set, problems, err := policy.Parse([]byte(testPolicies), policy.Mapping{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("policies: %v %v", err, problems)
+	}
+	db, err := snowflake.Open(snowflake.ConnConfig{JDBCURL: "jdbc:snowflake://" + srv.Addr() + "/?account=emulator&ssl=off",
+		Username: "admin", Password: "admin"}) // the emulator's default user
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ping(); err != nil { // log in before counting round trips
+		t.Fatal(err)
+	}
+	return New(db, snowflake.NewSQLExecutor(db, nil), staticPolicies{set}, opts)
+}
+
+// waves counts sequential round trips in the query log: queries whose time spans overlap ran
+// concurrently and form one wave.
+func waves(log []emulator.LoggedQuery) int {
+	sort.Slice(log, func(i, j int) bool { return log[i].Start.Before(log[j].Start) })
+	n := 0
+	var end time.Time
+	for _, q := range log {
+		if n == 0 || q.Start.After(end) {
+			n++
+			end = q.Start.Add(q.Duration)
+		} else if e := q.Start.Add(q.Duration); e.After(end) {
+			end = e
+		}
+	}
+	return n
+}
+
+func TestSingleTableNeedsTwoRoundTrips(t *testing.T) {
+	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
+		emulator.ClassShow: lat, emulator.ClassGrant: lat, emulator.ClassRevoke: lat}})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE ROLE PRIV_ANALYSTS;
+		GRANT USAGE ON DATABASE SALES TO ROLE PRIV_ANALYSTS; GRANT USAGE ON SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, srv, Options{Mapping: policy.Mapping{}, CreateMissingRoles: true})
+	srv.ResetLog()
+	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}
+	if res[0].Status != request.StatusSuccess || !slices.Equal(res[0].Statements, want) {
+		t.Fatalf("result = %+v, want %v", res[0], want)
+	}
+	log := srv.Log()
+	if w := waves(log); w > 2 {
+		for _, q := range log {
+			t.Logf("%s +%s %s", q.Start.Format("15:04:05.000"), q.Duration, q.SQL)
+		}
+		t.Errorf("%d sequential round trips after login, want at most 2 (read, then apply)", w)
+	}
+}
+
+func TestPlanExactSQL(t *testing.T) {
+	set, _, err := policy.Parse([]byte(testPolicies), policy.Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := func(priv, role string) snowflake.GrantInfo {
+		return snowflake.GrantInfo{Privilege: snowflake.Privilege(priv), Role: role}
+	}
+	table := &node{typ: snowflake.ObjectTable, path: []string{"SALES", "PUBLIC", `we"ird`}, full: true,
+		grants: []snowflake.GrantInfo{grant("OWNERSHIP", "SYSADMIN"), grant("INSERT", "PRIV_ANALYSTS"), grant("SELECT", "BI_TOOL"), grant("UPDATE", "LEGACY_ETL")}}
+	schema := &node{typ: snowflake.ObjectSchema, path: []string{"SALES", "PUBLIC"}}
+	nodes := []*node{table, schema, {typ: snowflake.ObjectDatabase, path: []string{"SALES"}, grants: []snowflake.GrantInfo{grant("USAGE", "PRIV_ANALYSTS")}}}
+	manages := func(r string) bool { return r == "PRIV_ANALYSTS" || r == "LEGACY_ETL" }
+	var got []string
+	for _, c := range Plan(set, nodes, manages, map[string]bool{}, true) {
+		got = append(got, c.sql)
+	}
+	want := []string{
+		`CREATE ROLE IF NOT EXISTS "PRIV_ANALYSTS"`,
+		`GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
+		`GRANT SELECT ON TABLE "SALES"."PUBLIC"."we""ird" TO ROLE "PRIV_ANALYSTS"`,
+		`REVOKE UPDATE ON TABLE "SALES"."PUBLIC"."we""ird" FROM ROLE "LEGACY_ETL"`,
+		`REVOKE INSERT ON TABLE "SALES"."PUBLIC"."we""ird" FROM ROLE "PRIV_ANALYSTS"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("plan =\n%q\nwant\n%q", got, want)
+	}
+	// Converged state plans nothing.
+	table.grants = []snowflake.GrantInfo{grant("OWNERSHIP", "SYSADMIN"), grant("SELECT", "PRIV_ANALYSTS"), grant("SELECT", "BI_TOOL")}
+	schema.grants = []snowflake.GrantInfo{grant("USAGE", "PRIV_ANALYSTS")}
+	if c := Plan(set, nodes, manages, map[string]bool{"PRIV_ANALYSTS": true}, true); len(c) != 0 {
+		t.Errorf("converged plan = %v", c)
+	}
+}
+
+func TestScope(t *testing.T) {
+	s := NewScope(nil, []string{"SALES.PUBLIC", "STAGING"}, nil, nil, nil, []string{"*_PII"})
+	tests := []struct {
+		db, schema, name string
+		want             bool
+	}{
+		{"SALES", "PUBLIC", "ORDERS", true},
+		{"sales", "public", "orders", true},
+		{"SALES", "PUBLIC", "CUSTOMERS_PII", false},
+		{"MARKETING", "STAGING", "X", true},
+		{"MARKETING", "PUBLIC", "X", false},
+		{"SNOWFLAKE", "STAGING", "X", false},
+		{"SALES", "INFORMATION_SCHEMA", "TABLES", false},
+	}
+	for _, tt := range tests {
+		if got := s.Object(tt.db, tt.schema, tt.name); got != tt.want {
+			t.Errorf("Object(%s.%s.%s) = %v, want %v", tt.db, tt.schema, tt.name, got, tt.want)
+		}
+	}
+}
