@@ -31,7 +31,7 @@ type staticPolicies struct{ set *policy.Set }
 
 func (s staticPolicies) Current(context.Context) (*policy.Set, error) { return s.set, nil }
 
-func newEngine(t *testing.T, srv *emulator.Server, opts Options) *Engine {
+func newEngine(t testing.TB, srv *emulator.Server, opts Options) *Engine {
 	t.Helper()
 	set, problems, err := policy.Parse([]byte(testPolicies), policy.Mapping{})
 	if err != nil || len(problems) > 0 {
