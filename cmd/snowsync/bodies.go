@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// body is one event body to publish, labelled with where it came from for messages.
+type body struct {
+	label string
+	data  []byte
+}
+
+// splitBodies splits a file's content into bodies: a JSON array is one body per element (the
+// element's bytes as written); any other single JSON value is one body; otherwise, when the first
+// non-blank line is JSON on its own, the file is JSON lines, one body per non-blank line; anything
+// else is one body, which validation will reject.
+func splitBodies(name string, data []byte) []body {
+	trimmed := bytes.TrimSpace(data)
+	if bytes.HasPrefix(trimmed, []byte("[")) {
+		var elems []json.RawMessage
+		if json.Unmarshal(trimmed, &elems) == nil {
+			out := make([]body, len(elems))
+			for i, e := range elems {
+				out[i] = body{fmt.Sprintf("%s[%d]", name, i), e}
+			}
+			return out
+		}
+	}
+	if json.Valid(trimmed) {
+		return []body{{name, trimmed}}
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	var out []body
+	for i, line := range lines {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if out == nil && !json.Valid(line) {
+			break // not JSON lines
+		}
+		out = append(out, body{fmt.Sprintf("%s:%d", name, i+1), line})
+	}
+	if out == nil {
+		return []body{{name, trimmed}}
+	}
+	return out
+}
+
+// problem says why the handler would not sync a body (FAILED or SKIPPED, with the reason), or "".
+func problem(data []byte) string {
+	parsed, rej := request.Parse(data)
+	if rej != nil {
+		return rej.Error()
+	}
+	var reasons []string
+	for _, r := range parsed.Invalid {
+		reasons = append(reasons, fmt.Sprintf("%s %s: %s", r.Status, r.Resource, r.Reason))
+	}
+	return strings.Join(reasons, "; ")
+}
+
+// checkBodies validates every body as the handler will. Without force, any invalid body is an error
+// listing them all, so that nothing is sent; with force, they are listed on stderr and kept.
+func checkBodies(bodies []body, force bool, stderr io.Writer) error {
+	var bad []string
+	for _, b := range bodies {
+		if p := problem(b.data); p != "" {
+			bad = append(bad, fmt.Sprintf("  %s: %s", b.label, p))
+		}
+	}
+	switch {
+	case len(bad) == 0:
+		return nil
+	case force:
+		fmt.Fprintf(stderr, "warning: %d of %d bodies will not sync:\n%s\n", len(bad), len(bodies), strings.Join(bad, "\n"))
+		return nil
+	}
+	return fmt.Errorf("%d of %d bodies would not sync; fix them, or send them anyway with --force:\n%s",
+		len(bad), len(bodies), strings.Join(bad, "\n"))
+}
+
+// publishChunk is how many bodies go to one Publish call, between two progress reports.
+const publishChunk = 500
+
+// publishAll publishes bodies in order, publishChunk at a time, reporting progress on stderr
+// ("sent 500/2000").
+func publishAll(ctx context.Context, pub publish.Publisher, bodies []body, stderr io.Writer) error {
+	for start := 0; start < len(bodies); start += publishChunk {
+		end := min(start+publishChunk, len(bodies))
+		chunk := make([][]byte, 0, end-start)
+		for _, b := range bodies[start:end] {
+			chunk = append(chunk, b.data)
+		}
+		if err := pub.Publish(ctx, chunk); err != nil {
+			if start > 0 {
+				return fmt.Errorf("publish events %d to %d of %d (the first %d were sent): %w", start+1, end, len(bodies), start, err)
+			}
+			return fmt.Errorf("publish events 1 to %d of %d: %w", end, len(bodies), err)
+		}
+		fmt.Fprintf(stderr, "sent %d/%d\n", end, len(bodies))
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/publish"
+)
+
+func TestReplay(t *testing.T) {
+	editor, err := os.Executable() // the test binary, acting as an editor (see TestMain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		syncBody   = `{"id":"t1","type":"RESOURCE_SYNC","source":"KAFKA","requestInfo":{"resources":[{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":"ORDERS"}}]}}`
+		brokenBody = `{"id":"t2","type":"RESOURCE_SYNC","source":"KAFKA","requestInfo":{"resources":[{"type":"database","values":{"database":"SALES"}}]},}`
+		fixedBody  = `{"id":"t2","type":"RESOURCE_SYNC","source":"KAFKA","requestInfo":{"resources":[{"type":"database","values":{"database":"SALES"}}]}}`
+	)
+	latin1Body := []byte("{\"id\":\"t3\",\"type\":\"RESOURCE_SYNC\",\"source\":\"K\xc4FKA\",\"requestInfo\":{\"resources\":[{\"type\":\"database\",\"values\":{\"database\":\"SALES\"}}]}}")
+	ptr := func(s string) *string { return &s }
+	event := func(errorType, message string, taskID *string, at time.Time, original []byte) []byte {
+		seq := int64(17)
+		ev := failure.Event{ErrorType: errorType, ErrorMessage: message, ConnectorName: "snowflake", Topic: "sync-requests",
+			ConsumerGroup: "$Default", Partition: "3", Offset: "4294967296", SequenceNumber: &seq, EnqueuedTime: failure.FormatTime(at.Add(-time.Second)),
+			TaskID: taskID, Timestamp: *failure.FormatTime(at)}
+		ev.SetOriginal(original)
+		s, err := ev.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(s)
+	}
+	at := func(ago time.Duration) time.Time { return testNow.Add(-ago) }
+	received := []publish.Received{
+		{Body: event("SYNC_ERROR", "table SALES.PUBLIC.ORDERS: 1 of 1 statements failed:\n000604 timeout", ptr("t1"), at(50*time.Minute), []byte(syncBody)),
+			EnqueuedTime: at(50*time.Minute - 10*time.Millisecond), Partition: "0", SequenceNumber: 10},
+		{Body: event("INVALID_JSON", "invalid character '}' looking for beginning of object key string", nil, at(40*time.Minute), []byte(brokenBody)),
+			EnqueuedTime: at(40*time.Minute - 10*time.Millisecond), Partition: "1", SequenceNumber: 3},
+		{Body: event("INVALID_ENCODING", "body is not valid UTF-8", nil, at(30*time.Minute), latin1Body),
+			EnqueuedTime: at(30*time.Minute - 10*time.Millisecond), Partition: "0", SequenceNumber: 11},
+		{Body: []byte("not a failure event"), EnqueuedTime: at(20 * time.Minute), Partition: "1", SequenceNumber: 4},
+		{Body: event("SYNC_ERROR", "too old", ptr("t0"), at(3*time.Hour), []byte(syncBody)),
+			EnqueuedTime: at(3 * time.Hour), Partition: "1", SequenceNumber: 1},
+	}
+	failureHubLocation := publish.Hub{Name: "sync-failures", ConnectionString: testConn}
+	// table is the failure table replay prints for rows, aligned as text/tabwriter aligns it.
+	table := func(rows ...string) string {
+		all := map[string]string{
+			"t1": "2026-11-24T11:10:00.000Z\tSYNC_ERROR\tt1\ttable SALES.PUBLIC.ORDERS: 1 of 1 statements failed: 000604 timeout\n",
+			"t2": "2026-11-24T11:20:00.000Z\tINVALID_JSON\t-\tinvalid character '}' looking for beginning of object key string\n",
+			"t3": "2026-11-24T11:30:00.000Z\tINVALID_ENCODING\t-\tbody is not valid UTF-8\n",
+		}
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		tw.Write([]byte("TIME\tERRORTYPE\tTASKID\tERRORMESSAGE\n"))
+		for _, r := range rows {
+			tw.Write([]byte(all[r]))
+		}
+		tw.Flush()
+		return b.String()
+	}
+
+	tests := []struct {
+		name        string
+		args        []string
+		env         env
+		editorSpec  string // "" leaves the fake editor off
+		wantCode    int
+		wantBatches [][]string
+		wantStdout  string
+		wantStderr  []string
+		wantGroup   string // the consumer group read as; "" when nothing was read
+	}{
+		{"dry run shows everything and publishes nothing", []string{"--since", "1h", "--dry-run"}, hubEnv, "", 0, nil,
+			table("t1", "t2", "t3") +
+				"dry run: would re-publish 3 events to the sync hub:\n" +
+				"--- failure event 0/10\n" + syncBody + "\n" +
+				"--- failure event 1/3\n" + brokenBody + "\n" +
+				"--- failure event 0/11\n" + string(latin1Body) + "\n",
+			[]string{"failure event 1/4: not a failure event, left out\n",
+				"read 4 events from the failure hub; 3 to replay\n",
+				"warning: 2 of 3 bodies will not sync:\n  failure event 1/3: FAILED: ",
+				"  failure event 0/11: FAILED: body is not valid UTF-8"}, "$Default"},
+		{"one error type, as is", []string{"--since", "1h", "--error-type", "sync_error", "--consumer-group", "cli"}, hubEnv, "", 0,
+			[][]string{{syncBody}}, table("t1") + "re-published 1 events to the sync hub\n", []string{"sent 1/1\n"}, "cli"},
+		{"not UTF-8, from originalMessageBase64, forced", []string{"--since", "1h", "--error-type", "INVALID_ENCODING", "--force"}, hubEnv, "", 0,
+			[][]string{{string(latin1Body)}}, table("t3") + "re-published 1 events to the sync hub\n", nil, "$Default"},
+		{"invalid again is refused", []string{"--since", "1h", "--error-type", "INVALID_ENCODING,INVALID_JSON"}, hubEnv, "", 1, nil,
+			table("t2", "t3"), []string{"2 of 2 bodies would not sync; fix them, or send them anyway with --force:\n"}, "$Default"},
+		{"edited with --edit-cmd", []string{"--since", "1h", "--until", "35m", "--edit-cmd", editor}, hubEnv, `{"]},}": "]}}"}`, 0,
+			[][]string{{syncBody, fixedBody}}, table("t1", "t2") + "re-published 2 events to the sync hub\n", nil, "$Default"},
+		{"edited with $EDITOR", []string{"--since", "1h", "--error-type", "INVALID_JSON", "--edit"}, merge(hubEnv, env{"EDITOR": editor}),
+			`{"]},}": "]}}"}`, 0, [][]string{{fixedBody}}, table("t2") + "re-published 1 events to the sync hub\n", nil, "$Default"},
+		{"emptied in the editor", []string{"--since", "1h", "--error-type", "SYNC_ERROR", "--edit-cmd", editor}, hubEnv, `{"": ""}`, 0, nil,
+			table("t1") + "nothing to re-publish\n", []string{"failure event 0/10: emptied in the editor, left out\n"}, "$Default"},
+		{"editor fails", []string{"--since", "1h", "--edit-cmd", editor}, hubEnv, `not a spec`, 1, nil,
+			table("t1", "t2", "t3"), []string{"failure event 0/10: editor ", "exit status 1; nothing was re-published"}, "$Default"},
+		{"nothing in range", []string{"--since", "10m"}, hubEnv, "", 0, nil, "", []string{"read 0 events from the failure hub; 0 to replay\n"}, "$Default"},
+		{"no --since", []string{"--until", "1h"}, hubEnv, "", 2, nil, "", []string{"--since is required"}, ""},
+		{"until before since", []string{"--since", "1h", "--until", "2h"}, hubEnv, "", 2, nil, "", []string{"is not after --since"}, ""},
+		{"no failure hub settings", []string{"--since", "1h"}, env{}, "", 1, nil, "",
+			[]string{"setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING is required"}, ""},
+		{"no sync hub settings", []string{"--since", "1h"}, env{
+			"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME":              "sync-failures",
+			"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING": testConn,
+		}, "", 1, nil, "", []string{"setting CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING is required"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.editorSpec != "" {
+				t.Setenv(testEditorEnv, tt.editorSpec)
+			}
+			d, hubs := newDeps(tt.env)
+			hubs.failures.Add(received...)
+			got := runCommand(t, d, append([]string{"replay"}, tt.args...)...)
+			if got.code != tt.wantCode {
+				t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", got.code, tt.wantCode, got.stdout, got.stderr)
+			}
+			var batches [][]string
+			for _, b := range hubs.sync.Batches() {
+				var bodies []string
+				for _, body := range b {
+					bodies = append(bodies, string(body))
+				}
+				batches = append(batches, bodies)
+			}
+			if !reflect.DeepEqual(batches, tt.wantBatches) {
+				t.Errorf("batches:\n%q\nwant:\n%q", batches, tt.wantBatches)
+			}
+			if got.stdout != tt.wantStdout {
+				t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(got.stderr, s) {
+					t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, s)
+				}
+			}
+			var wantReads []publish.Hub
+			var wantGroups []string
+			if tt.wantGroup != "" {
+				wantReads, wantGroups = []publish.Hub{failureHubLocation}, []string{tt.wantGroup}
+			}
+			if !reflect.DeepEqual(hubs.reads, wantReads) || !reflect.DeepEqual(hubs.groups, wantGroups) {
+				t.Errorf("read hubs %+v as %q, want %+v as %q", hubs.reads, hubs.groups, wantReads, wantGroups)
+			}
+			if len(tt.wantBatches) > 0 && !reflect.DeepEqual(hubs.published, []publish.Hub{syncHubLocation}) {
+				t.Errorf("published to %+v, want %+v", hubs.published, syncHubLocation)
+			}
+		})
+	}
+}

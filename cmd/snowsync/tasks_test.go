@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// TestTasks runs `snowsync tasks` against records written to a real Azurite table.
+func TestTasks(t *testing.T) {
+	srv := azurite.StartT(t)
+	const table = "CliTasks"
+	store, err := audit.NewStore(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr := func(s string) *string { return &s }
+	seq := func(n int64) *int64 { return &n }
+	rec := func(rowKey string, taskID *string, status request.Status, started time.Time, ms int64, grants, revokes int, reason string) audit.Record {
+		return audit.Record{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, TaskID: taskID, Status: status,
+			Reason: reason, Type: request.TypeResourceSync, Source: "KAFKA", StartedAt: started,
+			CompletedAt: started.Add(time.Duration(ms) * time.Millisecond), DurationMs: ms, EventHub: "sync-requests",
+			ConsumerGroup: "$Default", Partition: "0", SequenceNumber: seq(1), Grants: grants, Revokes: revokes, Connector: "snowflake"}
+	}
+	synced := rec("sync-requests_$Default_0_00000000000000000001", ptr("task-1"), request.StatusSuccess, testNow.Add(-30*time.Minute), 1500, 3, 1, "")
+	synced.Resources = []request.ResourceResult{{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"},
+		Status: request.StatusSuccess, Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}, Grants: 1}}
+	invalid := rec("sync-requests_$Default_0_00000000000000000002", nil, request.StatusFailed, testNow.Add(-2*time.Hour), 12, 0, 0,
+		"invalid character 'x' looking for beginning of value\nat offset 0, in a body of 4 bytes sent by an unknown client")
+	invalid.ErrorType = string(request.ErrInvalidJSON)
+	skipped := rec("sync-requests_$Default_1_00000000000000000007", ptr("task-3"), request.StatusSkipped, testNow.Add(-50*time.Hour), 3, 0, 0,
+		`type "FOO" is not RESOURCE_SYNC`)
+	reused := rec("api-20261124-0001", ptr("task-1"), request.StatusSuccess, testNow.Add(-10*time.Minute), 90061000, 0, 0, "")
+	if err := store.Put(context.Background(), []audit.Record{synced, invalid, skipped, reused}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The tables as the command must print them: columns aligned over the rows shown.
+	const (
+		last24h = `ROWKEY                                         TASKID  STATUS   STARTEDAT             DURATION  GRANTS  REVOKES  REASON
+api-20261124-0001                              task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0        -
+sync-requests_$Default_0_00000000000000000001  task-1  SUCCESS  2026-11-24T11:30:00Z  1.5s      3       1        -
+sync-requests_$Default_0_00000000000000000002  -       FAILED   2026-11-24T10:00:00Z  12ms      0       0        invalid character 'x' looking for beginning of value at off…
+`
+		failed = `ROWKEY                                         TASKID  STATUS  STARTEDAT             DURATION  GRANTS  REVOKES  REASON
+sync-requests_$Default_0_00000000000000000002  -       FAILED  2026-11-24T10:00:00Z  12ms      0       0        invalid character 'x' looking for beginning of value at off…
+`
+		task1 = `ROWKEY                                         TASKID  STATUS   STARTEDAT             DURATION  GRANTS  REVOKES  REASON
+api-20261124-0001                              task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0        -
+sync-requests_$Default_0_00000000000000000001  task-1  SUCCESS  2026-11-24T11:30:00Z  1.5s      3       1        -
+`
+		firstSuccess = `ROWKEY             TASKID  STATUS   STARTEDAT             DURATION  GRANTS  REVOKES  REASON
+api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0        -
+`
+		empty = "ROWKEY  TASKID  STATUS  STARTEDAT  DURATION  GRANTS  REVOKES  REASON\n"
+	)
+	settings := env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(), "CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": table}
+	tests := []struct {
+		name       string
+		args       []string
+		env        env
+		wantCode   int
+		wantStdout string
+		wantJSON   []audit.Record // compared instead of wantStdout when set
+		wantStderr string
+	}{
+		{"since 24h, in key order", []string{"--since", "24h"}, settings, 0, last24h, nil, ""},
+		{"failed ones", []string{"--status", "failed"}, settings, 0, failed, nil, ""},
+		{"by task id, reused", []string{"--id", "task-1"}, settings, 0, task1, nil, ""},
+		{"by row key", []string{"--id", invalid.RowKey}, settings, 0, failed, nil, ""},
+		{"time range as JSON", []string{"--since", "2026-11-22T00:00:00Z", "--until", "2026-11-24T09:00:00Z", "--json"}, settings, 0,
+			"", []audit.Record{skipped}, ""},
+		{"JSON keeps resources", []string{"--id", "task-1", "--status", "", "--json"}, settings, 0,
+			"", []audit.Record{reused, synced}, ""},
+		{"by task id, limited", []string{"--id", "task-1", "--limit", "1"}, settings, 0, firstSuccess, nil, ""},
+		{"limit", []string{"--limit", "1", "--status", "SUCCESS"}, settings, 0, firstSuccess, nil, ""},
+		{"nothing matches", []string{"--since", "1m"}, settings, 0, empty, nil, "no tasks match"},
+		{"bad status", []string{"--status", "DONE"}, settings, 2, "", nil, `--status "DONE" is not SUCCESS, FAILED or SKIPPED`},
+		{"id with a filter", []string{"--id", "task-1", "--since", "1h"}, settings, 2, "", nil, "--id selects records by id alone"},
+		{"bad time", []string{"--until", "noon"}, settings, 2, "", nil, `--until "noon" is neither`},
+		{"no audit settings", nil, env{}, 1, "", nil, "setting CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"},
+		{"missing table", nil, env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(),
+			"CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": "NoSuchTable"}, 1, "", nil,
+			`audit table "NoSuchTable" does not exist (setting CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _ := newDeps(tt.env)
+			got := runCommand(t, d, append([]string{"tasks"}, tt.args...)...)
+			if got.code != tt.wantCode {
+				t.Fatalf("exit status %d, want %d; stderr:\n%s", got.code, tt.wantCode, got.stderr)
+			}
+			if !strings.Contains(got.stderr, tt.wantStderr) {
+				t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, tt.wantStderr)
+			}
+			if tt.wantJSON == nil {
+				if got.stdout != tt.wantStdout {
+					t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)
+				}
+				return
+			}
+			var recs []audit.Record
+			dec := json.NewDecoder(strings.NewReader(got.stdout))
+			for dec.More() {
+				var r audit.Record
+				if err := dec.Decode(&r); err != nil {
+					t.Fatalf("stdout is not JSON lines: %v\n%s", err, got.stdout)
+				}
+				recs = append(recs, r)
+			}
+			if !reflect.DeepEqual(recs, tt.wantJSON) {
+				t.Errorf("records:\n%+v\nwant:\n%+v", recs, tt.wantJSON)
+			}
+		})
+	}
+}
