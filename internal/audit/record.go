@@ -25,32 +25,50 @@ import (
 // Reason and ErrorMessage to 32K UTF-16 code units, the other strings to 1K, each ending in
 // "…[truncated]". Resources is stored as a JSON array in one string property; when the array does
 // not fit, Put keeps the longest prefix of resources that fits and records how many were left out.
+//
+// In JSON (the tasks API, `snowsync tasks --json`) fields carry the table's property names.
 type Record struct {
-	PartitionKey string // PartitionKeyFor the time processing started
-	RowKey       string // RowKeyForEvent, or a generated key-safe id for API requests
+	PartitionKey string `json:"PartitionKey"` // PartitionKeyFor the time processing started
+	RowKey       string `json:"RowKey"`       // RowKeyForEvent, or a generated key-safe id for API requests
 
-	TaskID       *string        // the request's id; nil when absent or null, and then not stored
-	Status       request.Status // SUCCESS, FAILED or SKIPPED
-	Reason       string
-	ErrorType    string
-	ErrorMessage string
+	TaskID       *string        `json:"TaskId"` // the request's id; nil when absent or null, and then not stored
+	Status       request.Status `json:"Status"` // SUCCESS, FAILED or SKIPPED
+	Reason       string         `json:"Reason"`
+	ErrorType    string         `json:"ErrorType"`
+	ErrorMessage string         `json:"ErrorMessage"`
 
-	Type, Source, AppType, AppSubType, CreateTime string // as the request gave them
+	// As the request gave them.
+	Type       string `json:"Type"`
+	Source     string `json:"Source"`
+	AppType    string `json:"AppType"`
+	AppSubType string `json:"AppSubType"`
+	CreateTime string `json:"CreateTime"`
 
-	EnqueuedTime, StartedAt, CompletedAt time.Time
-	DurationMs                           int64
+	EnqueuedTime time.Time `json:"EnqueuedTime"`
+	StartedAt    time.Time `json:"StartedAt"`
+	CompletedAt  time.Time `json:"CompletedAt"`
+	DurationMs   int64     `json:"DurationMs"`
 
-	EventHub, ConsumerGroup, Partition, Offset string
-	SequenceNumber                             *int64 // nil when unknown (API requests), and then not stored
+	EventHub       string `json:"EventHub"`
+	ConsumerGroup  string `json:"ConsumerGroup"`
+	Partition      string `json:"Partition"`
+	Offset         string `json:"Offset"`
+	SequenceNumber *int64 `json:"SequenceNumber"` // nil when unknown (API requests), and then not stored
 
-	ResourceCount, Synced, Skipped, Failed, Grants, Revokes int
-	DryRun                                                  bool
-	InvocationID, Connector                                 string
+	ResourceCount int    `json:"ResourceCount"`
+	Synced        int    `json:"Synced"`
+	Skipped       int    `json:"Skipped"`
+	Failed        int    `json:"Failed"`
+	Grants        int    `json:"Grants"`
+	Revokes       int    `json:"Revokes"`
+	DryRun        bool   `json:"DryRun"`
+	InvocationID  string `json:"InvocationId"`
+	Connector     string `json:"Connector"`
 
-	Resources []request.ResourceResult
+	Resources []request.ResourceResult `json:"Resources"`
 	// ResourcesOmitted is how many resources were left out of Resources to fit Table Storage's
 	// property limit; zero when Resources is complete. Put adds the resources it leaves out to it.
-	ResourcesOmitted int
+	ResourcesOmitted int `json:"ResourcesOmitted"`
 }
 
 // Key identifies one record.

@@ -1,0 +1,250 @@
+package functions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/trigger"
+)
+
+// syncer is this package's stand-in for the sync engine (tested end to end in internal/stack): every
+// resource succeeds with one grant, except tables named BROKEN (Snowflake refuses) and tables named
+// SLOW, which signal started and wait for release.
+type syncer struct{ started, release chan struct{} }
+
+func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	out := make([][]request.ResourceResult, len(reqs))
+	for i, r := range reqs {
+		for _, res := range r.Resources {
+			rr := request.ResourceResult{Resource: res, Status: request.StatusSuccess, Grants: 1}
+			switch res.Table {
+			case "BROKEN":
+				rr = request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "insufficient privileges", ErrorCode: "003001"}
+			case "SLOW":
+				s.started <- struct{}{}
+				select {
+				case <-s.release:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			out[i] = append(out[i], rr)
+		}
+	}
+	return out, nil
+}
+
+// server serves the functions over a real audit store in Azurite.
+func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Store) {
+	t.Helper()
+	az := azurite.StartT(t)
+	store, err := audit.NewStore(audit.Connection{ConnectionString: az.ConnectionString()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &task.Runner{Syncer: s, Store: store, Connector: "snowflake", Enabled: true, FailureHub: true}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := httptest.NewServer(New(runner, store, &Options{EventHub: "sync-requests", ConsumerGroup: "$Default",
+		QueueThreshold: threshold, Logger: logger}).Handler())
+	t.Cleanup(srv.Close)
+	return srv, store
+}
+
+func post(t *testing.T, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(trigger.InvocationIDHeader, "inv-test")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func TestOnDemandSyncHostFixture(t *testing.T) {
+	srv, store := server(t, 0, syncer{})
+	if code, body := get(t, srv.URL+"/"); code != http.StatusOK || !json.Valid(body) {
+		t.Fatalf("GET / = %d %s", code, body)
+	}
+	fixture, err := os.ReadFile("../internal/trigger/testdata/host-request-eventhub-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := post(t, srv.URL+"/OnDemandSync", fixture)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	var resp struct {
+		Outputs struct {
+			Failures []string `json:"failures"`
+		}
+		Logs        []string
+		ReturnValue any
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Outputs.Failures) != 1 || !strings.Contains(resp.Outputs.Failures[0], `"originalMessage":"not json"`) || len(resp.Logs) != 1 {
+		t.Errorf("answer = %s", body)
+	}
+	recs, err := store.List(context.Background(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].RowKey != "sync-requests_$Default_3_00000000000000000017" || recs[0].Status != request.StatusSuccess ||
+		recs[1].Status != request.StatusFailed || recs[0].InvocationID != "inv-test" || recs[0].Offset != "4294967296" {
+		t.Errorf("records = %+v", recs)
+	}
+}
+
+func TestOnDemandSyncEnvelopes(t *testing.T) {
+	srv, _ := server(t, 0, syncer{})
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   string
+	}{
+		{"not JSON", `<xml/>`, http.StatusBadRequest, `"error":"decode invocation`},
+		{"no events binding", `{"Data":{},"Metadata":{}}`, http.StatusBadRequest, `"error":"decode invocation`},
+		{"empty batch", `{"Data":{"events":"[]"},"Metadata":{}}`, http.StatusOK, `"Outputs":{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := post(t, srv.URL+"/OnDemandSync", []byte(tt.body))
+			if code != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("= %d %s; want %d containing %s", code, body, tt.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestSyncAndTasksAPI(t *testing.T) {
+	srv, _ := server(t, 0, syncer{})
+	valid := `{"id":"api-1","type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"table","values":{"database":"D","schema":"S","table":"T"}}]}}`
+	refused := strings.Replace(valid, `"T"`, `"BROKEN"`, 1)
+	refused = strings.Replace(refused, "api-1", "api-2", 1)
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		want   request.Status
+	}{
+		{"success", valid, http.StatusOK, request.StatusSuccess},
+		{"skipped", `{"id":"api-3","type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`, http.StatusOK, request.StatusSkipped},
+		{"malformed", `{"id":`, http.StatusBadRequest, request.StatusFailed},
+		{"snowflake refused", refused, http.StatusBadGateway, request.StatusFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := post(t, srv.URL+"/api/sync", []byte(tt.body))
+			var rec audit.Record
+			if err := json.Unmarshal(body, &rec); err != nil {
+				t.Fatalf("%d %s: %v", code, body, err)
+			}
+			if code != tt.status || rec.Status != tt.want || !strings.HasPrefix(rec.RowKey, "api-") || rec.SequenceNumber != nil {
+				t.Errorf("= %d %+v; want %d %s", code, rec, tt.status, tt.want)
+			}
+		})
+	}
+	if code, _ := post(t, srv.URL+"/api/sync", bytes.Repeat([]byte(" "), maxRequestBody+1)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized request = %d, want 413", code)
+	}
+
+	lists := []struct {
+		query  string
+		status int
+		count  int
+	}{
+		{"/api/tasks/api-1", http.StatusOK, 1},
+		{"/api/tasks/nope", http.StatusNotFound, -1},
+		{"/api/tasks?status=failed", http.StatusOK, 2},
+		{"/api/tasks?since=1h&limit=2", http.StatusOK, 2},
+		{"/api/tasks?since=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339), http.StatusOK, 0},
+		{"/api/tasks?status=DONE", http.StatusBadRequest, -1},
+		{"/api/tasks?since=yesterday", http.StatusBadRequest, -1},
+		{"/api/tasks?limit=0", http.StatusBadRequest, -1},
+	}
+	for _, l := range lists {
+		code, body := get(t, srv.URL+l.query)
+		if code != l.status {
+			t.Errorf("GET %s = %d %s, want %d", l.query, code, body, l.status)
+			continue
+		}
+		if l.count < 0 {
+			continue
+		}
+		var recs []audit.Record
+		if err := json.Unmarshal(body, &recs); err != nil || len(recs) != l.count {
+			t.Errorf("GET %s = %s (%v), want %d records", l.query, body, err, l.count)
+		}
+	}
+}
+
+func TestQueueThresholdHoldsBackWork(t *testing.T) {
+	s := syncer{started: make(chan struct{}), release: make(chan struct{})}
+	srv, _ := server(t, 1, s)
+	body := func(table string) string {
+		return `{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"table","values":{"database":"D","schema":"S","table":"` + table + `"}}]}}`
+	}
+	done := make(chan int, 1)
+	go func() {
+		code, _ := post(t, srv.URL+"/api/sync", []byte(body("SLOW")))
+		done <- code
+	}()
+	<-s.started // the slow request holds the only slot
+	// A quick request must wait for the slot: its client gives up before it is admitted.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/sync", strings.NewReader(body("QUICK")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("quick request answered %d while the queue was full; want it held", resp.StatusCode)
+	}
+	close(s.release)
+	if code := <-done; code != http.StatusOK {
+		t.Errorf("slow request = %d", code)
+	}
+	// With the slot free again, the quick request goes through.
+	if code, b := post(t, srv.URL+"/api/sync", []byte(body("QUICK"))); code != http.StatusOK {
+		t.Errorf("quick request after release = %d %s", code, b)
+	}
+}
