@@ -156,6 +156,9 @@ func TestOnDemandSyncEnvelopes(t *testing.T) {
 
 func TestSyncAndTasksAPI(t *testing.T) {
 	srv, _ := server(t, 0, syncer{})
+	if code, body := get(t, srv.URL+"/api/tasks"); code != http.StatusOK || strings.TrimSpace(string(body)) != "[]" {
+		t.Errorf("GET /api/tasks before any record = %d %s, want 200 []", code, body)
+	}
 	valid := `{"id":"api-1","type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"table","values":{"database":"D","schema":"S","table":"T"}}]}}`
 	refused := strings.Replace(valid, `"T"`, `"BROKEN"`, 1)
 	refused = strings.Replace(refused, "api-1", "api-2", 1)

@@ -15,6 +15,9 @@ import (
 // a task id), 404 when none.
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request, _ *slog.Logger) error {
 	recs, err := s.audit.Get(r.Context(), r.PathValue("id"))
+	if audit.IsNoTable(err) {
+		recs, err = nil, nil // nothing recorded yet
+	}
 	if err != nil {
 		return err
 	}
@@ -57,6 +60,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logge
 		f.Limit = n
 	}
 	recs, err := s.audit.List(r.Context(), f)
+	if audit.IsNoTable(err) {
+		recs, err = nil, nil // nothing recorded yet
+	}
 	if err != nil {
 		return err
 	}

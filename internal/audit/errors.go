@@ -34,6 +34,10 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// IsNoTable reports whether err says the audit table does not exist: nothing was recorded yet (Put
+// creates it), or the table name is wrong.
+func IsNoTable(err error) bool { return hasErrorCode(err, aztables.TableNotFound) }
+
 // hasErrorCode reports whether err carries the service error code.
 func hasErrorCode(err error, code aztables.TableErrorCode) bool {
 	var re *azcore.ResponseError

@@ -232,7 +232,6 @@ func (s *Store) submit(ctx context.Context, batch []pendingEntity) error {
 }
 
 // Existing returns the stored records among keys, by key, with one range query per partition key.
-// A table that does not exist yet holds no records.
 func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error) {
 	rowKeys := map[string][]string{}
 	for _, k := range keys {
@@ -255,7 +254,7 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 				found[r.Key()] = r
 			}
 		})
-		if hasErrorCode(err, aztables.TableNotFound) {
+		if IsNoTable(err) {
 			return found, nil // no table yet: nothing was recorded; Put creates it
 		}
 		if err != nil {

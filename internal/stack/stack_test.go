@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,9 @@ func grantsOn(t *testing.T, s *Stack, object string) []string {
 func records(t *testing.T, s *Stack) []audit.Record {
 	t.Helper()
 	recs, err := s.App.Store.List(context.Background(), audit.Filter{})
+	if audit.IsNoTable(err) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,11 +254,7 @@ func TestAuditStoreOutageIsRetriedWholesale(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One host retry is enough to show the policy applies; each attempt waits out the SDK's own retries.
-	root, err := module.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "OnDemandSync"))
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,4 +295,70 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if len(recs) != 1 || !recs[0].DryRun || recs[0].Revokes != 1 || len(recs[0].Resources[0].Statements) == 0 {
 		t.Errorf("dry-run record = %+v", recs)
 	}
+}
+
+func TestRefusedGrantFailsOnlyItsTask(t *testing.T) {
+	s := start(t, nil)
+	ctx := context.Background()
+	// Snowflake refuses every GRANT on CUSTOMERS (as when the connector's role lacks MANAGE GRANTS there).
+	s.Snowflake.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^GRANT .*"CUSTOMERS"`), Number: 3001})
+	res := s.Host.Deliver(ctx, s.Batch("4",
+		syncRequest("t-ok", table("SALES", "PUBLIC", "ORDERS")),
+		syncRequest("t-refused", table("SALES", "PUBLIC", "CUSTOMERS"))))
+	if res.Err != nil || len(res.Failures) != 1 {
+		t.Fatalf("delivery: err %v, failures %v; want one failure event", res.Err, res.Failures)
+	}
+	recs := records(t, s)
+	if len(recs) != 2 || recs[0].Status != request.StatusSuccess || recs[1].Status != request.StatusFailed ||
+		recs[1].ErrorType != "SYNC_ERROR" || recs[1].Resources[0].ErrorCode != "003001" || !strings.Contains(recs[1].ErrorMessage, "003001") {
+		t.Fatalf("records = %+v", recs)
+	}
+	// The REVOKE of the drift on CUSTOMERS was not refused: only the failing statement is lost.
+	if got := grantsOn(t, s, "TABLE SALES.PUBLIC.CUSTOMERS"); slices.Contains(got, "PRIV_ETL:SELECT") {
+		t.Errorf("grants on CUSTOMERS = %v; the REVOKE must have been applied", got)
+	}
+	var fe failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &fe); err != nil {
+		t.Fatal(err)
+	}
+	if fe.ErrorType != "SYNC_ERROR" || *fe.TaskID != "t-refused" || !strings.Contains(fe.StackTrace, "003001") {
+		t.Errorf("failure event = %+v", fe)
+	}
+}
+
+func TestSnowflakeLoginRefusedIsSystemic(t *testing.T) {
+	s := start(t, map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": "wrong-password"})
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = 0
+	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	res := host.Deliver(context.Background(), s.Batch("5", syncRequest("t-1", table("SALES", "PUBLIC", "ORDERS")), []byte("x")))
+	if res.Status != http.StatusInternalServerError || len(res.Failures) != 0 {
+		t.Fatalf("login refused: status %d, failures %v; want 500 and no failure events", res.Status, res.Failures)
+	}
+	if recs := records(t, s); len(recs) != 0 {
+		t.Errorf("%d records written; a systemic failure must record nothing (the batch is re-delivered)", len(recs))
+	}
+}
+
+func TestFailureHubDisabled(t *testing.T) {
+	s := start(t, map[string]string{"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED": "false"})
+	res := s.Host.Deliver(context.Background(), s.Batch("6", []byte("not json")))
+	if res.Err != nil || len(res.Failures) != 0 {
+		t.Fatalf("err %v, failures %v; want none", res.Err, res.Failures)
+	}
+	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
+		t.Errorf("records = %+v; the FAILED record must still be written", recs)
+	}
+}
+
+func mustRoot(t *testing.T) string {
+	t.Helper()
+	root, err := module.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
