@@ -63,9 +63,10 @@ func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Sto
 	return srv, store
 }
 
-func post(t *testing.T, url string, body []byte) (int, []byte) {
+// send makes one request as the host would and returns the status and body.
+func send(t *testing.T, method, url string, body []byte) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +83,10 @@ func post(t *testing.T, url string, body []byte) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func get(t *testing.T, url string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
+func post(t *testing.T, url string, body []byte) (int, []byte) {
+	return send(t, http.MethodPost, url, body)
 }
+func get(t *testing.T, url string) (int, []byte) { return send(t, http.MethodGet, url, nil) }
 
 func TestOnDemandSyncHostFixture(t *testing.T) {
 	srv, store := server(t, 0, syncer{})

@@ -145,33 +145,14 @@ func accountGrants(t *testing.T, db *sql.DB) []string {
 		"SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS",
 		"SHOW GRANTS TO ROLE PRIV_ANALYSTS", "SHOW GRANTS TO ROLE PRIV_LEGACY", "SHOW GRANTS TO ROLE REPORTING", "SHOW ROLES",
 	} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		cols, err := rows.Columns()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
+		cols, rows := emulatortest.Query(t, db, q)
+		for _, vals := range rows {
 			row := q + ":"
 			for i, v := range vals {
-				row += " " + cols[i] + "=" + v.String
+				row += " " + cols[i] + "=" + v
 			}
 			out = append(out, row)
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		rows.Close()
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/functionhost"
 	"github.com/snowsync/snowsync/internal/module"
@@ -85,26 +86,10 @@ func grantsOn(t *testing.T, s *Stack, object string) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SHOW GRANTS ON " + object)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, rows := emulatortest.Query(t, db, "SHOW GRANTS ON "+object)
 	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals[slices.Index(cols, "grantee_name")].String+":"+vals[slices.Index(cols, "privilege")].String)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	for _, row := range rows {
+		out = append(out, row[slices.Index(cols, "grantee_name")]+":"+row[slices.Index(cols, "privilege")])
 	}
 	slices.Sort(out)
 	return out

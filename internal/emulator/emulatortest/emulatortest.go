@@ -2,6 +2,7 @@
 package emulatortest
 
 import (
+	"database/sql"
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/emulator"
@@ -23,4 +24,37 @@ func Start(t testing.TB, opts emulator.Options) *emulator.Server {
 		}
 	})
 	return srv
+}
+
+// Query runs query through db (the real driver) and returns its column names and every row, each value
+// as a string (NULL as ""), so that tests can check results by column name.
+func Query(t testing.TB, db *sql.DB, query string) (cols []string, rows [][]string) {
+	t.Helper()
+	r, err := db.Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer r.Close()
+	if cols, err = r.Columns(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	for r.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := r.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		row := make([]string, len(vals))
+		for i, v := range vals {
+			row[i] = v.String
+		}
+		rows = append(rows, row)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return cols, rows
 }
