@@ -145,7 +145,7 @@ func read(r *reader) Config {
 		LoadThreads:    r.integer("CONNECTOR_SNOWFLAKE_LOAD_THREADS", 8, 1, 64),
 		QueueThreshold: r.integer("CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD", 100, 1, 100000),
 	}
-	if _, set := r.getenv("FUNCTIONS_CUSTOMHANDLER_PORT"); !set {
+	if v, _ := r.getenv("FUNCTIONS_CUSTOMHANDLER_PORT"); strings.TrimSpace(v) == "" {
 		r.fail("FUNCTIONS_CUSTOMHANDLER_PORT", "is required: the Functions host sets it; set it yourself to run the handler alone")
 	}
 	c.EventHub = EventHub{

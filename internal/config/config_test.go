@@ -67,6 +67,7 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		setting string            // the setting the error must name
 	}{
 		{"port unset", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": ""}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
+		{"port blank", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": " "}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"port not a number", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "http"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"port out of range", map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "70000"}, "FUNCTIONS_CUSTOMHANDLER_PORT"},
 		{"bad bool", map[string]string{"CONNECTOR_SNOWFLAKE_GRANT_UPDATES": "maybe"}, "CONNECTOR_SNOWFLAKE_GRANT_UPDATES"},

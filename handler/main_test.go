@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// build compiles the handler binary once per test run.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "handler")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// settings is a complete configuration whose services are unreachable: start-up must not need them.
+func settings(port string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"FUNCTIONS_CUSTOMHANDLER_PORT=" + port,
+		"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING__fullyQualifiedNamespace=example.servicebus.windows.net",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME=sync-requests",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace=example.servicebus.windows.net",
+		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME=sync-failures",
+		"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION=UseDevelopmentStorage=true",
+		"CONNECTOR_SNOWFLAKE_JDBC_URL=jdbc:snowflake://127.0.0.1:1/?account=unreachable&ssl=off",
+		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME=SNOWSYNC",
+		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD=never-printed-7f3a",
+		"CONNECTOR_POLICY_FILE=/nonexistent/policies.json",
+		"SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true",
+	}
+}
+
+func TestBadSettingsStopStartUp(t *testing.T) {
+	bin := build(t)
+	tests := []struct {
+		port, want string
+	}{
+		{"", "setting FUNCTIONS_CUSTOMHANDLER_PORT: is required"},
+		{"eighty", `setting FUNCTIONS_CUSTOMHANDLER_PORT: "eighty" is not a whole number`},
+	}
+	for _, tt := range tests {
+		env := settings(tt.port)
+		if tt.port == "" { // unset, not blank
+			env = append(env[:1:1], env[2:]...)
+		}
+		cmd := exec.Command(bin)
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("port %q: err %v, stderr %q; want exit 1 naming the setting", tt.port, err, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "never-printed-7f3a") {
+			t.Errorf("stderr shows the password: %s", stderr.String())
+		}
+	}
+}
+
+func TestServesAndDrainsOnSIGTERM(t *testing.T) {
+	bin := build(t)
+	port := freePort(t)
+	cmd := exec.Command(bin)
+	cmd.Env = settings(strconv.Itoa(port))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	deadline := time.Now().Add(20 * time.Second)
+	var resp *http.Response
+	for {
+		var err error
+		if resp, err = http.Get(url); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET / never answered: %v\nstderr: %s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET / = %d", resp.StatusCode)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\nstderr: %s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	for _, l := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(l), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", l)
+		}
+	}
+	if !strings.Contains(stdout.String(), "draining") || strings.Contains(stdout.String(), "never-printed-7f3a") {
+		t.Errorf("logs = %s", stdout.String())
+	}
+}
