@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -21,6 +22,11 @@ import (
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task"
 )
+
+// SyncTimeout bounds the Snowflake work of one invocation. host.json's functionTimeout is 10 minutes;
+// the rest is left for writing the audit records and answering, so that resources still running at the
+// deadline are recorded as FAILED (and replayable) rather than the host abandoning the whole batch.
+const SyncTimeout = 9 * time.Minute
 
 // App is a wired snowsync.
 type App struct {
@@ -53,7 +59,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
-		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
+		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger, SyncTimeout: SyncTimeout}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
 		QueueThreshold: cfg.QueueThreshold, Logger: logger})
 	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db}, nil

@@ -5,8 +5,6 @@
 package azurite
 
 import (
-	"github.com/snowsync/snowsync/internal/module"
-
 	"bytes"
 	"context"
 	"errors"
@@ -21,6 +19,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/module"
 )
 
 // BinaryEnv names the environment variable that, when set, is the path of the azurite-table binary

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/config"
+	"github.com/snowsync/snowsync/internal/module"
 )
 
 // Where a setting may be absent.
@@ -99,23 +101,14 @@ func loadTree(t *testing.T) tree {
 	return tr
 }
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
+// repoRoot is the source tree the deployment files are read from.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := module.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // with returns a copy of tr in which old, which must occur exactly once in path, is replaced by new.
@@ -144,7 +137,8 @@ type inputs struct {
 }
 
 type hostFile struct {
-	CustomHandler struct {
+	FunctionTimeout string `json:"functionTimeout"`
+	CustomHandler   struct {
 		Description struct {
 			DefaultExecutablePath string `json:"defaultExecutablePath"`
 		} `json:"description"`
@@ -514,6 +508,10 @@ func hostProblems(h hostFile) []string {
 	}
 	if !h.CustomHandler.EnableForwardingHttpRequest {
 		p = append(p, "host.json: customHandler.enableForwardingHttpRequest is false; the handler serves the original /api/... paths")
+	}
+	// The handler stops syncing at app.SyncTimeout and needs the rest to record and answer.
+	if d, err := parseTimeSpan(h.FunctionTimeout); err != nil || d < app.SyncTimeout+30*time.Second {
+		p = append(p, fmt.Sprintf("host.json: functionTimeout %q must be at least 30s over the handler's sync timeout (%s)", h.FunctionTimeout, app.SyncTimeout))
 	}
 	if h.ExtensionBundle.ID != "Microsoft.Azure.Functions.ExtensionBundle" || h.ExtensionBundle.Version != "[4.*, 5.0.0)" {
 		p = append(p, fmt.Sprintf("host.json: extensionBundle is %s %s, want Microsoft.Azure.Functions.ExtensionBundle [4.*, 5.0.0)",

@@ -83,8 +83,11 @@ type Runner struct {
 	FailureHub bool
 	// DryRun marks records as plans (CONNECTOR_SNOWFLAKE_GRANT_UPDATES=false).
 	DryRun bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	// SyncTimeout bounds the sync step of a batch (0: only the caller's context), so that resources still
+	// running when it ends fail and are recorded while the caller's context still allows the audit write.
+	SyncTimeout time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // KeyFor returns the audit key of an event processed at now: the partition key is the UTC date of
@@ -215,6 +218,11 @@ func (r *Runner) sync(ctx context.Context, tasks []*task) error {
 	}
 	if len(todo) == 0 {
 		return nil
+	}
+	if r.SyncTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
+		defer cancel()
 	}
 	err := r.syncGroup(ctx, todo)
 	var p *panicError

@@ -275,3 +275,30 @@ func TestSystemicFailuresStoreNothing(t *testing.T) {
 		})
 	}
 }
+
+// deadlineSyncer fails every resource when its context ends, as the engine does.
+type deadlineSyncer struct{}
+
+func (deadlineSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	<-ctx.Done()
+	out := make([][]request.ResourceResult, len(reqs))
+	for i, r := range reqs {
+		for _, res := range r.Resources {
+			out[i] = append(out[i], request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: ctx.Err().Error()})
+		}
+	}
+	return out, nil
+}
+
+func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	r := newRunner(deadlineSyncer{}, st)
+	r.SyncTimeout = 20 * time.Millisecond
+	out, err := r.Run(context.Background(), inputs(body("slow", "ORDERS")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := out[0].Record; rec.Status != request.StatusFailed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || len(st.recs) != 1 {
+		t.Errorf("record = %+v; want FAILED on the deadline, recorded and sent to the failure hub", rec)
+	}
+}
