@@ -21,6 +21,7 @@ import (
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/stack"
 )
 
@@ -51,33 +52,44 @@ var account = []schemaSpec{
 // seed builds the sample account: objects, roles, and grants as a previous (partial, drifted) sync left them.
 func seed() string {
 	var b strings.Builder
-	line := func(format string, args ...any) { fmt.Fprintf(&b, format+";\n", args...) }
-	line("CREATE DATABASE SALES")
-	line("CREATE DATABASE MARKETING")
+	// Every name goes through snowflake's quoting function, as in the connector itself.
+	line := func(format string, ids ...snowflake.Identifier) {
+		names := make([]any, len(ids))
+		for i, id := range ids {
+			names[i] = id.FullyQualifiedName()
+		}
+		fmt.Fprintf(&b, format+";\n", names...)
+	}
+	role := func(name string) snowflake.Identifier { return snowflake.DatabaseID{Name: name} } // a one-part name, quoted the same way
+	sales := snowflake.SchemaID{Database: "SALES", Name: "PUBLIC"}
+	line("CREATE DATABASE %s", role("SALES"))
+	line("CREATE DATABASE %s", role("MARKETING"))
 	for _, s := range account {
+		schema := snowflake.SchemaID{Database: s.db, Name: s.schema}
 		if s.schema != "PUBLIC" {
-			line("CREATE SCHEMA %s.%s", s.db, s.schema)
+			line("CREATE SCHEMA %s", schema)
 		}
 		for i := range s.tables {
-			name := tableName(s, i)
-			line("CREATE TABLE %s.%s.%s (ID NUMBER, PAYLOAD VARCHAR)", s.db, s.schema, name)
+			line("CREATE TABLE %s (ID NUMBER, PAYLOAD VARCHAR)", snowflake.ObjectID{Database: s.db, Schema: s.schema, Name: tableName(s, i)})
 		}
 		for i := range s.views {
-			line("CREATE VIEW %s.%s.V_%s AS SELECT ID FROM %s.%s.%s", s.db, s.schema, tableName(s, i), s.db, s.schema, tableName(s, i))
+			base := snowflake.ObjectID{Database: s.db, Schema: s.schema, Name: tableName(s, i)}
+			line("CREATE VIEW %s AS SELECT ID FROM %s", snowflake.ObjectID{Database: s.db, Schema: s.schema, Name: "V_" + base.Name}, base)
 		}
 	}
 	for _, r := range []string{"PRIV_ANALYSTS", "PRIV_ETL", "PRIV_CONTRACTORS", "PRIV_EXPORTERS", "REPORTING_TOOL"} {
-		line("CREATE ROLE %s", r)
+		line("CREATE ROLE %s", role(r))
 	}
-	line("GRANT USAGE ON DATABASE SALES TO ROLE PRIV_ANALYSTS")
-	line("GRANT USAGE ON SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS")
+	line("GRANT USAGE ON DATABASE %s TO ROLE %s", role("SALES"), role("PRIV_ANALYSTS"))
+	line("GRANT USAGE ON SCHEMA %s TO ROLE %s", sales, role("PRIV_ANALYSTS"))
 	for i := range 30 { // half of SALES.PUBLIC was synced by the last scheduled run
-		line("GRANT SELECT ON TABLE SALES.PUBLIC.%s TO ROLE PRIV_ANALYSTS", tableName(account[0], i))
+		line("GRANT SELECT ON TABLE %s TO ROLE %s", snowflake.ObjectID{Database: "SALES", Schema: "PUBLIC", Name: tableName(account[0], i)}, role("PRIV_ANALYSTS"))
 	}
 	// Drift: a disabled policy's grants, a contractor on PII, and an unmanaged tool's grant (kept).
-	line("GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS_001 TO ROLE PRIV_EXPORTERS")
-	line("GRANT SELECT ON TABLE SALES.REPORTING.CUSTOMERS_PII TO ROLE PRIV_CONTRACTORS")
-	line("GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS_001 TO ROLE REPORTING_TOOL")
+	orders1 := snowflake.ObjectID{Database: "SALES", Schema: "PUBLIC", Name: "ORDERS_001"}
+	line("GRANT SELECT ON TABLE %s TO ROLE %s", orders1, role("PRIV_EXPORTERS"))
+	line("GRANT SELECT ON TABLE %s TO ROLE %s", snowflake.ObjectID{Database: "SALES", Schema: "REPORTING", Name: "CUSTOMERS_PII"}, role("PRIV_CONTRACTORS"))
+	line("GRANT SELECT ON TABLE %s TO ROLE %s", orders1, role("REPORTING_TOOL"))
 	return b.String()
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
 // seedTables creates SALES with schemas S0..S(n-1), each holding perSchema tables T0000...
@@ -16,9 +17,11 @@ func seedTables(b *testing.B, srv *emulator.Server, schemas, perSchema int) {
 	var sql strings.Builder
 	sql.WriteString("CREATE DATABASE SALES;")
 	for s := range schemas {
-		fmt.Fprintf(&sql, "CREATE SCHEMA SALES.S%d;", s)
+		schema := snowflake.SchemaID{Database: "SALES", Name: fmt.Sprintf("S%d", s)}
+		sql.WriteString("CREATE SCHEMA " + schema.FullyQualifiedName() + ";")
 		for t := range perSchema {
-			fmt.Fprintf(&sql, "CREATE TABLE SALES.S%d.T%04d (ID INT);", s, t)
+			table := snowflake.ObjectID{Database: "SALES", Schema: schema.Name, Name: fmt.Sprintf("T%04d", t)}
+			sql.WriteString("CREATE TABLE " + table.FullyQualifiedName() + " (ID INT);")
 		}
 	}
 	if err := srv.Exec(sql.String()); err != nil {
