@@ -32,7 +32,7 @@ func seedTables(b *testing.B, srv *emulator.Server, schemas, perSchema int) {
 // BenchmarkBatch50Tables syncs a batch of 50 table requests over 5 schemas (first run grants, later
 // runs are converged) and reports the Snowflake queries per batch.
 func BenchmarkBatch50Tables(b *testing.B) {
-	for _, mode := range []string{"load", "load_multi_thread"} {
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
 		b.Run(mode, func(b *testing.B) {
 			srv := emulatortest.Start(b, emulator.Options{})
 			seedTables(b, srv, 5, 10)

@@ -148,3 +148,55 @@ func TestScope(t *testing.T) {
 		}
 	}
 }
+
+func TestBulkObjectsOneReadForTheBatch(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE TABLE SALES.PUBLIC.ITEMS (ID INT);
+		CREATE VIEW SALES.PUBLIC.V_ORDERS AS SELECT ID FROM SALES.PUBLIC.ORDERS; CREATE TABLE SALES.PUBLIC."MixedCase" (ID INT);
+		CREATE ROLE PRIV_ANALYSTS; GRANT SELECT ON TABLE SALES.PUBLIC.ITEMS TO ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, srv, Options{LoadMode: "load_bulk", CreateMissingRoles: true})
+	table := func(name string) request.Resource {
+		return request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: name}
+	}
+	resources := []request.Resource{table("ORDERS"), table("ITEMS"), table("V_ORDERS"), table("NOPE")}
+	srv.ResetLog()
+	res, err := e.Run(context.Background(), resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		status request.Status
+		stmts  []string
+	}{
+		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
+			`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}},
+		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`}},
+		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
+			`GRANT SELECT ON VIEW "SALES"."PUBLIC"."V_ORDERS" TO ROLE "PRIV_ANALYSTS"`}},
+		{request.StatusSkipped, nil},
+	}
+	for i, w := range want {
+		if res[i].Status != w.status || !slices.Equal(res[i].Statements, w.stmts) {
+			t.Errorf("%s = %s %q %v, want %s %v", resources[i], res[i].Status, res[i].Reason, res[i].Statements, w.status, w.stmts)
+		}
+	}
+	// The three found objects came from one INFORMATION_SCHEMA pass (4 SELECTs) beside SHOW ROLES; only
+	// the missing one took the one-object path: 3 SHOW GRANTS, then SHOW DATABASES, SCHEMAS and OBJECTS
+	// to match names ignoring case.
+	counts := srv.Counts()
+	if counts[emulator.ClassSelect] != 4 || counts[emulator.ClassShow] != 7 {
+		for _, q := range srv.Log() {
+			t.Log(q.SQL)
+		}
+		t.Errorf("reads: %d SELECT, %d SHOW; want 4 and 7", counts[emulator.ClassSelect], counts[emulator.ClassShow])
+	}
+
+	// A name in another case is found through the one-object path.
+	res, err = e.Run(context.Background(), []request.Resource{table("mixedcase")})
+	if err != nil || res[0].Status != request.StatusSuccess ||
+		!slices.Contains(res[0].Statements, `GRANT SELECT ON TABLE "SALES"."PUBLIC"."MixedCase" TO ROLE "PRIV_ANALYSTS"`) {
+		t.Errorf("mixedcase = %+v, %v", res[0], err)
+	}
+}

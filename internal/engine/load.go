@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,27 +124,89 @@ func (p *pass) covering(path []string) *unit {
 func (p *pass) load(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.loadRoles(ctx) })
+	bulk := map[string][]*unit{} // object units by requested database, in load_bulk mode
 	for k, u := range p.units {
 		if c := p.covering(u.path); c != nil {
 			delete(p.units, k)
 			u.err = errCovered{c}
 			continue
 		}
-		g.Go(func() error {
-			err := p.loadUnit(ctx, u)
-			switch {
-			case err == nil:
-			case snowflake.IsSystemic(err):
-				return fmt.Errorf("%w: %w", errSystemic, err)
-			case snowflake.IsNotExist(err):
-				u.skip, u.code = "does not exist in Snowflake", snowflake.Code(err)
-			default:
-				u.err = err
-			}
-			return nil
-		})
+		if len(u.path) == 3 && p.e.opts.LoadMode == "load_bulk" {
+			bulk[u.path[0]] = append(bulk[u.path[0]], u)
+			continue
+		}
+		g.Go(func() error { return p.finish(u, p.loadUnit(ctx, u)) })
+	}
+	for db, units := range bulk {
+		g.Go(func() error { return p.loadObjects(ctx, db, units) })
 	}
 	return g.Wait()
+}
+
+// finish records the outcome of loading u. Only a systemic error is returned: it stops the batch.
+func (p *pass) finish(u *unit, err error) error {
+	switch {
+	case err == nil:
+	case snowflake.IsSystemic(err):
+		return fmt.Errorf("%w: %w", errSystemic, err)
+	case snowflake.IsNotExist(err) || errors.As(err, new(notExist)):
+		u.skip, u.code = "does not exist in Snowflake", "002003"
+	default:
+		u.err = err
+	}
+	return nil
+}
+
+// loadObjects reads the tables and views of one database named by units, with their schemas' and the
+// database's grants, in one INFORMATION_SCHEMA pass (load_bulk). Units not found under their exact
+// names (a name in another case, a missing object) take the one-object path, which resolves names.
+func (p *pass) loadObjects(ctx context.Context, db string, units []*unit) error {
+	var scope snowflake.CatalogScope
+	for _, u := range units {
+		if !slices.Contains(scope.Schemas, u.path[1]) {
+			scope.Schemas = append(scope.Schemas, u.path[1])
+		}
+		if !slices.Contains(scope.Names, u.path[2]) {
+			scope.Names = append(scope.Names, u.path[2])
+		}
+	}
+	var cat snowflake.Catalog
+	err := p.query(ctx, func(ctx context.Context) (err error) {
+		cat, err = snowflake.LoadCatalog(ctx, p.e.q, snowflake.DatabaseID{Name: db}, scope)
+		return err
+	})
+	if snowflake.IsSystemic(err) {
+		return fmt.Errorf("%w: %w", errSystemic, err)
+	}
+	kinds := map[string]snowflake.ObjectType{}
+	for _, o := range cat.Objects {
+		kinds[o.ID.FullyQualifiedName()] = o.Kind
+	}
+	grants := grantsByObject(cat.Grants)
+	dbID := snowflake.DatabaseID{Name: db}
+	var rest errgroup.Group
+	for _, u := range units {
+		id := snowflake.ObjectID{Database: db, Schema: u.path[1], Name: u.path[2]}
+		kind, found := kinds[id.FullyQualifiedName()]
+		if err != nil || !found {
+			rest.Go(func() error { return p.finish(u, p.loadObject(ctx, u)) })
+			continue
+		}
+		u.resolved = u.path
+		p.addNode(snowflake.ObjectDatabase, dbID.Parts(), grants[dbID.FullyQualifiedName()], false)
+		p.addNode(snowflake.ObjectSchema, id.SchemaID().Parts(), grants[id.SchemaID().FullyQualifiedName()], false)
+		p.addNode(kind, id.Parts(), grants[id.FullyQualifiedName()], true)
+	}
+	return rest.Wait()
+}
+
+// grantsByObject groups grants by the fully qualified name of their object.
+func grantsByObject(grants []snowflake.GrantInfo) map[string][]snowflake.GrantInfo {
+	out := map[string][]snowflake.GrantInfo{}
+	for _, g := range grants {
+		out[g.Object] = append(out[g.Object], g)
+	}
+	return out
 }
 
 // errCovered marks a unit served by a covering unit.
@@ -221,8 +284,8 @@ func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path [
 
 // loadContainer reads a database or a schema with everything under it.
 func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifier) error {
-	objects, err := p.objectsIn(ctx, id)
-	if snowflake.IsNotExist(err) {
+	c, err := p.readContainer(ctx, id)
+	if snowflake.IsNotExist(err) || errors.As(err, new(notExist)) {
 		var found bool
 		if id, found, err = p.resolveContainer(ctx, id); err != nil {
 			return err
@@ -230,25 +293,26 @@ func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifi
 		if !found {
 			return notExist{}
 		}
-		objects, err = p.objectsIn(ctx, id)
+		c, err = p.readContainer(ctx, id)
 	}
 	if err != nil {
 		return err
 	}
 	u.resolved = id.Parts()
 	db := snowflake.DatabaseID{Name: u.resolved[0]}
-	var schemas []snowflake.SchemaID
-	if s, ok := id.(snowflake.SchemaID); ok {
-		schemas = []snowflake.SchemaID{s}
-	} else if schemas, err = p.memoSchemas(ctx, db); err != nil {
-		return err
-	}
 	scope := p.e.opts.Scope
-	schemas = filter(schemas, func(s snowflake.SchemaID) bool { return scope.Schema(s.Database, s.Name) })
-	objects = filter(objects, func(o snowflake.Object) bool { return scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) })
+	schemas := filter(c.schemas, func(s snowflake.SchemaID) bool { return scope.Schema(s.Database, s.Name) })
+	objects := filter(c.objects, func(o snowflake.Object) bool { return scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) })
 	_, isDB := id.(snowflake.DatabaseID)
-	if p.e.opts.LoadMode == "load_bulk" {
-		return p.loadBulk(ctx, db, id, isDB, schemas, objects)
+	if c.grants != nil { // read in bulk with the catalog
+		p.addNode(snowflake.ObjectDatabase, db.Parts(), c.grants[db.FullyQualifiedName()], isDB)
+		for _, s := range schemas {
+			p.addNode(snowflake.ObjectSchema, s.Parts(), c.grants[s.FullyQualifiedName()], true)
+		}
+		for _, o := range objects {
+			p.addNode(o.Kind, o.ID.Parts(), c.grants[o.ID.FullyQualifiedName()], true)
+		}
+		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	read := func(typ snowflake.ObjectType, oid snowflake.Identifier, full bool) {
@@ -273,33 +337,45 @@ func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifi
 	return g.Wait()
 }
 
-// loadBulk reads the grants of a container from INFORMATION_SCHEMA in one query per view.
-func (p *pass) loadBulk(ctx context.Context, db snowflake.DatabaseID, id snowflake.Identifier, isDB bool,
-	schemas []snowflake.SchemaID, objects []snowflake.Object) error {
-	schema := ""
-	if s, ok := id.(snowflake.SchemaID); ok {
-		schema = s.Name
+// container is what a database or schema holds; grants are set (by object) only when read in bulk.
+type container struct {
+	schemas []snowflake.SchemaID
+	objects []snowflake.Object
+	grants  map[string][]snowflake.GrantInfo
+}
+
+// readContainer lists a database's or schema's schemas and objects under its exact name: with SHOW
+// (grants are then read per object), or in load_bulk mode from INFORMATION_SCHEMA with every grant.
+func (p *pass) readContainer(ctx context.Context, id snowflake.Identifier) (container, error) {
+	db := snowflake.DatabaseID{Name: id.Parts()[0]}
+	schema, isSchema := id.(snowflake.SchemaID)
+	if p.e.opts.LoadMode != "load_bulk" {
+		objects, err := p.objectsIn(ctx, id)
+		if err != nil {
+			return container{}, err
+		}
+		if isSchema {
+			return container{schemas: []snowflake.SchemaID{schema}, objects: objects}, nil
+		}
+		schemas, err := p.memoSchemas(ctx, db)
+		return container{schemas: schemas, objects: objects}, err
+	}
+	var scope snowflake.CatalogScope
+	if isSchema {
+		scope.Schemas = []string{schema.Name}
 	}
 	var cat snowflake.Catalog
 	err := p.query(ctx, func(ctx context.Context) (err error) {
-		cat, err = snowflake.LoadCatalog(ctx, p.e.q, db, schema)
+		cat, err = snowflake.LoadCatalog(ctx, p.e.q, db, scope)
 		return err
 	})
 	if err != nil {
-		return err
+		return container{}, err
 	}
-	byObject := map[string][]snowflake.GrantInfo{}
-	for _, g := range cat.Grants {
-		byObject[g.Object] = append(byObject[g.Object], g)
+	if isSchema && len(cat.Schemas) == 0 {
+		return container{}, notExist{}
 	}
-	p.addNode(snowflake.ObjectDatabase, db.Parts(), byObject[db.FullyQualifiedName()], isDB)
-	for _, s := range schemas {
-		p.addNode(snowflake.ObjectSchema, s.Parts(), byObject[s.FullyQualifiedName()], true)
-	}
-	for _, o := range objects {
-		p.addNode(o.Kind, o.ID.Parts(), byObject[o.ID.FullyQualifiedName()], true)
-	}
-	return nil
+	return container{schemas: cat.Schemas, objects: cat.Objects, grants: grantsByObject(cat.Grants)}, nil
 }
 
 // notExist is the error of a container that does not exist under any case of its name.

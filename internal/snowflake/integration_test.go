@@ -112,7 +112,7 @@ func TestIntegrationLoad(t *testing.T) {
 		t.Errorf("ShowRoles = %v, %v", roles, err)
 	}
 
-	cat, err := snowflake.LoadCatalog(ctx, db, snowflake.DatabaseID{Name: "SALES"}, "")
+	cat, err := snowflake.LoadCatalog(ctx, db, snowflake.DatabaseID{Name: "SALES"}, snowflake.CatalogScope{})
 	if err != nil {
 		t.Fatal(err)
 	}

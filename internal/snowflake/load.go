@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // QueryTimeout bounds each query of the readers in this file (a shorter deadline of the caller's
@@ -230,82 +232,117 @@ type Catalog struct {
 	Grants []GrantInfo
 }
 
+// CatalogScope narrows LoadCatalog: to the schemas named in Schemas and the tables and views named in
+// Names (exact names; nil means all). Names applies to every schema in Schemas, so callers asking for
+// particular objects keep the pairs they want from the result.
+type CatalogScope struct {
+	Schemas, Names []string
+}
+
 // LoadCatalog reads db's schemas, tables and views and their grants with one query per
-// INFORMATION_SCHEMA view (SCHEMATA, TABLES, TABLE_PRIVILEGES, OBJECT_PRIVILEGES), instead of one SHOW
-// per object: the bulk mode for a request that covers a database or a schema with many objects. When
-// schema is not "", only that schema (and the database's own grants) is read.
-func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, schema string) (Catalog, error) {
+// INFORMATION_SCHEMA view (SCHEMATA, TABLES, TABLE_PRIVILEGES, OBJECT_PRIVILEGES), run concurrently,
+// instead of one SHOW per object: the bulk mode for requests that cover many objects. The database's own
+// grants are always read. Objects other than tables and views, and INFORMATION_SCHEMA, are left out.
+func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, scope CatalogScope) (Catalog, error) {
 	view := func(name string) string {
 		return db.FullyQualifiedName() + "." + QuoteIdent(informationSchema) + "." + QuoteIdent(name)
 	}
-	where := func(col string) string {
-		w := " WHERE " + col + " != " + QuoteString(informationSchema)
-		if schema != "" {
-			w += " AND " + col + " = " + QuoteString(schema)
+	where := func(schemaCol, nameCol string) string {
+		w := " WHERE " + schemaCol + " != " + QuoteString(informationSchema)
+		if scope.Schemas != nil {
+			w += " AND " + schemaCol + " IN " + stringList(scope.Schemas)
+		}
+		if nameCol != "" && scope.Names != nil {
+			w += " AND " + nameCol + " IN " + stringList(scope.Names)
 		}
 		return w
 	}
-	var cat Catalog
-	err := queryRecords(ctx, q, "SELECT SCHEMA_NAME FROM "+view("SCHEMATA")+where("SCHEMA_NAME"),
-		[]string{"schema_name"}, func(r record) error {
-			cat.Schemas = append(cat.Schemas, SchemaID{Database: db.Name, Name: r.get("schema_name")})
-			return nil
-		})
-	if err != nil {
-		return Catalog{}, err
+	objWhere := " WHERE OBJECT_TYPE IN " + stringList([]string{string(ObjectDatabase), string(ObjectSchema)})
+	if scope.Schemas != nil {
+		objWhere += " AND OBJECT_NAME IN " + stringList(append([]string{db.Name}, scope.Schemas...))
 	}
-	kinds := map[ObjectID]ObjectType{}
-	err = queryRecords(ctx, q, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM "+view("TABLES")+where("TABLE_SCHEMA"),
-		[]string{"table_schema", "table_name", "table_type"}, func(r record) error {
-			kind, ok := map[string]ObjectType{"BASE TABLE": ObjectTable, "VIEW": ObjectView}[r.get("table_type")]
-			if ok {
+	var (
+		cat                    Catalog
+		kinds                  = map[ObjectID]ObjectType{}
+		tableGrants, objGrants []GrantInfo
+		tableIDs               []ObjectID // the object of each tableGrants entry, whose kind TABLES tells
+	)
+	var g errgroup.Group
+	g.Go(func() error {
+		return queryRecords(ctx, q, "SELECT SCHEMA_NAME FROM "+view("SCHEMATA")+where("SCHEMA_NAME", ""),
+			[]string{"schema_name"}, func(r record) error {
+				cat.Schemas = append(cat.Schemas, SchemaID{Database: db.Name, Name: r.get("schema_name")})
+				return nil
+			})
+	})
+	g.Go(func() error {
+		return queryRecords(ctx, q, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM "+view("TABLES")+where("TABLE_SCHEMA", "TABLE_NAME"),
+			[]string{"table_schema", "table_name", "table_type"}, func(r record) error {
+				if kind, ok := tableTypes[r.get("table_type")]; ok {
+					id := ObjectID{db.Name, r.get("table_schema"), r.get("table_name")}
+					kinds[id] = kind
+					cat.Objects = append(cat.Objects, Object{ID: id, Kind: kind})
+				}
+				return nil
+			})
+	})
+	g.Go(func() error {
+		return queryRecords(ctx, q, "SELECT GRANTOR, GRANTEE, TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM "+
+			view("TABLE_PRIVILEGES")+where("TABLE_SCHEMA", "TABLE_NAME"),
+			[]string{"grantor", "grantee", "table_schema", "table_name", "privilege_type", "is_grantable"}, func(r record) error {
 				id := ObjectID{db.Name, r.get("table_schema"), r.get("table_name")}
-				kinds[id] = kind
-				cat.Objects = append(cat.Objects, Object{ID: id, Kind: kind})
-			}
-			return nil
-		})
-	if err != nil {
-		return Catalog{}, err
-	}
-	err = queryRecords(ctx, q, "SELECT GRANTOR, GRANTEE, TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM "+
-		view("TABLE_PRIVILEGES")+where("TABLE_SCHEMA"),
-		[]string{"grantor", "grantee", "table_schema", "table_name", "privilege_type", "is_grantable"}, func(r record) error {
-			id := ObjectID{db.Name, r.get("table_schema"), r.get("table_name")}
-			if kind, ok := kinds[id]; ok {
-				cat.Grants = append(cat.Grants, privilegeRow(r, kind, id))
-			}
-			return nil
-		})
-	if err != nil {
-		return Catalog{}, err
-	}
+				tableIDs = append(tableIDs, id)
+				tableGrants = append(tableGrants, privilegeRow(r, "", id))
+				return nil
+			})
+	})
 	// Database and schema grants: the database's row names it in OBJECT_NAME, a schema's row names the
 	// schema there. Rows for other databases or schemas are dropped here.
-	objWhere := " WHERE OBJECT_TYPE IN (" + QuoteString(string(ObjectDatabase)) + ", " + QuoteString(string(ObjectSchema)) + ")"
-	if schema != "" {
-		objWhere += " AND OBJECT_NAME IN (" + QuoteString(db.Name) + ", " + QuoteString(schema) + ")"
-	}
-	err = queryRecords(ctx, q, "SELECT GRANTOR, GRANTEE, OBJECT_NAME, OBJECT_TYPE, PRIVILEGE_TYPE, IS_GRANTABLE FROM "+
-		view("OBJECT_PRIVILEGES")+objWhere,
-		[]string{"grantor", "grantee", "object_name", "object_type", "privilege_type", "is_grantable"}, func(r record) error {
-			name := r.get("object_name")
-			switch ObjectType(r.get("object_type")) {
-			case ObjectDatabase:
-				if name == db.Name {
-					cat.Grants = append(cat.Grants, privilegeRow(r, ObjectDatabase, db))
+	g.Go(func() error {
+		inScope := map[string]bool{}
+		for _, s := range scope.Schemas {
+			inScope[s] = true
+		}
+		return queryRecords(ctx, q, "SELECT GRANTOR, GRANTEE, OBJECT_NAME, OBJECT_TYPE, PRIVILEGE_TYPE, IS_GRANTABLE FROM "+
+			view("OBJECT_PRIVILEGES")+objWhere,
+			[]string{"grantor", "grantee", "object_name", "object_type", "privilege_type", "is_grantable"}, func(r record) error {
+				name := r.get("object_name")
+				switch ObjectType(r.get("object_type")) {
+				case ObjectDatabase:
+					if name == db.Name {
+						objGrants = append(objGrants, privilegeRow(r, ObjectDatabase, db))
+					}
+				case ObjectSchema:
+					if name != informationSchema && (scope.Schemas == nil || inScope[name]) {
+						objGrants = append(objGrants, privilegeRow(r, ObjectSchema, SchemaID{db.Name, name}))
+					}
 				}
-			case ObjectSchema:
-				if name != informationSchema && (schema == "" || name == schema) {
-					cat.Grants = append(cat.Grants, privilegeRow(r, ObjectSchema, SchemaID{db.Name, name}))
-				}
-			}
-			return nil
-		})
-	if err != nil {
+				return nil
+			})
+	})
+	if err := g.Wait(); err != nil {
 		return Catalog{}, err
 	}
+	for i, g := range tableGrants {
+		if kind, ok := kinds[tableIDs[i]]; ok { // tables and views only
+			g.On = kind
+			cat.Grants = append(cat.Grants, g)
+		}
+	}
+	cat.Grants = append(cat.Grants, objGrants...)
 	return cat, nil
+}
+
+// tableTypes maps INFORMATION_SCHEMA.TABLES.TABLE_TYPE to the object types snowsync syncs.
+var tableTypes = map[string]ObjectType{"BASE TABLE": ObjectTable, "VIEW": ObjectView}
+
+// stringList renders ('a', 'b') with every value through QuoteString.
+func stringList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = QuoteString(v)
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
 }
 
 // privilegeRow converts a row of TABLE_PRIVILEGES or OBJECT_PRIVILEGES.

@@ -170,7 +170,13 @@ func TestSingleTableEndToEnd(t *testing.T) {
 }
 
 func TestMixedBatchEndToEnd(t *testing.T) {
-	s := start(t, nil)
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(mode, func(t *testing.T) { testMixedBatch(t, mode) })
+	}
+}
+
+func testMixedBatch(t *testing.T, mode string) {
+	s := start(t, map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": mode})
 	ctx := context.Background()
 	bodies := [][]byte{
 		syncRequest("t-db", `{"type":"database","values":{"database":"SALES"}}`),
@@ -179,18 +185,20 @@ func TestMixedBatchEndToEnd(t *testing.T) {
 		[]byte(`{"id":"t-bad", "type": "RESOURCE_SYNC", `),
 		[]byte(`{"id":"t-user","type":"USER_SYNC","source":"KAFKA","requestInfo":{"resources":[]}}`),
 		syncRequest("t-missing", table("SALES", "PUBLIC", "NO_SUCH_TABLE")),
+		syncRequest("t-staging", table("sales", "staging", "raw_orders")),
 	}
 	res := s.Host.Deliver(ctx, s.Batch("1", bodies...))
 	if res.Err != nil || res.Status != http.StatusOK {
 		t.Fatalf("delivery: status %d err %v", res.Status, res.Err)
 	}
 	// Events are keyed by sequence number: the invalid one has no task id.
-	ids := []string{"t-db", "t-dup", "t-view", "t-bad", "t-user", "t-missing"}
+	ids := []string{"t-db", "t-dup", "t-view", "t-bad", "t-user", "t-missing", "t-staging"}
 	byID := map[string]audit.Record{}
 	for _, r := range records(t, s) {
 		byID[ids[*r.SequenceNumber]] = r
 	}
-	want := map[string]request.Status{"t-db": "SUCCESS", "t-dup": "SUCCESS", "t-view": "SUCCESS", "t-bad": "FAILED", "t-user": "SKIPPED", "t-missing": "SKIPPED"}
+	want := map[string]request.Status{"t-db": "SUCCESS", "t-dup": "SUCCESS", "t-view": "SUCCESS", "t-bad": "FAILED", "t-user": "SKIPPED",
+		"t-missing": "SKIPPED", "t-staging": "SUCCESS"}
 	if len(byID) != len(want) {
 		t.Errorf("%d records, want %d: %v", len(byID), len(want), byID)
 	}
