@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,36 @@ func TestBulkObjectsOneReadForTheBatch(t *testing.T) {
 	if err != nil || res[0].Status != request.StatusSuccess ||
 		!slices.Contains(res[0].Statements, `GRANT SELECT ON TABLE "SALES"."PUBLIC"."MixedCase" TO ROLE "PRIV_ANALYSTS"`) {
 		t.Errorf("mixedcase = %+v, %v", res[0], err)
+	}
+}
+
+func TestMissingContainersAreSkipped(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES`); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: mode != "load"})
+		res, err := e.Run(context.Background(), []request.Resource{
+			{Kind: request.KindDatabase, Database: "NOPE"},
+			{Kind: request.KindSchema, Database: "SALES", Schema: "NOPE"},
+			{Kind: request.KindSchema, Database: "sales", Schema: "public"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without CREATE_MISSING_ROLES ("load" here) the grants to the missing role fail, naming it.
+		last := request.StatusSuccess
+		if mode == "load" {
+			last = request.StatusFailed
+			if !strings.Contains(res[2].Reason, "role PRIV_ANALYSTS does not exist") {
+				t.Errorf("reason %q does not name the missing role", res[2].Reason)
+			}
+		}
+		for i, want := range []request.Status{request.StatusSkipped, request.StatusSkipped, last} {
+			if res[i].Status != want {
+				t.Errorf("%s: %s = %s (%s), want %s", mode, res[i].Resource, res[i].Status, res[i].Reason, want)
+			}
+		}
 	}
 }
