@@ -120,8 +120,11 @@ var infoViews = map[string]*infoView{
 			if l.schemas == nil && (l.names == nil || slices.Contains(l.names, db.name)) && x.roles().sees(db) {
 				objs = append(objs, db)
 			}
-			if l.names == nil {
-				objs = append(objs, x.infoSchemas(db, lookup{schemas: l.schemas})...)
+			// A schema's row names the schema in OBJECT_NAME, so a name filter selects schemas too.
+			for _, sc := range x.infoSchemas(db, lookup{schemas: l.schemas}) {
+				if l.names == nil || slices.Contains(l.names, sc.name) {
+					objs = append(objs, sc)
+				}
 			}
 			objs = append(objs, x.infoObjects(db, l, kTable, kView)...)
 			var rows [][]*string

@@ -11,7 +11,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -75,29 +74,56 @@ func (e *Engine) Manages(role string) bool {
 	return e.opts.Mapping.Manages(role) || e.managed[strings.ToUpper(role)]
 }
 
-// Sync implements task.Syncer.
+// Sync implements task.Syncer. A statement that serves several resources of one request (a parent's
+// USAGE, a table covered by a database request) is listed under each, but counted once per request: a
+// resource's Grants and Revokes count only the statements that no earlier resource of its request counted.
 func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
 	var refs []request.Resource
 	for _, r := range reqs {
 		refs = append(refs, r.Resources...)
 	}
-	flat, err := e.Run(ctx, refs)
+	flat, listed, err := e.run(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
 	out := make([][]request.ResourceResult, len(reqs))
 	for i, r := range reqs {
-		out[i], flat = flat[:len(r.Resources)], flat[len(r.Resources):]
+		n := len(r.Resources)
+		out[i] = flat[:n]
+		counted := map[*change]bool{}
+		for j := range out[i] {
+			res := &out[i][j]
+			res.Grants, res.Revokes = 0, 0
+			for _, c := range listed[j] {
+				if c.err == nil && !counted[c] {
+					res.Grants += c.grants
+					res.Revokes += c.revokes
+				}
+				counted[c] = true
+			}
+		}
+		flat, listed = flat[n:], listed[n:]
 	}
 	return out, nil
 }
 
 // Run syncs resources as one batch and returns one result per resource, in order. The error is
-// systemic: no policies, or Snowflake unreachable or refusing the login.
+// systemic: Snowflake unreachable or refusing the login.
 func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, error) {
+	out, _, err := e.run(ctx, resources)
+	return out, err
+}
+
+// run is Run, also returning the changes each result lists.
+func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, [][]*change, error) {
+	out := make([]request.ResourceResult, len(resources))
+	listed := make([][]*change, len(resources))
 	set, err := e.policies.Current(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load policies: %w", err)
+	if err != nil { // DESIGN §3: a policy source error fails the resources, to be replayed once fixed
+		for i, res := range resources {
+			out[i] = request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "policies unavailable: " + err.Error()}
+		}
+		return out, listed, nil
 	}
 	p := newPass(ctx, e, set)
 	refs := make([]*ref, len(resources))
@@ -105,27 +131,23 @@ func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]reque
 		refs[i] = p.add(res)
 	}
 	if err := p.load(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	changes := p.plan()
 	if err := p.apply(ctx, changes); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]request.ResourceResult, len(refs))
 	for i, r := range refs {
-		out[i] = p.result(r, changes)
+		out[i], listed[i] = p.result(r, changes)
 	}
-	return out, nil
+	return out, listed, nil
 }
 
 // errSystemic is returned by the pass when a query failed systemically; it wraps the driver error.
 var errSystemic = errors.New("snowflake unavailable")
 
-// key is a case-sensitive path of exact names, used to identify nodes.
+// key identifies a path of exact names: nodes, and requested resources for coalescing.
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
-
-// lowerKey identifies a requested path ignoring case, used for coalescing.
-func lowerKey(parts ...string) string { return strings.ToLower(key(parts...)) }
 
 // pathOf returns a resource's requested names, database first.
 func pathOf(r request.Resource) []string {

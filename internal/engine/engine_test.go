@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -230,5 +231,114 @@ func TestMissingContainersAreSkipped(t *testing.T) {
 				t.Errorf("%s: %s = %s (%s), want %s", mode, res[i].Resource, res[i].Status, res[i].Reason, want)
 			}
 		}
+	}
+}
+
+func TestFailedContainerLoadChangesNothing(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.A (ID INT); CREATE TABLE SALES.PUBLIC.B (ID INT); CREATE ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^SHOW GRANTS ON TABLE .*"B"`), Number: 3001})
+	for _, mode := range []string{"load", "load_multi_thread"} {
+		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: true})
+		srv.ResetLog()
+		res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Status != request.StatusFailed || res[0].ErrorCode != "003001" || len(res[0].Statements) != 0 {
+			t.Errorf("%s: %+v; want FAILED 003001 with no statement", mode, res[0])
+		}
+		if c := srv.Counts(); c[emulator.ClassGrant]+c[emulator.ClassRevoke]+c[emulator.ClassCreate] != 0 {
+			t.Errorf("%s: a schema that failed to load was changed: %v", mode, c)
+		}
+	}
+}
+
+func TestNamesDifferingInCaseAreDifferentObjects(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE DATABASE "sales"; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT);
+		CREATE TABLE "sales".PUBLIC.ORDERS (ID INT); CREATE ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	policies := `{"policies":[{"id":1,"name":"p","resources":{"database":{"values":["*"]},"schema":{"values":["PUBLIC"]},"table":{"values":["ORDERS"]}},
+		"policyItems":[{"accesses":[{"type":"select"}],"groups":["analysts"]}]}]}`
+	set, _, err := policy.Parse([]byte(policies), policy.Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, srv, Options{})
+	e.policies = staticPolicies{set}
+	res, err := e.Run(context.Background(), []request.Resource{
+		{Kind: request.KindTable, Database: "sales", Schema: "PUBLIC", Table: "ORDERS"},
+		{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, db := range []string{`"sales"`, `"SALES"`} {
+		want := `GRANT SELECT ON TABLE ` + db + `."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`
+		if !slices.Contains(res[i].Statements, want) {
+			t.Errorf("%s: statements %v lack %s", res[i].Resource, res[i].Statements, want)
+		}
+	}
+}
+
+func TestSecondRunIssuesNothingInEveryMode(t *testing.T) {
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := emulatortest.Start(t, emulator.Options{})
+			if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE TABLE SALES.PUBLIC.ITEMS (ID INT);
+				CREATE VIEW SALES.PUBLIC.V AS SELECT ID FROM SALES.PUBLIC.ORDERS; CREATE ROLE PRIV_OLD;
+				GRANT SELECT ON TABLE SALES.PUBLIC.ITEMS TO ROLE PRIV_OLD; GRANT USAGE ON SCHEMA SALES.PUBLIC TO ROLE PRIV_OLD`); err != nil {
+				t.Fatal(err)
+			}
+			e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: true})
+			for _, batch := range [][]request.Resource{
+				{{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, {Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V"}},
+				{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}},
+				{{Kind: request.KindDatabase, Database: "SALES"}},
+			} {
+				if _, err := e.Run(context.Background(), batch); err != nil {
+					t.Fatal(err)
+				}
+				srv.ResetLog()
+				res, err := e.Run(context.Background(), batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range res {
+					if r.Status != request.StatusSuccess || len(r.Statements) != 0 {
+						t.Errorf("second run of %s: %s %v; want no statement", r.Resource, r.Status, r.Statements)
+					}
+				}
+				if c := srv.Counts(); c[emulator.ClassGrant]+c[emulator.ClassRevoke]+c[emulator.ClassCreate] != 0 {
+					t.Errorf("second run sent changes: %v", c)
+				}
+			}
+		})
+	}
+}
+
+func TestLoginRefusedStopsTheReads(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	var seed strings.Builder
+	seed.WriteString("CREATE DATABASE SALES;")
+	for i := range 40 {
+		seed.WriteString("CREATE TABLE " + snowflake.ObjectID{Database: "SALES", Schema: "PUBLIC", Name: "T" + strings.Repeat("X", i)}.FullyQualifiedName() + " (ID INT);")
+	}
+	if err := srv.Exec(seed.String()); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, srv, Options{LoadMode: "load"})
+	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^SHOW GRANTS ON TABLE`), Number: 390144})
+	srv.ResetLog()
+	_, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
+	if !snowflake.IsSystemic(err) {
+		t.Fatalf("err = %v; want the systemic error", err)
+	}
+	if n := len(srv.Log()); n > 10 {
+		t.Errorf("%d queries ran after Snowflake refused; want the remaining reads cancelled", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
@@ -59,13 +60,15 @@ type ref struct {
 
 // pass is the state of one Run.
 type pass struct {
-	// ctx is the Run's context. Memoized queries run under it, not under the context of whichever
-	// caller came first, so that one caller's cancellation cannot poison a result others share.
+	// ctx is the load's context. Memoized queries run under it, not under the context of whichever
+	// caller came first, so that one caller's cancellation cannot poison a result others share; it ends
+	// only when the whole load is abandoned.
 	ctx   context.Context
+	stop  context.CancelCauseFunc // cancels ctx
 	e     *Engine
 	set   *policy.Set
 	sem   *semaphore.Weighted
-	units map[string]*unit // by lowerKey of the requested path
+	units map[string]*unit // by key of the requested path (exact names: "sales" and "SALES" may both exist)
 
 	mu    sync.Mutex
 	nodes map[string]*node // by key of the exact path
@@ -99,7 +102,7 @@ func (p *pass) add(res request.Resource) *ref {
 	if r.outScope {
 		return r
 	}
-	k := lowerKey(r.path...)
+	k := key(r.path...)
 	if u, ok := p.units[k]; ok {
 		r.unit = u
 		return r
@@ -112,7 +115,7 @@ func (p *pass) add(res request.Resource) *ref {
 // covering returns the unit of a database or schema that covers path, if any was requested.
 func (p *pass) covering(path []string) *unit {
 	for n := 1; n < len(path); n++ {
-		if u, ok := p.units[lowerKey(path[:n]...)]; ok {
+		if u, ok := p.units[key(path[:n]...)]; ok {
 			return u
 		}
 	}
@@ -122,8 +125,13 @@ func (p *pass) covering(path []string) *unit {
 // load reads every unit not covered by another. Units covered by a database or schema unit are
 // dropped: their refs are served from the covering unit's nodes.
 func (p *pass) load(ctx context.Context) error {
+	// Memoized reads run under the load's context, which the first outage cancels: every read still
+	// queued then stops instead of trying Snowflake again.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	p.ctx, p.stop = ctx, stop
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return p.loadRoles(ctx) })
+	guard.Go(g, func() error { return p.loadRoles(ctx) })
 	bulk := map[string][]*unit{} // object units by requested database, in load_bulk mode
 	for k, u := range p.units {
 		if c := p.covering(u.path); c != nil {
@@ -135,19 +143,26 @@ func (p *pass) load(ctx context.Context) error {
 			bulk[u.path[0]] = append(bulk[u.path[0]], u)
 			continue
 		}
-		g.Go(func() error { return p.finish(u, p.loadUnit(ctx, u)) })
+		guard.Go(g, func() error { return p.finish(u, p.loadUnit(ctx, u)) })
 	}
 	for db, units := range bulk {
-		g.Go(func() error { return p.loadObjects(ctx, db, units) })
+		guard.Go(g, func() error { return p.loadObjects(ctx, db, units) })
 	}
-	return g.Wait()
+	err := g.Wait()
+	if cause := context.Cause(p.ctx); err == nil && outage(cause) { // a read hit the outage; others saw only the cancel
+		err = fmt.Errorf("%w: %w", errSystemic, cause)
+	}
+	return err
 }
+
+// outage reports whether err, after this package's retries, means Snowflake as a whole is unavailable.
+func outage(err error) bool { return snowflake.IsSystemic(err) || snowflake.IsUnreachable(err) }
 
 // finish records the outcome of loading u. Only a systemic error is returned: it stops the batch.
 func (p *pass) finish(u *unit, err error) error {
 	switch {
 	case err == nil:
-	case snowflake.IsSystemic(err):
+	case outage(err):
 		return fmt.Errorf("%w: %w", errSystemic, err)
 	case snowflake.IsNotExist(err) || errors.As(err, new(notExist)):
 		u.skip, u.code = "does not exist in Snowflake", "002003"
@@ -175,7 +190,7 @@ func (p *pass) loadObjects(ctx context.Context, db string, units []*unit) error 
 		cat, err = snowflake.LoadCatalog(ctx, p.e.q, snowflake.DatabaseID{Name: db}, scope)
 		return err
 	})
-	if snowflake.IsSystemic(err) {
+	if outage(err) {
 		return fmt.Errorf("%w: %w", errSystemic, err)
 	}
 	kinds := map[string]snowflake.ObjectType{}
@@ -184,12 +199,12 @@ func (p *pass) loadObjects(ctx context.Context, db string, units []*unit) error 
 	}
 	grants := grantsByObject(cat.Grants)
 	dbID := snowflake.DatabaseID{Name: db}
-	var rest errgroup.Group
+	rest := new(errgroup.Group)
 	for _, u := range units {
 		id := snowflake.ObjectID{Database: db, Schema: u.path[1], Name: u.path[2]}
 		kind, found := kinds[id.FullyQualifiedName()]
 		if err != nil || !found {
-			rest.Go(func() error { return p.finish(u, p.loadObject(ctx, u)) })
+			guard.Go(rest, func() error { return p.finish(u, p.loadObject(ctx, u)) })
 			continue
 		}
 		u.resolved = u.path
@@ -247,23 +262,21 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 	if err != nil {
 		return err
 	}
-	// SHOW GRANTS ON TABLE also answers for a view; the OWNERSHIP row tells what the object is.
-	for _, g := range grants[2] {
-		if g.Privilege == snowflake.PrivilegeOwnership && (g.On == snowflake.ObjectTable || g.On == snowflake.ObjectView) {
-			kind = g.On
-		}
+	// SHOW GRANTS ON TABLE also answers for a view; granted_on tells what the object is.
+	if on := grants[2].On; on == snowflake.ObjectTable || on == snowflake.ObjectView {
+		kind = on
 	}
 	u.resolved = path
-	p.addNode(snowflake.ObjectDatabase, path[:1], grants[0], false)
-	p.addNode(snowflake.ObjectSchema, path[:2], grants[1], false)
-	p.addNode(kind, path, grants[2], true)
+	p.addNode(snowflake.ObjectDatabase, path[:1], grants[0].Roles, false)
+	p.addNode(snowflake.ObjectSchema, path[:2], grants[1].Roles, false)
+	p.addNode(kind, path, grants[2].Roles, true)
 	return nil
 }
 
 // readObject reads the grants on the database, the schema and the object of path at once.
-func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path []string) ([3][]snowflake.GrantInfo, error) {
-	var out [3][]snowflake.GrantInfo
-	var g errgroup.Group // no shared cancellation: every read completes and is memoized
+func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path []string) ([3]snowflake.GrantsOn, error) {
+	var out [3]snowflake.GrantsOn
+	g := new(errgroup.Group) // no shared cancellation: every read completes and is memoized
 	targets := []struct {
 		typ snowflake.ObjectType
 		id  snowflake.Identifier
@@ -273,7 +286,7 @@ func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path [
 		{kind, snowflake.ObjectID{Database: path[0], Schema: path[1], Name: path[2]}},
 	}
 	for i, t := range targets {
-		g.Go(func() error {
+		guard.Go(g, func() error {
 			var err error
 			out[i], err = p.grantsOn(ctx, t.typ, t.id)
 			return err
@@ -314,27 +327,42 @@ func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifi
 		}
 		return nil
 	}
+	// Nodes are added only once every read succeeded: a container that fails to load changes nothing.
+	type read struct {
+		typ    snowflake.ObjectType
+		id     snowflake.Identifier
+		full   bool
+		grants snowflake.GrantsOn
+		gone   bool // dropped while we read: nothing to sync
+	}
+	reads := []read{{typ: snowflake.ObjectDatabase, id: db, full: isDB}}
+	for _, s := range schemas {
+		reads = append(reads, read{typ: snowflake.ObjectSchema, id: s, full: true})
+	}
+	for _, o := range objects {
+		reads = append(reads, read{typ: o.Kind, id: o.ID, full: true})
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	read := func(typ snowflake.ObjectType, oid snowflake.Identifier, full bool) {
-		g.Go(func() error {
-			grants, err := p.grantsOn(gctx, typ, oid)
-			if snowflake.IsNotExist(err) && typ != snowflake.ObjectDatabase {
-				return nil // dropped while we read: nothing to sync
-			}
-			if err == nil {
-				p.addNode(typ, oid.Parts(), grants, full)
+	for i := range reads {
+		r := &reads[i]
+		guard.Go(g, func() error {
+			var err error
+			r.grants, err = p.grantsOn(gctx, r.typ, r.id)
+			if snowflake.IsNotExist(err) && r.typ != snowflake.ObjectDatabase {
+				r.gone, err = true, nil
 			}
 			return err
 		})
 	}
-	read(snowflake.ObjectDatabase, db, isDB)
-	for _, s := range schemas {
-		read(snowflake.ObjectSchema, s, true)
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	for _, o := range objects {
-		read(o.Kind, o.ID, true)
+	for _, r := range reads {
+		if !r.gone {
+			p.addNode(r.typ, r.id.Parts(), r.grants.Roles, r.full)
+		}
 	}
-	return g.Wait()
+	return nil
 }
 
 // container is what a database or schema holds; grants are set (by object) only when read in bulk.
@@ -400,13 +428,12 @@ func (p *pass) memoSchemas(ctx context.Context, db snowflake.DatabaseID) ([]snow
 	return s, err
 }
 
-// grantsOn reads SHOW GRANTS ON an object (memoized) and returns the grants to roles.
-func (p *pass) grantsOn(ctx context.Context, typ snowflake.ObjectType, id snowflake.Identifier) ([]snowflake.GrantInfo, error) {
+// grantsOn reads SHOW GRANTS ON an object (memoized).
+func (p *pass) grantsOn(ctx context.Context, typ snowflake.ObjectType, id snowflake.Identifier) (snowflake.GrantsOn, error) {
 	v, err := p.memoized(ctx, "grants\x00"+string(typ)+"\x00"+id.FullyQualifiedName(), func(ctx context.Context) (any, error) {
-		g, err := snowflake.ShowGrantsOn(ctx, p.e.q, typ, id)
-		return g.Roles, err
+		return snowflake.ShowGrantsOn(ctx, p.e.q, typ, id)
 	})
-	g, _ := v.([]snowflake.GrantInfo)
+	g, _ := v.(snowflake.GrantsOn)
 	return g, err
 }
 
@@ -420,7 +447,7 @@ func (p *pass) loadRoles(ctx context.Context) error {
 		return err
 	})
 	switch {
-	case snowflake.IsSystemic(err):
+	case outage(err):
 		return fmt.Errorf("%w: %w", errSystemic, err)
 	case err != nil:
 		return nil
@@ -527,6 +554,9 @@ func (p *pass) query(ctx context.Context, fn func(context.Context) error) error 
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
+		if outage(err) && p.stop != nil {
+			p.stop(err)
+		}
 		if err == nil || !snowflake.IsTransient(err) || attempt == 4 || ctx.Err() != nil {
 			return err
 		}

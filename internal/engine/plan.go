@@ -35,8 +35,9 @@ type change struct {
 //     roles that the policies grant something on a synced object under it;
 //   - privileges for one (object, role) go into one statement; statements are ordered by object path,
 //     then role, so the plan is deterministic;
-//   - roles that a GRANT needs and that are not in roles (nil = unknown, assume present) are created
-//     first (CREATE ROLE IF NOT EXISTS) when createMissing, or reported as the GRANT's error.
+//   - roles that a GRANT needs and that are not in roles are created first (CREATE ROLE IF NOT EXISTS)
+//     when createMissing, or reported as the GRANT's error; when roles is nil (unknown), every needed
+//     role is created if createMissing, else each GRANT stands on its own.
 func Plan(set *policy.Set, nodes []*node, manages func(string) bool, roles map[string]bool, createMissing bool) []*change {
 	nodes = slices.Clone(nodes)
 	slices.SortFunc(nodes, func(a, b *node) int { return slices.Compare(a.path, b.path) })
@@ -115,12 +116,12 @@ func Plan(set *policy.Set, nodes []*node, manages func(string) bool, roles map[s
 			changes = append(changes, &change{stmt: stmt, sql: snowflake.Render(stmt), target: n.path, role: role, revokes: len(privs)})
 		}
 	}
-	if roles == nil {
-		return changes
+	if roles == nil && !createMissing {
+		return changes // unknown roles: a GRANT to a missing one fails on its own and is reported
 	}
 	var creates []*change
 	for _, role := range slices.Sorted(maps.Keys(needed)) {
-		if roles[role] {
+		if roles[role] { // unknown roles (nil): CREATE ROLE IF NOT EXISTS for each, which is idempotent
 			continue
 		}
 		if createMissing {
@@ -182,19 +183,19 @@ func (p *pass) apply(ctx context.Context, changes []*change) error {
 	errs := p.e.exec.Exec(ctx, stmts)
 	for i, c := range send {
 		c.err = errs[i]
-		if snowflake.IsSystemic(c.err) {
+		if outage(c.err) {
 			return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
 		}
 	}
 	return nil
 }
 
-// result reports one requested resource.
-func (p *pass) result(r *ref, changes []*change) request.ResourceResult {
+// result reports one requested resource, and returns the changes it lists.
+func (p *pass) result(r *ref, changes []*change) (request.ResourceResult, []*change) {
 	out := request.ResourceResult{Resource: r.res}
-	skip := func(reason, code string) request.ResourceResult {
+	skip := func(reason, code string) (request.ResourceResult, []*change) {
 		out.Status, out.Reason, out.ErrorCode = request.StatusSkipped, reason, code
-		return out
+		return out, nil
 	}
 	if r.outScope {
 		return skip("outside the managed scope (CONNECTOR_SNOWFLAKE_MANAGE_*_LIST / IGNORE_*_LIST)", "")
@@ -209,7 +210,7 @@ func (p *pass) result(r *ref, changes []*change) request.ResourceResult {
 		return skip(u.skip, u.code)
 	case u.err != nil:
 		out.Status, out.Reason, out.ErrorCode = request.StatusFailed, "load: "+u.err.Error(), snowflake.Code(u.err)
-		return out
+		return out, nil
 	}
 	path, ok := p.resolveRef(r.path, u.resolved)
 	if !ok {
@@ -256,7 +257,7 @@ func (p *pass) result(r *ref, changes []*change) request.ResourceResult {
 		out.Status = request.StatusFailed
 		out.Reason = fmt.Sprintf("%d of %d statements failed: %s", len(failed), len(out.Statements), strings.Join(failed, "; "))
 	}
-	return out
+	return out, mine
 }
 
 // resolveRef finds the exact path of a requested path: the unit's resolved prefix, then each further

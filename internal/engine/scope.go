@@ -22,11 +22,12 @@ type qualified []wildcard.Pattern
 
 // NewScope compiles the six lists.
 func NewScope(dbs, schemas, tables, ignoreDBs, ignoreSchemas, ignoreTables []string) Scope {
-	if len(dbs) == 0 {
+	managed := compile(dbs)
+	if len(managed) == 0 {
 		ignoreDBs = append([]string{"SNOWFLAKE", "SNOWFLAKE_SAMPLE_DATA"}, ignoreDBs...)
 	}
 	return Scope{
-		dbs: compile(dbs), schemas: compile(schemas), tables: compile(tables),
+		dbs: managed, schemas: compile(schemas), tables: compile(tables),
 		ignoreDBs: compile(ignoreDBs), ignoreSchemas: append(compile(ignoreSchemas), qualified{wildcard.Compile("INFORMATION_SCHEMA")}),
 		ignoreTables: compile(ignoreTables),
 	}

@@ -102,6 +102,14 @@ func IsSystemic(err error) bool {
 		errors.Is(err, syscall.ENETUNREACH) || errors.As(err, &dnsErr)
 }
 
+// IsUnreachable reports whether err says the driver gave up reaching Snowflake for a request: HTTP
+// failures (throttling, 5xx) past the driver's own retries, 261000. That is transient for one request;
+// once the caller's retries are spent too, Snowflake is unavailable, which is systemic for a batch.
+func IsUnreachable(err error) bool {
+	n, ok := number(err)
+	return ok && n == gosnowflake.ErrFailedToPostQuery
+}
+
 // Code returns the 6-digit Snowflake error number of err (e.g. "002003"), or "" when err does not carry
 // one. It is meant for audit records and failure events.
 func Code(err error) string {

@@ -68,3 +68,19 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+func TestIsUnreachable(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&gosnowflake.SnowflakeError{Number: gosnowflake.ErrFailedToPostQuery}, true},
+		{fmt.Errorf("apply: %w", &gosnowflake.SnowflakeError{Number: gosnowflake.ErrFailedToPostQuery}), true},
+		{&gosnowflake.SnowflakeError{Number: 2003}, false},
+		{errors.New("261000"), false},
+	} {
+		if got := IsUnreachable(tt.err); got != tt.want {
+			t.Errorf("IsUnreachable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
 )
 
 // Executor applies statements. Exec returns one error per statement, in the order given: nil when the
@@ -125,10 +127,10 @@ func (e *SQLExecutor) Exec(ctx context.Context, stmts []Statement) []error {
 }
 
 func (r *run) runGroups(ctx context.Context, groups [][]int) {
-	var g errgroup.Group
+	g := new(errgroup.Group)
 	g.SetLimit(r.opts.Concurrency)
 	for _, group := range groups {
-		g.Go(func() error {
+		guard.Go(g, func() error {
 			r.runGroup(ctx, group)
 			return nil
 		})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
 )
 
 // QueryTimeout bounds each query of the readers in this file (a shorter deadline of the caller's
@@ -41,6 +43,9 @@ type GrantsOn struct {
 	// Other counts the grants to other grantees (database roles, shares, users, applications), which
 	// snowsync never changes.
 	Other int
+	// On is the object's type as Snowflake reports it in granted_on (e.g. VIEW for a view asked about
+	// as a TABLE); "" when no grant at all was reported.
+	On ObjectType
 }
 
 // Object is a table or a view found in the catalog.
@@ -139,6 +144,7 @@ func ShowGrantsOn(ctx context.Context, q Querier, on ObjectType, id Identifier) 
 	err := queryRecords(ctx, q, query, grantColumns, func(r record) error {
 		row := grantRow{r.get("privilege"), r.get("granted_on"), r.get("name"), r.get("granted_to"),
 			r.get("grantee_name"), r.get("grant_option"), r.get("granted_by")}
+		out.On = ObjectType(row.grantedOn)
 		if row.grantedTo != granteeRole {
 			out.Other++
 			return nil
@@ -267,15 +273,15 @@ func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, scope CatalogSco
 		tableGrants, objGrants []GrantInfo
 		tableIDs               []ObjectID // the object of each tableGrants entry, whose kind TABLES tells
 	)
-	var g errgroup.Group
-	g.Go(func() error {
+	g := new(errgroup.Group)
+	guard.Go(g, func() error {
 		return queryRecords(ctx, q, "SELECT SCHEMA_NAME FROM "+view("SCHEMATA")+where("SCHEMA_NAME", ""),
 			[]string{"schema_name"}, func(r record) error {
 				cat.Schemas = append(cat.Schemas, SchemaID{Database: db.Name, Name: r.get("schema_name")})
 				return nil
 			})
 	})
-	g.Go(func() error {
+	guard.Go(g, func() error {
 		return queryRecords(ctx, q, "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM "+view("TABLES")+where("TABLE_SCHEMA", "TABLE_NAME"),
 			[]string{"table_schema", "table_name", "table_type"}, func(r record) error {
 				if kind, ok := tableTypes[r.get("table_type")]; ok {
@@ -286,7 +292,7 @@ func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, scope CatalogSco
 				return nil
 			})
 	})
-	g.Go(func() error {
+	guard.Go(g, func() error {
 		return queryRecords(ctx, q, "SELECT GRANTOR, GRANTEE, TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE, IS_GRANTABLE FROM "+
 			view("TABLE_PRIVILEGES")+where("TABLE_SCHEMA", "TABLE_NAME"),
 			[]string{"grantor", "grantee", "table_schema", "table_name", "privilege_type", "is_grantable"}, func(r record) error {
@@ -298,7 +304,7 @@ func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, scope CatalogSco
 	})
 	// Database and schema grants: the database's row names it in OBJECT_NAME, a schema's row names the
 	// schema there. Rows for other databases or schemas are dropped here.
-	g.Go(func() error {
+	guard.Go(g, func() error {
 		inScope := map[string]bool{}
 		for _, s := range scope.Schemas {
 			inScope[s] = true

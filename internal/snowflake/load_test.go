@@ -32,7 +32,7 @@ func TestShowGrantsOn(t *testing.T) {
 		{PrivilegeOwnership, ObjectTable, obj, "SYSADMIN", true, "SYSADMIN"},
 		{"SELECT", ObjectTable, obj, "PRIV_ANALYSTS", false, "SYSADMIN"},
 		{"INSERT", ObjectTable, obj, "priv_lower", true, "SYSADMIN"},
-	}, Other: 2}
+	}, Other: 2, On: ObjectTable}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ShowGrantsOn =\n%+v\nwant\n%+v", got, want)
 	}
