@@ -40,11 +40,14 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 		writeJSON(w, http.StatusOK, trigger.NewResponse())
 		return nil
 	}
-	release, err := s.admit(r.Context(), len(batch.Events))
+	release, deadline, err := s.admit(r.Context(), len(batch.Events))
 	if err != nil {
 		return err
 	}
 	defer release()
+	// After the last attempt the host checkpoints whatever we answer: then a systemic failure must
+	// still end in records or failure events (task.Options.Final).
+	final := batch.Retry != nil && batch.Retry.MaxRetryCount >= 0 && batch.Retry.RetryCount >= batch.Retry.MaxRetryCount
 
 	now := s.now()
 	invocation := r.Header.Get("X-Azure-Functions-InvocationId")
@@ -54,7 +57,7 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 			SequenceNumber: e.SequenceNumber, EnqueuedTime: e.EnqueuedTime, InvocationID: invocation}
 		inputs[i] = task.Input{Body: e.Body, Origin: o, Key: task.KeyFor(o, now, newID("event"))}
 	}
-	outcomes, err := s.runner.Run(r.Context(), inputs)
+	outcomes, err := s.runner.Run(r.Context(), inputs, task.Options{Final: final, SyncDeadline: deadline})
 	if err != nil {
 		return err
 	}

@@ -45,16 +45,21 @@ type Server struct {
 	// queue bounds the events in flight across concurrent invocations (QUEUE_THRESHOLD).
 	queue    *semaphore.Weighted
 	queueCap int64
-	now      func() time.Time
+	// budget bounds the Snowflake work of an invocation, counted from its arrival (waiting included).
+	budget time.Duration
+	now    func() time.Time
 }
 
 // Options configure a Server. Zero values mean: EventHub and ConsumerGroup from the host only,
-// QueueThreshold 100, slog.Default, time.Now.
+// QueueThreshold 100, no SyncBudget, slog.Default, time.Now.
 type Options struct {
 	EventHub, ConsumerGroup string
 	QueueThreshold          int
-	Logger                  *slog.Logger
-	Now                     func() time.Time
+	// SyncBudget is how long after an invocation arrives its Snowflake work must end, so that its
+	// records are written before the host's functionTimeout.
+	SyncBudget time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // New returns a Server running tasks with runner and answering the tasks API from reader.
@@ -63,7 +68,7 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 		opts = &Options{}
 	}
 	s := &Server{runner: runner, audit: reader, logger: opts.Logger, eventHub: opts.EventHub,
-		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), now: opts.Now}
+		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget, now: opts.Now}
 	if s.queueCap <= 0 {
 		s.queueCap = 100
 	}
@@ -138,13 +143,21 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 	})
 }
 
-// admit waits for room for n events in the queue and returns the release function.
-func (s *Server) admit(ctx context.Context, n int) (func(), error) {
+// admit waits for room for n events in the queue, no longer than the invocation's sync deadline, and
+// returns the release function and that deadline (zero when there is no budget).
+func (s *Server) admit(ctx context.Context, n int) (func(), time.Time, error) {
+	var deadline time.Time
+	if s.budget > 0 {
+		deadline = s.now().Add(s.budget)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	w := min(int64(n), s.queueCap)
 	if err := s.queue.Acquire(ctx, w); err != nil {
-		return nil, &httpError{http.StatusServiceUnavailable, fmt.Errorf("queue full (%d events in flight): %w", s.queueCap, err)}
+		return nil, deadline, &httpError{http.StatusServiceUnavailable, fmt.Errorf("queue full (%d events in flight): %w", s.queueCap, err)}
 	}
-	return func() { s.queue.Release(w) }, nil
+	return func() { s.queue.Release(w) }, deadline, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -16,8 +16,9 @@ const maxRequestBody = 1 << 20
 
 // sync handles POST /api/sync: the same payload as an event (source usually API), run synchronously.
 // It answers the task's audit record: 200 for SUCCESS and SKIPPED, 400 for a malformed request, 502
-// when Snowflake refused a change, 500 for a systemic failure (nothing recorded; send it again). The
-// caller gets every failure in the answer, so API requests do not go to the failure hub.
+// when Snowflake refused a change, 500 with the record for an INTERNAL_ERROR (a bug; recorded), and
+// 500 with {"error": ...} for a systemic failure (nothing recorded; send it again). The caller gets
+// every failure in the answer, so API requests do not go to the failure hub.
 func (s *Server) sync(w http.ResponseWriter, r *http.Request, log *slog.Logger) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	var tooBig *http.MaxBytesError
@@ -27,14 +28,14 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, log *slog.Logger) 
 	if err != nil {
 		return badRequest("read request: %w", err)
 	}
-	release, err := s.admit(r.Context(), 1)
+	release, deadline, err := s.admit(r.Context(), 1)
 	if err != nil {
 		return err
 	}
 	defer release()
 	o := task.Origin{InvocationID: r.Header.Get("X-Azure-Functions-InvocationId")}
 	in := task.Input{Body: body, Origin: o, Key: task.KeyFor(o, s.now(), newID("api"))}
-	outcomes, err := s.runner.Run(r.Context(), []task.Input{in})
+	outcomes, err := s.runner.Run(r.Context(), []task.Input{in}, task.Options{SyncDeadline: deadline})
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,12 @@ func freePort(t *testing.T) int {
 }
 
 // settings is a complete configuration whose services are unreachable: start-up must not need them.
-func settings(port string) []string {
+func settings(t *testing.T, port string) []string {
+	t.Helper()
+	policies := filepath.Join(t.TempDir(), "policies.json")
+	if err := os.WriteFile(policies, []byte(`{"serviceName":"snowflake","policies":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return []string{
 		"PATH=" + os.Getenv("PATH"),
 		"FUNCTIONS_CUSTOMHANDLER_PORT=" + port,
@@ -52,7 +57,7 @@ func settings(port string) []string {
 		"CONNECTOR_SNOWFLAKE_JDBC_URL=jdbc:snowflake://127.0.0.1:1/?account=unreachable&ssl=off",
 		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME=SNOWSYNC",
 		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD=never-printed-7f3a",
-		"CONNECTOR_POLICY_FILE=/nonexistent/policies.json",
+		"CONNECTOR_POLICY_FILE=" + policies,
 		"SNOWFLAKE_DISABLE_PLATFORM_DETECTION=true",
 	}
 }
@@ -60,15 +65,20 @@ func settings(port string) []string {
 func TestBadSettingsStopStartUp(t *testing.T) {
 	bin := build(t)
 	tests := []struct {
-		port, want string
+		port, extra, want string
 	}{
-		{"", "setting FUNCTIONS_CUSTOMHANDLER_PORT: is required"},
-		{"eighty", `setting FUNCTIONS_CUSTOMHANDLER_PORT: "eighty" is not a whole number`},
+		{"", "", "setting FUNCTIONS_CUSTOMHANDLER_PORT: is required"},
+		{"eighty", "", `setting FUNCTIONS_CUSTOMHANDLER_PORT: "eighty" is not a whole number`},
+		{"7071", "CONNECTOR_POLICY_FILE=/nonexistent/policies.json", "setting CONNECTOR_POLICY_FILE:"},
+		{"7071", "CONNECTOR_SNOWFLAKE_JDBC_URL=jdbc:snowflake://", "setting CONNECTOR_SNOWFLAKE_JDBC_URL:"},
 	}
 	for _, tt := range tests {
-		env := settings(tt.port)
+		env := settings(t, tt.port)
 		if tt.port == "" { // unset, not blank
 			env = append(env[:1:1], env[2:]...)
+		}
+		if tt.extra != "" { // the last value of a name wins
+			env = append(env, tt.extra)
 		}
 		cmd := exec.Command(bin)
 		cmd.Env = env
@@ -89,7 +99,7 @@ func TestServesAndDrainsOnSIGTERM(t *testing.T) {
 	bin := build(t)
 	port := freePort(t)
 	cmd := exec.Command(bin)
-	cmd.Env = settings(strconv.Itoa(port))
+	cmd.Env = settings(t, strconv.Itoa(port))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

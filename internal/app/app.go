@@ -5,6 +5,7 @@
 package app
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -23,7 +24,8 @@ import (
 	"github.com/snowsync/snowsync/internal/task"
 )
 
-// SyncTimeout bounds the Snowflake work of one invocation. host.json's functionTimeout is 10 minutes;
+// SyncTimeout bounds the Snowflake work of one invocation, counted from its arrival (waiting for the
+// queue included). host.json's functionTimeout is 10 minutes;
 // the rest is left for writing the audit records and answering, so that resources still running at the
 // deadline are recorded as FAILED (and replayable) rather than the host abandoning the whole batch.
 const SyncTimeout = 9 * time.Minute
@@ -45,6 +47,15 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The driver would report these on the first query, without naming the setting.
+	if _, err := snowflake.ParseJDBCURL(cfg.Snowflake.JDBCURL); err != nil {
+		return nil, fmt.Errorf("setting CONNECTOR_SNOWFLAKE_JDBC_URL: %w", err)
+	}
+	if cfg.Snowflake.PrivateKey.IsSet() {
+		if _, err := snowflake.ParsePrivateKey(cfg.Snowflake.PrivateKey, cfg.Snowflake.PrivateKeyPassphrase); err != nil {
+			return nil, fmt.Errorf("setting CONNECTOR_SNOWFLAKE_PRIVATE_KEY: %w", err)
+		}
+	}
 	db, err := snowflake.Open(snowflake.ConnConfig{
 		JDBCURL: cfg.Snowflake.JDBCURL, Username: cfg.Snowflake.User, Password: cfg.Snowflake.Password,
 		PrivateKey: cfg.Snowflake.PrivateKey, PrivateKeyPassphrase: cfg.Snowflake.PrivateKeyPassphrase,
@@ -59,20 +70,20 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
-		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger, SyncTimeout: SyncTimeout}
+		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
-		QueueThreshold: cfg.QueueThreshold, Logger: logger})
+		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, Logger: logger})
 	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db}, nil
 }
 
 // NewEngine builds the sync engine over db: policies from the configured source, the managed scope
 // and roles, and an executor that applies statements, or records them in a dry run.
 func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
-	src, err := policySource(cfg.Policy)
+	mapping := policy.Mapping{EntityPrefix: cfg.Roles.EntityPrefix, UserPrefix: cfg.Roles.UserPrefix, PreserveCase: cfg.Roles.PreserveCase}
+	src, err := policySource(cfg.Policy, mapping)
 	if err != nil {
 		return nil, err
 	}
-	mapping := policy.Mapping{EntityPrefix: cfg.Roles.EntityPrefix, UserPrefix: cfg.Roles.UserPrefix, PreserveCase: cfg.Roles.PreserveCase}
 	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{RequestTimeout: cfg.Snowflake.QueryTimeout})
 	if !cfg.Roles.GrantUpdates {
 		exec = &snowflake.Recorder{}
@@ -88,7 +99,9 @@ func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engi
 	}), nil
 }
 
-func policySource(p config.Policy) (policy.Source, error) {
+// policySource returns the configured policy source. A local file is read and parsed now, so that a
+// wrong path or a malformed document stops start-up naming the setting.
+func policySource(p config.Policy, mapping policy.Mapping) (policy.Source, error) {
 	if p.RangerURL != "" {
 		return &policy.RangerAdminSource{BaseURL: p.RangerURL, Service: p.RangerService, Username: p.RangerUser,
 			Password: p.RangerPass.Reveal()}, nil
@@ -96,6 +109,15 @@ func policySource(p config.Policy) (policy.Source, error) {
 	src, err := policy.NewSource(p.File.Reveal(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("setting CONNECTOR_POLICY_FILE: %w", err)
+	}
+	if file, ok := src.(policy.FileSource); ok { // a local file can be checked now; a URL only when fetched
+		data, _, err := file.Fetch(context.Background(), -1)
+		if err == nil {
+			_, _, err = policy.Parse(data, mapping)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("setting CONNECTOR_POLICY_FILE: %w", err)
+		}
 	}
 	return src, nil
 }

@@ -228,7 +228,7 @@ func read(r *reader) Config {
 		}
 	case c.Policy.RangerURL != "":
 		if u, err := url.Parse(c.Policy.RangerURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			r.fail("CONNECTOR_RANGER_ADMIN_URL", "%q is not an http(s) URL", c.Policy.RangerURL)
+			r.fail("CONNECTOR_RANGER_ADMIN_URL", "is not an http(s) URL with a host (the value is not shown: it may hold credentials)")
 		}
 		r.require(c.Policy.RangerService != "", "CONNECTOR_RANGER_SERVICE_NAME", "with CONNECTOR_RANGER_ADMIN_URL")
 	default:
@@ -263,7 +263,7 @@ func readAudit(r *reader) Audit {
 		r.fail("CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION", "(or its __tableServiceUri form, or AzureWebJobsStorage) is required for the audit table")
 	case a.ServiceURL != "":
 		if u, err := url.Parse(a.ServiceURL); err != nil || u.Scheme == "" || u.Host == "" {
-			r.fail(a.Setting, "%q is not a URL", a.ServiceURL)
+			r.fail(a.Setting, "is not a URL with a scheme and host (the value is not shown: it may hold a SAS token)")
 		}
 	}
 	if !validTableName(a.Table) {

@@ -85,6 +85,8 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		{"two credentials", map[string]string{"CONNECTOR_SNOWFLAKE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----"}, "CONNECTOR_SNOWFLAKE_PRIVATE_KEY"},
 		{"no policies", map[string]string{"CONNECTOR_POLICY_FILE": ""}, "CONNECTOR_POLICY_FILE"},
 		{"policy over http", map[string]string{"CONNECTOR_POLICY_FILE": "http://example/p.json"}, "CONNECTOR_POLICY_FILE"},
+		{"ranger URL with credentials, not http", map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": "ftp://admin:pa55word-do-not-print@ranger",
+			"CONNECTOR_RANGER_SERVICE_NAME": "s"}, "CONNECTOR_RANGER_ADMIN_URL"},
 		{"ranger without service", map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": "https://ranger:6182"}, "CONNECTOR_RANGER_SERVICE_NAME"},
 		{"refresh zero", map[string]string{"CONNECTOR_POLICY_REFRESH_INTERVAL_SEC": "0"}, "CONNECTOR_POLICY_REFRESH_INTERVAL_SEC"},
 	}

@@ -26,6 +26,10 @@ type Event struct {
 	EnqueuedTime   *string `json:"enqueuedTime"`
 	TaskID         *string `json:"taskId"`
 	Timestamp      string  `json:"timestamp"`
+	// AuditPartitionKey and AuditRowKey locate the task's audit record, which has every detail that
+	// ErrorMessage and StackTrace leave out.
+	AuditPartitionKey string `json:"auditPartitionKey,omitempty"`
+	AuditRowKey       string `json:"auditRowKey,omitempty"`
 	// OriginalMessage is the event body exactly as received, so a fixed copy can be re-published.
 	OriginalMessage string `json:"originalMessage"`
 	// OriginalMessageBase64 carries the body when it is not valid UTF-8, which a JSON string cannot hold
@@ -63,15 +67,35 @@ func (e *Event) Original() ([]byte, error) {
 	return []byte(e.OriginalMessage), nil
 }
 
+// MaxDetail caps ErrorMessage and StackTrace in a marshalled event: an Event Hubs event holds at most
+// 1 MiB (256 KiB on the Basic and Standard tiers), and the original message must fit beside them.
+const MaxDetail = 8 << 10
+
 // Marshal renders the event as compact JSON without HTML escaping, so originalMessage reads as sent.
+// ErrorMessage and StackTrace are cut to MaxDetail bytes, saying so.
 func (e *Event) Marshal() (string, error) {
+	clipped := *e
+	clipped.ErrorMessage, clipped.StackTrace = clip(e.ErrorMessage), clip(e.StackTrace)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(e); err != nil {
+	if err := enc.Encode(clipped); err != nil {
 		return "", err
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// clip cuts s to MaxDetail bytes on a UTF-8 boundary, marking the cut.
+func clip(s string) string {
+	const mark = "…[truncated; see the audit record]"
+	if len(s) <= MaxDetail {
+		return s
+	}
+	cut := MaxDetail - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 // Chain renders an error and its causes, one a line, outermost first: the "stack trace" of an error

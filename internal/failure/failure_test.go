@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestOriginalMessageIsByteIdentical(t *testing.T) {
@@ -70,5 +72,27 @@ func TestChain(t *testing.T) {
 		"  apply: 002003: table does not exist\n  002003: table does not exist\n  second"
 	if got := Chain(err); got != want {
 		t.Errorf("Chain =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDetailsAreClipped(t *testing.T) {
+	long := strings.Repeat("é", 20000) // 40,000 bytes
+	e := Event{ErrorMessage: long, StackTrace: long, AuditPartitionKey: "2026-11-24", AuditRowKey: "k"}
+	e.SetOriginal([]byte(long))
+	s, err := e.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Event
+	if err := json.Unmarshal([]byte(s), &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{back.ErrorMessage, back.StackTrace} {
+		if len(f) > MaxDetail || !utf8.ValidString(f) || !strings.HasSuffix(f, "see the audit record]") {
+			t.Errorf("clipped field: %d bytes, valid %v, ends %q", len(f), utf8.ValidString(f), f[len(f)-20:])
+		}
+	}
+	if back.OriginalMessage != long || back.AuditRowKey != "k" || e.ErrorMessage != long {
+		t.Error("the original message must stay whole, the audit key present, and the event itself unchanged")
 	}
 }

@@ -19,6 +19,7 @@ const (
 	ErrSchema          ErrorType = "SCHEMA_ERROR"     // JSON, but not an object, or a field has the wrong JSON type
 	ErrSync            ErrorType = "SYNC_ERROR"       // a resource failed after retries
 	ErrInternal        ErrorType = "INTERNAL_ERROR"   // a bug: a panic while processing the event
+	ErrAudit           ErrorType = "AUDIT_ERROR"      // processed, but the audit record could not be written
 )
 
 // Supported values of the request's fields.

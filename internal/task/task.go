@@ -20,6 +20,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/request"
 )
 
@@ -83,11 +84,8 @@ type Runner struct {
 	FailureHub bool
 	// DryRun marks records as plans (CONNECTOR_SNOWFLAKE_GRANT_UPDATES=false).
 	DryRun bool
-	// SyncTimeout bounds the sync step of a batch (0: only the caller's context), so that resources still
-	// running when it ends fail and are recorded while the caller's context still allows the audit write.
-	SyncTimeout time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // KeyFor returns the audit key of an event processed at now: the partition key is the UTC date of
@@ -139,15 +137,33 @@ type task struct {
 	existing *audit.Record
 }
 
+// Options tune one Run. The zero value is a first or intermediate delivery without a deadline.
+type Options struct {
+	// Final marks the host's last delivery attempt: after it the Event Hubs extension checkpoints the
+	// batch whatever the answer, so a systemic failure must not lose events. Then Run does not return
+	// SystemicError: when Snowflake is unavailable the accepted tasks FAIL (SYNC_ERROR) and go to the
+	// failure hub; when the audit store is unavailable every event gets a failure event (AUDIT_ERROR for
+	// those that did not fail), so that replaying them later records them. A write that the audit store
+	// rejects (not an outage: audit.IsUnavailable is false) is handled that way on every attempt.
+	Final bool
+	// SyncDeadline ends the sync step (zero: only ctx), so that resources still running then fail and are
+	// recorded while ctx still allows the audit write.
+	SyncDeadline time.Time
+}
+
 // Run processes one batch. See the package doc for the contract.
-func (r *Runner) Run(ctx context.Context, inputs []Input) ([]Outcome, error) {
+func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outcome, error) {
 	tasks := make([]*task, len(inputs))
 	for i, in := range inputs {
 		tasks[i] = &task{in: in, started: r.now()}
 	}
 	existing, err := r.existing(ctx, inputs)
 	if err != nil {
-		return nil, &SystemicError{fmt.Errorf("read audit records: %w", err)}
+		err = fmt.Errorf("read audit records: %w", err)
+		if !opts.Final {
+			return nil, &SystemicError{err}
+		}
+		r.logger().Error("last delivery attempt: processing without de-duplication", "error", err)
 	}
 	var fresh []*task
 	for _, t := range tasks {
@@ -158,8 +174,16 @@ func (r *Runner) Run(ctx context.Context, inputs []Input) ([]Outcome, error) {
 		r.parse(t)
 		fresh = append(fresh, t)
 	}
-	if err := r.sync(ctx, fresh); err != nil {
-		return nil, err
+	if err := r.sync(ctx, fresh, opts.SyncDeadline); err != nil {
+		if !opts.Final {
+			return nil, err
+		}
+		r.logger().Error("last delivery attempt: Snowflake unavailable; failing the batch's tasks", "error", err)
+		for _, t := range fresh {
+			if t.accepted() {
+				t.fail(request.ErrSync, "Snowflake unavailable on the last delivery attempt: "+err.Error(), failure.Chain(err))
+			}
+		}
 	}
 	outcomes := make([]Outcome, len(tasks))
 	var recs []audit.Record
@@ -174,9 +198,24 @@ func (r *Runner) Run(ctx context.Context, inputs []Input) ([]Outcome, error) {
 			outcomes[i].Failure = r.failureEvent(t, outcomes[i].Record)
 		}
 	}
-	if len(recs) > 0 {
-		if err := r.Store.Put(ctx, recs); err != nil {
-			return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
+	if len(recs) == 0 {
+		return outcomes, nil
+	}
+	err = r.Store.Put(ctx, recs)
+	switch {
+	case err == nil:
+	case !opts.Final && audit.IsUnavailable(err):
+		return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
+	default: // the last attempt, or a write the service rejected, which no retry would change
+		r.logger().Error("audit records not written; every event goes to the failure hub", "error", err, "last_attempt", opts.Final)
+		for i, t := range tasks {
+			if outcomes[i].Failure != "" || !r.FailureHub {
+				continue
+			}
+			rec := outcomes[i].Record
+			rec.ErrorType = string(request.ErrAudit)
+			rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, err)
+			outcomes[i].Failure = r.failureEvent(t, rec)
 		}
 	}
 	return outcomes, nil
@@ -184,12 +223,15 @@ func (r *Runner) Run(ctx context.Context, inputs []Input) ([]Outcome, error) {
 
 // parse validates the body; a panic becomes the task's INTERNAL_ERROR.
 func (r *Runner) parse(t *task) {
-	defer func() {
-		if p := recover(); p != nil {
-			t.fail(request.ErrInternal, fmt.Sprintf("panic while parsing: %v", p), string(debug.Stack()))
-		}
-	}()
-	t.parsed, t.rejected = request.Parse(t.in.Body)
+	err := guard.Call(func() error {
+		t.parsed, t.rejected = request.Parse(t.in.Body)
+		return nil
+	})
+	var p *guard.PanicError
+	if errors.As(err, &p) {
+		t.fail(request.ErrInternal, "panic while parsing: "+fmt.Sprint(p.Value), p.Stack)
+		return
+	}
 	if t.rejected != nil && t.rejected.Status == request.StatusFailed {
 		t.fail(t.rejected.ErrorType, t.rejected.Reason, t.rejected.Reason)
 	}
@@ -204,7 +246,7 @@ func (t *task) accepted() bool { return t.rejected == nil && t.errType == "" }
 
 // sync syncs every accepted task's resources. When the whole batch panics, each task is synced
 // alone, so that a panic fails only the task that causes it.
-func (r *Runner) sync(ctx context.Context, tasks []*task) error {
+func (r *Runner) sync(ctx context.Context, tasks []*task, deadline time.Time) error {
 	var todo []*task
 	for _, t := range tasks {
 		if !t.accepted() {
@@ -219,21 +261,21 @@ func (r *Runner) sync(ctx context.Context, tasks []*task) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	if r.SyncTimeout > 0 {
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.SyncTimeout)
+		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
 	err := r.syncGroup(ctx, todo)
-	var p *panicError
+	var p *guard.PanicError
 	if !errors.As(err, &p) {
 		return err
 	}
-	r.logger().Error("sync panicked; syncing the batch's tasks one at a time", "error", p.value)
+	r.logger().Error("sync panicked; syncing the batch's tasks one at a time", "error", p.Value)
 	for _, t := range todo {
 		err := r.syncGroup(ctx, []*task{t})
 		if errors.As(err, &p) {
-			t.fail(request.ErrInternal, fmt.Sprintf("panic while syncing: %v", p.value), p.stack)
+			t.fail(request.ErrInternal, "panic while syncing: "+fmt.Sprint(p.Value), p.Stack)
 			continue
 		}
 		if err != nil {
@@ -243,34 +285,33 @@ func (r *Runner) sync(ctx context.Context, tasks []*task) error {
 	return nil
 }
 
-type panicError struct {
-	value any
-	stack string
-}
-
-func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
-
-// syncGroup calls the Syncer once for tasks and stores each task's results.
-func (r *Runner) syncGroup(ctx context.Context, tasks []*task) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &panicError{value: v, stack: string(debug.Stack())}
-		}
-	}()
+// syncGroup calls the Syncer once for tasks and stores each task's results. A panic, or results that
+// break the Syncer's contract, come back as a *guard.PanicError.
+func (r *Runner) syncGroup(ctx context.Context, tasks []*task) error {
 	reqs := make([]request.Request, len(tasks))
 	for i, t := range tasks {
 		reqs[i] = t.parsed.Request
 	}
-	results, err := r.Syncer.Sync(ctx, reqs)
+	var results [][]request.ResourceResult
+	err := guard.Call(func() (err error) {
+		results, err = r.Syncer.Sync(ctx, reqs)
+		return err
+	})
+	if errors.As(err, new(*guard.PanicError)) {
+		return err
+	}
 	if err != nil {
 		return &SystemicError{fmt.Errorf("sync: %w", err)}
 	}
+	broken := func(format string, args ...any) error {
+		return &guard.PanicError{Value: fmt.Sprintf(format, args...), Stack: string(debug.Stack())}
+	}
 	if len(results) != len(tasks) {
-		return &panicError{value: fmt.Sprintf("syncer returned %d results for %d requests", len(results), len(tasks))}
+		return broken("syncer returned %d results for %d requests", len(results), len(tasks))
 	}
 	for i, t := range tasks {
 		if len(results[i]) != len(t.parsed.Resources) {
-			return &panicError{value: fmt.Sprintf("syncer returned %d resource results for %d resources", len(results[i]), len(t.parsed.Resources))}
+			return broken("syncer returned %d resource results for %d resources", len(results[i]), len(t.parsed.Resources))
 		}
 		t.results = results[i]
 	}
@@ -318,21 +359,21 @@ func (r *Runner) record(t *task) audit.Record {
 		rec.Status, rec.Reason = t.rejected.Status, t.rejected.Reason
 	case rec.Failed > 0:
 		rec.Status, rec.ErrorType = request.StatusFailed, string(request.ErrSync)
-		rec.ErrorMessage = joinReasons(rec.Resources, request.StatusFailed)
+		rec.ErrorMessage = joinReasons(rec.Resources, request.StatusFailed, "; ")
 		rec.Reason = fmt.Sprintf("%d of %d resources failed", rec.Failed, rec.ResourceCount)
 	case rec.Synced == 0:
-		rec.Status, rec.Reason = request.StatusSkipped, joinReasons(rec.Resources, request.StatusSkipped)
+		rec.Status, rec.Reason = request.StatusSkipped, joinReasons(rec.Resources, request.StatusSkipped, "; ")
 	default:
 		rec.Status = request.StatusSuccess
 		if rec.Skipped > 0 {
-			rec.Reason = fmt.Sprintf("%d of %d resources skipped: %s", rec.Skipped, rec.ResourceCount, joinReasons(rec.Resources, request.StatusSkipped))
+			rec.Reason = fmt.Sprintf("%d of %d resources skipped: %s", rec.Skipped, rec.ResourceCount, joinReasons(rec.Resources, request.StatusSkipped, "; "))
 		}
 	}
 	return rec
 }
 
-// joinReasons lists the reasons of the resources with status s, each prefixed by its resource.
-func joinReasons(rs []request.ResourceResult, s request.Status) string {
+// joinReasons lists the reasons of the resources with status s, each prefixed by its resource, joined by sep.
+func joinReasons(rs []request.ResourceResult, s request.Status, sep string) string {
 	var parts []string
 	for _, res := range rs {
 		if res.Status != s {
@@ -344,7 +385,7 @@ func joinReasons(rs []request.ResourceResult, s request.Status) string {
 		}
 		parts = append(parts, part)
 	}
-	return strings.Join(parts, "; ")
+	return strings.Join(parts, sep)
 }
 
 // failureEvent builds the failure event of a FAILED task. For a re-delivered event whose FAILED record
@@ -354,15 +395,15 @@ func (r *Runner) failureEvent(t *task, rec audit.Record) string {
 	trace := t.trace
 	if t.existing != nil {
 		trace = "re-delivered event; first recorded at " + rec.CompletedAt.UTC().Format(time.RFC3339Nano)
-	} else if trace == "" {
-		trace = strings.ReplaceAll(rec.ErrorMessage, "; ", "\n")
+	} else if trace == "" { // resources that failed in Snowflake: one a line
+		trace = joinReasons(rec.Resources, request.StatusFailed, "\n")
 	}
 	o := t.in.Origin
 	e := failure.Event{
 		ErrorType: rec.ErrorType, ErrorMessage: rec.ErrorMessage, ConnectorName: r.Connector, StackTrace: trace,
 		Topic: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset,
 		SequenceNumber: o.SequenceNumber, EnqueuedTime: failure.FormatTime(o.EnqueuedTime), TaskID: rec.TaskID,
-		Timestamp: r.now().UTC().Format(failure.TimeFormat),
+		Timestamp: r.now().UTC().Format(failure.TimeFormat), AuditPartitionKey: rec.PartitionKey, AuditRowKey: rec.RowKey,
 	}
 	e.SetOriginal(t.in.Body)
 	s, err := e.Marshal()

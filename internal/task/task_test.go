@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
@@ -132,7 +135,7 @@ func TestRunOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &memStore{recs: map[audit.Key]audit.Record{}}
-			out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(tt.body))
+			out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(tt.body), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +162,7 @@ func TestRunOutcomes(t *testing.T) {
 func TestFailureEventCarriesContext(t *testing.T) {
 	st := &memStore{recs: map[audit.Key]audit.Record{}}
 	raw := []byte(`{"id":"t9", "type": oops}`)
-	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(raw))
+	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(raw), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +182,11 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	batch := inputs(body("t1", "ORDERS"), []byte("garbage"))
-	first, err := r.Run(context.Background(), batch)
+	first, err := r.Run(context.Background(), batch, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := r.Run(context.Background(), batch)
+	second, err := r.Run(context.Background(), batch, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +208,7 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	for i := range late {
 		late[i].Key = KeyFor(late[i].Origin, nextDay, "")
 	}
-	third, err := r.Run(context.Background(), late)
+	third, err := r.Run(context.Background(), late, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +219,7 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 
 func TestPanicFailsOnlyItsTask(t *testing.T) {
 	st := &memStore{recs: map[audit.Key]audit.Record{}}
-	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("ok", "ORDERS"), body("bad", "PANIC"), body("ok2", "ITEMS")))
+	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("ok", "ORDERS"), body("bad", "PANIC"), body("ok2", "ITEMS")), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +239,7 @@ func TestDisabledAndFailureHubOff(t *testing.T) {
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	r.Enabled, r.FailureHub = false, false
-	out, err := r.Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("{")))
+	out, err := r.Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("{")), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +252,7 @@ func TestDisabledAndFailureHubOff(t *testing.T) {
 }
 
 func TestSystemicFailuresStoreNothing(t *testing.T) {
-	down := errors.New("connection refused")
+	down := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	tests := []struct {
 		name  string
 		sync  error
@@ -264,7 +267,7 @@ func TestSystemicFailuresStoreNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: tt.put, readErr: tt.read}
-			_, err := newRunner(&fakeSyncer{result: byTable, err: tt.sync}, st).Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("x")))
+			_, err := newRunner(&fakeSyncer{result: byTable, err: tt.sync}, st).Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("x")), Options{})
 			var sys *SystemicError
 			if !errors.As(err, &sys) || !errors.Is(err, down) {
 				t.Fatalf("err = %v, want a SystemicError wrapping the cause", err)
@@ -293,12 +296,57 @@ func (deadlineSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]req
 func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
 	st := &memStore{recs: map[audit.Key]audit.Record{}}
 	r := newRunner(deadlineSyncer{}, st)
-	r.SyncTimeout = 20 * time.Millisecond
-	out, err := r.Run(context.Background(), inputs(body("slow", "ORDERS")))
+	out, err := r.Run(context.Background(), inputs(body("slow", "ORDERS")), Options{SyncDeadline: time.Now().Add(20 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rec := out[0].Record; rec.Status != request.StatusFailed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || len(st.recs) != 1 {
 		t.Errorf("record = %+v; want FAILED on the deadline, recorded and sent to the failure hub", rec)
+	}
+}
+
+func TestLastAttemptLosesNothing(t *testing.T) {
+	down := errors.New("connection refused")
+	t.Run("snowflake unavailable", func(t *testing.T) {
+		st := &memStore{recs: map[audit.Key]audit.Record{}}
+		out, err := newRunner(&fakeSyncer{result: byTable, err: down}, st).Run(context.Background(),
+			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
+		if err != nil {
+			t.Fatalf("err = %v; the last attempt must answer with outcomes", err)
+		}
+		if len(st.recs) != 2 || out[0].Record.Status != request.StatusFailed || out[0].Record.ErrorType != "SYNC_ERROR" ||
+			!strings.Contains(out[0].Failure, "connection refused") || out[1].Record.ErrorType != "INVALID_JSON" || out[1].Failure == "" {
+			t.Errorf("outcomes = %+v", out)
+		}
+	})
+	t.Run("audit store unavailable", func(t *testing.T) {
+		st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: &net.OpError{Op: "dial", Err: down}, readErr: down}
+		out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(),
+			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
+		if err != nil {
+			t.Fatalf("err = %v; the last attempt must answer with outcomes", err)
+		}
+		var e failure.Event
+		if err := json.Unmarshal([]byte(out[0].Failure), &e); err != nil {
+			t.Fatalf("SUCCESS task without a failure event: %v", err)
+		}
+		if e.ErrorType != "AUDIT_ERROR" || !strings.Contains(e.ErrorMessage, "processed (SUCCESS)") || e.OriginalMessage != string(body("t1", "ORDERS")) {
+			t.Errorf("failure event = %+v", e)
+		}
+		if !strings.Contains(out[1].Failure, "INVALID_JSON") {
+			t.Errorf("the invalid event keeps its own error type: %s", out[1].Failure)
+		}
+	})
+}
+
+func TestRejectedAuditWriteIsNotRetried(t *testing.T) {
+	rejected := &azcore.ResponseError{StatusCode: 400, ErrorCode: "PropertyValueTooLarge"}
+	st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: rejected}
+	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("t1", "ORDERS")), Options{})
+	if err != nil {
+		t.Fatalf("err = %v; a rejected write would be rejected again on every retry", err)
+	}
+	if !strings.Contains(out[0].Failure, "AUDIT_ERROR") {
+		t.Errorf("failure event = %q; want AUDIT_ERROR so the event is not lost", out[0].Failure)
 	}
 }
