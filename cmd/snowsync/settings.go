@@ -60,6 +60,12 @@ func loadConfig(getenv func(string) (string, bool), n need) (config.Config, erro
 		if v, ok := fixed[name]; ok {
 			return v, true
 		}
+		if name == syncHubName || name == failureHubName {
+			if v, ok := getenv(name); ok && strings.TrimSpace(v) != "" {
+				return v, true
+			}
+			return unsetHubName, true
+		}
 		for _, g := range groups {
 			if n&g.need != 0 || !hasAnyPrefix(name, g.prefixes) {
 				continue
@@ -72,8 +78,18 @@ func loadConfig(getenv func(string) (string, bool), n need) (config.Config, erro
 	if err != nil {
 		return config.Config{}, fmt.Errorf("settings:\n%w", err)
 	}
+	for _, name := range []*string{&cfg.EventHub.Name, &cfg.FailureHub.Name} {
+		if *name == unsetHubName {
+			*name = ""
+		}
+	}
 	return cfg, nil
 }
+
+// unsetHubName stands in for a hub name the environment does not set. The handler needs both names
+// (function.json refers to them), but the CLI may find a hub's name in its connection string's
+// EntityPath instead (hubFrom checks), and most commands use no hub at all.
+const unsetHubName = "\x00unset"
 
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {

@@ -157,8 +157,10 @@ func read(r *reader) Config {
 		BatchSize:     r.integer("CONNECTOR_ON_DEMAND_V2_BATCH_SIZE", 50, 1, 1000),
 		BatchTimeout:  r.duration("CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS", 5000, 1, 600000, time.Millisecond),
 	}
+	// function.json names both hubs (%...%): the host cannot index OnDemandSync without the names, even
+	// with the trigger or the failure hub disabled. Connections are needed only when enabled.
+	r.require(c.EventHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", "(function.json's trigger names it)")
 	if c.EventHub.Enabled {
-		r.require(c.EventHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", "when the event hub trigger is enabled")
 		r.require(c.EventHub.Connection.IsSet() || c.EventHub.Namespace != "", "CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING",
 			"(or its __fullyQualifiedNamespace form) when the event hub trigger is enabled")
 	}
@@ -168,8 +170,8 @@ func read(r *reader) Config {
 		Namespace:  r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace", ""),
 		Name:       r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", ""),
 	}
+	r.require(c.FailureHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", "(function.json's failures binding names it)")
 	if c.FailureHub.Enabled {
-		r.require(c.FailureHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", "when the failure hub is enabled")
 		r.require(c.FailureHub.Connection.IsSet() || c.FailureHub.Namespace != "", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING",
 			"(or its __fullyQualifiedNamespace form) when the failure hub is enabled")
 	}

@@ -116,10 +116,10 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 	}
 }
 
-func TestDisabledHubsNeedNoSettings(t *testing.T) {
+// Disabled hubs need no connection; their names stay required, since function.json refers to them.
+func TestDisabledHubsNeedNoConnection(t *testing.T) {
 	m := valid()
-	for _, k := range []string{"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME",
-		"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME"} {
+	for _, k := range []string{"CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING"} {
 		delete(m, k)
 	}
 	m["CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_ENABLED"] = "false"
@@ -197,8 +197,8 @@ func ExampleLoad() {
 	fmt.Println(err)
 	// Output:
 	// setting CONNECTOR_ON_DEMAND_V2_BATCH_SIZE: 500000 is out of range [1, 1000]
-	// setting CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME: is required when the event hub trigger is enabled
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME: is required (function.json's trigger names it)
 	// setting CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING: is required (or its __fullyQualifiedNamespace form) when the event hub trigger is enabled
-	// setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME: is required when the failure hub is enabled
+	// setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME: is required (function.json's failures binding names it)
 	// setting CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING: is required (or its __fullyQualifiedNamespace form) when the failure hub is enabled
 }

@@ -209,8 +209,8 @@ func ShowTables(ctx context.Context, q Querier, in Identifier) ([]Object, error)
 	}
 	var out []Object
 	err := queryRecords(ctx, q, query, []string{"name", "database_name", "schema_name", "kind"}, func(r record) error {
-		kind := ObjectType(r.get("kind"))
-		if (kind == ObjectTable || kind == ObjectView) && r.get("schema_name") != informationSchema {
+		kind, ok := objectKinds[r.get("kind")]
+		if ok && r.get("schema_name") != informationSchema {
 			out = append(out, Object{ID: ObjectID{r.get("database_name"), r.get("schema_name"), r.get("name")}, Kind: kind})
 		}
 		return nil
@@ -338,6 +338,10 @@ func LoadCatalog(ctx context.Context, q Querier, db DatabaseID, scope CatalogSco
 	cat.Grants = append(cat.Grants, objGrants...)
 	return cat, nil
 }
+
+// objectKinds maps SHOW OBJECTS' kind column to the object types snowsync syncs. Transient tables
+// (dbt's default) are tables for GRANT; temporary ones live in one session and are left out.
+var objectKinds = map[string]ObjectType{"TABLE": ObjectTable, "TRANSIENT": ObjectTable, "VIEW": ObjectView}
 
 // tableTypes maps INFORMATION_SCHEMA.TABLES.TABLE_TYPE to the object types snowsync syncs.
 var tableTypes = map[string]ObjectType{"BASE TABLE": ObjectTable, "VIEW": ObjectView}

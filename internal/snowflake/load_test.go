@@ -82,6 +82,8 @@ func TestShowCatalog(t *testing.T) {
 			{"t", "ORDERS", "SALES", "PUBLIC", "TABLE", ""},
 			{"t", "V_ORDERS", "SALES", "PUBLIC", "VIEW", ""},
 			{"t", "MV", "SALES", "PUBLIC", "MATERIALIZED_VIEW", ""},
+			{"t", "DBT_STAGE", "SALES", "PUBLIC", "TRANSIENT", ""},
+			{"t", "SESSION_TMP", "SALES", "PUBLIC", "TEMPORARY", ""},
 		}},
 		`SHOW OBJECTS IN DATABASE "SALES"`: {cols: objCols, rows: [][]any{
 			{"t", "ORDERS", "SALES", "PUBLIC", "TABLE", ""},
@@ -103,7 +105,8 @@ func TestShowCatalog(t *testing.T) {
 		t.Errorf("ShowSchemas = %v, %v; want %v", schemas, err, want)
 	}
 	objs, err := ShowTables(ctx, db, SchemaID{"SALES", "PUBLIC"})
-	want := []Object{{ObjectID{"SALES", "PUBLIC", "ORDERS"}, ObjectTable}, {ObjectID{"SALES", "PUBLIC", "V_ORDERS"}, ObjectView}}
+	want := []Object{{ObjectID{"SALES", "PUBLIC", "ORDERS"}, ObjectTable}, {ObjectID{"SALES", "PUBLIC", "V_ORDERS"}, ObjectView},
+		{ObjectID{"SALES", "PUBLIC", "DBT_STAGE"}, ObjectTable}}
 	if err != nil || !reflect.DeepEqual(objs, want) {
 		t.Errorf("ShowTables(schema) = %v, %v; want %v", objs, err, want)
 	}
