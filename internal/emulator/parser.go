@@ -236,23 +236,9 @@ func (p *parser) parseCreate() (statement, error) {
 	}
 	s.transient = p.acceptKw("TRANSIENT")
 	s.secure = p.acceptKw("SECURE")
-	t := p.next()
-	switch t.val {
-	case "DATABASE":
-		s.kind = kDatabase
-	case "SCHEMA":
-		s.kind = kSchema
-	case "TABLE":
-		s.kind = kTable
-	case "VIEW":
-		s.kind = kView
-	case "ROLE":
-		s.kind = kRole
-	case "USER":
-		s.kind = kUser
-	default:
-		p.i--
-		return nil, p.unexpected()
+	var err error
+	if s.kind, err = p.createdKind(); err != nil {
+		return nil, err
 	}
 	if p.acceptKw("IF") {
 		if err := p.expectKw("NOT", "EXISTS"); err != nil {
@@ -260,7 +246,6 @@ func (p *parser) parseCreate() (statement, error) {
 		}
 		s.ifNotExists = true
 	}
-	var err error
 	if s.name, err = p.name(partsFor(s.kind)); err != nil {
 		return nil, err
 	}
@@ -427,24 +412,21 @@ type dropStmt struct {
 	name     []string
 }
 
+// createdKind reads the kind of object CREATE and DROP name: DATABASE, SCHEMA, TABLE, VIEW, ROLE or USER.
+func (p *parser) createdKind() (kind, error) {
+	switch k := kind(p.next().val); k {
+	case kDatabase, kSchema, kTable, kView, kRole, kUser:
+		return k, nil
+	}
+	p.i--
+	return "", p.unexpected()
+}
+
 func (p *parser) parseDrop() (statement, error) {
 	s := &dropStmt{}
-	switch t := p.next(); t.val {
-	case "DATABASE":
-		s.kind = kDatabase
-	case "SCHEMA":
-		s.kind = kSchema
-	case "TABLE":
-		s.kind = kTable
-	case "VIEW":
-		s.kind = kView
-	case "ROLE":
-		s.kind = kRole
-	case "USER":
-		s.kind = kUser
-	default:
-		p.i--
-		return nil, p.unexpected()
+	var err error
+	if s.kind, err = p.createdKind(); err != nil {
+		return nil, err
 	}
 	if p.acceptKw("IF") {
 		if err := p.expectKw("EXISTS"); err != nil {
@@ -452,7 +434,6 @@ func (p *parser) parseDrop() (statement, error) {
 		}
 		s.ifExists = true
 	}
-	var err error
 	if s.name, err = p.name(partsFor(s.kind)); err != nil {
 		return nil, err
 	}

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -19,10 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/golden"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
@@ -122,8 +119,8 @@ func TestDeliverRequestGolden(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	reqs := h.seen()
-	for i, golden := range map[int]string{0: "request.json", 1: "request-retry.json"} {
-		t.Run(golden, func(t *testing.T) {
+	for i, file := range map[int]string{0: "request.json", 1: "request-retry.json"} {
+		t.Run(file, func(t *testing.T) {
 			r := reqs[i]
 			if r.method != http.MethodPost || r.path != "/OnDemandSync" {
 				t.Errorf("request line = %s %s, want POST /OnDemandSync", r.method, r.path)
@@ -134,7 +131,7 @@ func TestDeliverRequestGolden(t *testing.T) {
 			if id := r.header.Get(trigger.InvocationIDHeader); !uuidPattern.MatchString(id) {
 				t.Errorf("%s = %q, want a UUID", trigger.InvocationIDHeader, id)
 			}
-			checkGolden(t, golden, maskVolatile(t, r.body))
+			golden.Check(t, file, maskVolatile(t, r.body))
 		})
 	}
 }
@@ -167,27 +164,6 @@ func maskVolatile(t *testing.T, body []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (go test -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("request differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
 }
 
 func TestDeliverRetriesUntilSuccess(t *testing.T) {

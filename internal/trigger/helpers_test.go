@@ -3,13 +3,11 @@ package trigger
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
-	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/snowsync/snowsync/internal/golden"
+)
 
 // normalize re-indents JSON with sorted object keys so two documents compare byte for byte.
 // Strings (including stringified arrays) are compared exactly.
@@ -32,24 +30,7 @@ func normalize(t *testing.T, b []byte) []byte {
 // checkGolden compares got with testdata/golden/<name> as normalised JSON; -update rewrites it.
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	got = normalize(t, got)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, normalize(t, want)) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
+	golden.Check(t, name, normalize(t, got))
 }
 
 func readFile(t *testing.T, path string) []byte {
