@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,10 +23,16 @@ import (
 
 // syncer is this package's stand-in for the sync engine (tested end to end in internal/stack): every
 // resource succeeds with one grant, except tables named BROKEN (Snowflake refuses) and tables named
-// SLOW, which signal started and wait for release.
-type syncer struct{ started, release chan struct{} }
+// SLOW, which signal started and wait for release (tests release them before they end).
+type syncer struct {
+	started, release chan struct{}
+	down             error // Snowflake unavailable: every Sync fails with it
+}
 
 func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	if s.down != nil {
+		return nil, s.down
+	}
 	out := make([][]request.ResourceResult, len(reqs))
 	for i, r := range reqs {
 		for _, res := range r.Resources {
@@ -33,13 +40,9 @@ func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.R
 			switch res.Table {
 			case "BROKEN":
 				rr = request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "insufficient privileges", ErrorCode: "003001"}
-			case "SLOW":
+			case "SLOW": // holds its queue slot until released, whatever its deadline
 				s.started <- struct{}{}
-				select {
-				case <-s.release:
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
+				<-s.release
 			}
 			out[i] = append(out[i], rr)
 		}
@@ -49,6 +52,11 @@ func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.R
 
 // server serves the functions over a real audit store in Azurite.
 func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Store) {
+	return serverWith(t, s, &Options{QueueThreshold: threshold})
+}
+
+// serverWith serves the functions with opts (the event hub names and a silent logger are set here).
+func serverWith(t *testing.T, s syncer, opts *Options) (*httptest.Server, *audit.Store) {
 	t.Helper()
 	az := azurite.StartT(t)
 	store, err := audit.NewStore(audit.Connection{ConnectionString: az.ConnectionString()}, nil)
@@ -57,8 +65,8 @@ func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Sto
 	}
 	runner := &task.Runner{Syncer: s, Store: store, Connector: "snowflake", Enabled: true, FailureHub: true}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(New(runner, store, &Options{EventHub: "sync-requests", ConsumerGroup: "$Default",
-		QueueThreshold: threshold, Logger: logger}).Handler())
+	opts.EventHub, opts.ConsumerGroup, opts.Logger = "sync-requests", "$Default", logger
+	srv := httptest.NewServer(New(runner, store, opts).Handler())
 	t.Cleanup(srv.Close)
 	return srv, store
 }
@@ -242,4 +250,69 @@ func TestQueueThresholdHoldsBackWork(t *testing.T) {
 	if code, b := post(t, srv.URL+"/api/sync", []byte(body("QUICK"))); code != http.StatusOK {
 		t.Errorf("quick request after release = %d %s", code, b)
 	}
+}
+
+// batch encodes one event in the host's wire format, with retry as the host's RetryContext.
+func batch(t *testing.T, body string, retry *trigger.RetryContext) []byte {
+	t.Helper()
+	b, err := trigger.EncodeBatch(trigger.OutgoingBatch{Binding: TriggerBinding, Retry: retry,
+		Partition: trigger.PartitionContext{EventHubName: "sync-requests", ConsumerGroup: "$Default", PartitionID: "0"},
+		Events:    []trigger.OutgoingEvent{{Body: []byte(body), SequenceNumber: 7, Offset: "0", EnqueuedTime: time.Now()}}}, trigger.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLastAttemptIsDetected(t *testing.T) {
+	srv, store := server(t, 0, syncer{down: errors.New("390100: login refused")})
+	body := `{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"table","values":{"database":"D","schema":"S","table":"T"}}]}}`
+	tests := []struct {
+		name     string
+		retry    *trigger.RetryContext
+		status   int
+		failures int
+	}{
+		{"first of two attempts", &trigger.RetryContext{RetryCount: 0, MaxRetryCount: 1}, http.StatusInternalServerError, 0},
+		{"unlimited retries", &trigger.RetryContext{RetryCount: 9, MaxRetryCount: -1}, http.StatusInternalServerError, 0},
+		{"last attempt", &trigger.RetryContext{RetryCount: 1, MaxRetryCount: 1}, http.StatusOK, 1},
+		{"no retry policy: the only attempt", nil, http.StatusOK, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, b := post(t, srv.URL+"/OnDemandSync", batch(t, body, tt.retry))
+			var resp trigger.Response
+			_ = json.Unmarshal(b, &resp)
+			failures, _ := resp.Failures(FailureBinding)
+			if code != tt.status || len(failures) != tt.failures {
+				t.Errorf("= %d with %d failure events, want %d with %d: %s", code, len(failures), tt.status, tt.failures, b)
+			}
+		})
+	}
+	recs, err := store.List(context.Background(), audit.Filter{})
+	if err != nil || len(recs) != 1 || recs[0].ErrorType != "SYNC_ERROR" {
+		t.Errorf("records = %+v (%v); want the one event recorded once, FAILED", recs, err)
+	}
+}
+
+func TestSyncBudgetBoundsTheQueueWait(t *testing.T) {
+	s := syncer{started: make(chan struct{}), release: make(chan struct{})}
+	srv, _ := serverWith(t, s, &Options{QueueThreshold: 1, SyncBudget: 200 * time.Millisecond})
+	slow := `{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"table","values":{"database":"D","schema":"S","table":"SLOW"}}]}}`
+	quick := strings.Replace(slow, "SLOW", "QUICK", 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		post(t, srv.URL+"/api/sync", []byte(slow))
+	}()
+	<-s.started
+	if code, b := post(t, srv.URL+"/api/sync", []byte(quick)); code != http.StatusServiceUnavailable {
+		t.Errorf("queued past its budget = %d %s, want 503", code, b)
+	}
+	// On the host's last attempt the batch is recorded rather than refused.
+	if code, b := post(t, srv.URL+"/OnDemandSync", batch(t, quick, nil)); code != http.StatusOK {
+		t.Errorf("last attempt with the queue full = %d %s, want 200", code, b)
+	}
+	close(s.release)
+	<-done
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/snowsync/snowsync/internal/task"
 	"github.com/snowsync/snowsync/internal/trigger"
@@ -40,14 +41,21 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 		writeJSON(w, http.StatusOK, trigger.NewResponse())
 		return nil
 	}
+	// After the last attempt the host checkpoints whatever we answer, so then a systemic failure must
+	// still end in records or failure events (task.Options.Final). The host sends RetryContext on every
+	// attempt of a function with a retry policy; without one, the only attempt is the last.
+	final := batch.Retry == nil || batch.Retry.MaxRetryCount >= 0 && batch.Retry.RetryCount >= batch.Retry.MaxRetryCount
 	release, deadline, err := s.admit(r.Context(), len(batch.Events))
+	if err != nil && final {
+		// No slot before the deadline, on the last attempt: record without syncing (the deadline has
+		// passed, so every resource fails and goes to the failure hub) rather than lose the batch.
+		log.Warn("queue full on the last delivery attempt; recording the batch without syncing", "error", err)
+		release, deadline, err = func() {}, time.Now(), nil
+	}
 	if err != nil {
 		return err
 	}
 	defer release()
-	// After the last attempt the host checkpoints whatever we answer: then a systemic failure must
-	// still end in records or failure events (task.Options.Final).
-	final := batch.Retry != nil && batch.Retry.MaxRetryCount >= 0 && batch.Retry.RetryCount >= batch.Retry.MaxRetryCount
 
 	now := s.now()
 	invocation := r.Header.Get("X-Azure-Functions-InvocationId")

@@ -148,7 +148,7 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 func (s *Server) admit(ctx context.Context, n int) (func(), time.Time, error) {
 	var deadline time.Time
 	if s.budget > 0 {
-		deadline = s.now().Add(s.budget)
+		deadline = time.Now().Add(s.budget) // a real-clock deadline: contexts enforce it
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()

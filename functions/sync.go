@@ -40,6 +40,9 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, log *slog.Logger) 
 		return err
 	}
 	rec := outcomes[0].Record
+	if err := outcomes[0].Unrecorded; err != nil {
+		return &httpError{http.StatusInternalServerError, fmt.Errorf("task %s ran, but its audit record could not be written (send it again): %w", rec.RowKey, err)}
+	}
 	status := http.StatusOK
 	switch {
 	case rec.Status != request.StatusFailed:

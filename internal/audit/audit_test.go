@@ -88,3 +88,20 @@ func TestIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+func TestIsRejected(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&azcore.ResponseError{StatusCode: http.StatusBadRequest, ErrorCode: "PropertyValueTooLarge"}, true},
+		{fmt.Errorf("put: %w", &azcore.ResponseError{StatusCode: http.StatusBadRequest}), true},
+		{&azcore.ResponseError{StatusCode: http.StatusForbidden, ErrorCode: "AuthorizationPermissionMismatch"}, false},
+		{&azcore.ResponseError{StatusCode: http.StatusServiceUnavailable}, false},
+		{errors.New("400"), false},
+	} {
+		if got := audit.IsRejected(tt.err); got != tt.want {
+			t.Errorf("IsRejected(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}

@@ -34,6 +34,13 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// IsRejected reports whether the table service refused the request itself (HTTP 400: an entity too
+// large, a property it cannot store): sending it again cannot succeed, unlike an outage.
+func IsRejected(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusBadRequest
+}
+
 // IsNoTable reports whether err says the audit table does not exist: nothing was recorded yet (Put
 // creates it), or the table name is wrong.
 func IsNoTable(err error) bool { return hasErrorCode(err, aztables.TableNotFound) }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -340,5 +341,59 @@ func TestLoginRefusedStopsTheReads(t *testing.T) {
 	}
 	if n := len(srv.Log()); n > 10 {
 		t.Errorf("%d queries ran after Snowflake refused; want the remaining reads cancelled", n)
+	}
+}
+
+// brokenPolicies is a policy source that cannot be read.
+type brokenPolicies struct{}
+
+func (brokenPolicies) Current(context.Context) (*policy.Set, error) {
+	return nil, errors.New("ranger: 401 Unauthorized")
+}
+
+func TestPolicyErrorFailsTheResources(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	e := newEngine(t, srv, Options{})
+	e.policies = brokenPolicies{}
+	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
+	if err != nil {
+		t.Fatalf("err = %v; a policy source error is not a Snowflake outage", err)
+	}
+	if res[0].Status != request.StatusFailed || !strings.Contains(res[0].Reason, "policies unavailable: ranger: 401") {
+		t.Errorf("result = %+v", res[0])
+	}
+}
+
+func TestCountsOncePerRequest(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE TABLE SALES.PUBLIC.ITEMS (ID INT); CREATE ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, srv, Options{})
+	table := func(name string) request.Resource {
+		return request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: name}
+	}
+	// One request names the schema and a table in it; another names the other table alone.
+	reqs := []request.Request{
+		{Resources: []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}, table("ORDERS")}},
+		{Resources: []request.Resource{table("ITEMS")}},
+	}
+	out, err := e.Sync(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := func(rs []request.ResourceResult) (n int) {
+		for _, r := range rs {
+			n += r.Grants
+		}
+		return n
+	}
+	// The schema request applies USAGE on SALES and SALES.PUBLIC and SELECT on both tables: 4 grants,
+	// whichever of its resources lists them. The table request lists what its table needed: 3.
+	if got := total(out[0]); got != 4 {
+		t.Errorf("request 1 counts %d grants, want 4 (each statement once): %+v", got, out[0])
+	}
+	if got := total(out[1]); got != 3 {
+		t.Errorf("request 2 counts %d grants, want 3: %+v", got, out[1])
 	}
 }

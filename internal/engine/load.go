@@ -554,10 +554,10 @@ func (p *pass) query(ctx context.Context, fn func(context.Context) error) error 
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
-		if outage(err) && p.stop != nil {
-			p.stop(err)
-		}
 		if err == nil || !snowflake.IsTransient(err) || attempt == 4 || ctx.Err() != nil {
+			if outage(err) && p.stop != nil { // given up: stop the reads still queued
+				p.stop(err)
+			}
 			return err
 		}
 		select {

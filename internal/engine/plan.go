@@ -20,8 +20,9 @@ type change struct {
 	// target is the path of the object changed; nil for CREATE ROLE.
 	target []string
 	role   string
-	// parent marks a USAGE grant on a parent that is not itself synced.
-	parent          bool
+	// usage marks a GRANT of USAGE alone: what a role needs on a database or schema to reach the
+	// objects under it, so it is listed under the requested objects that need it too.
+	usage           bool
 	grants, revokes int
 	err             error
 }
@@ -94,7 +95,7 @@ func Plan(set *policy.Set, nodes []*node, manages func(string) bool, roles map[s
 			needed[role] = true
 			stmt := snowflake.Grant{Privileges: privs, On: n.typ, Object: n.id(), Role: role}
 			changes = append(changes, &change{stmt: stmt, sql: snowflake.Render(stmt), target: n.path, role: role,
-				parent: !n.full, grants: len(privs)})
+				usage: slices.Equal(privs, []snowflake.Privilege{snowflake.PrivilegeUsage}), grants: len(privs)})
 		}
 		if !n.full {
 			continue
@@ -216,8 +217,8 @@ func (p *pass) result(r *ref, changes []*change) (request.ResourceResult, []*cha
 	if !ok {
 		return skip("does not exist in Snowflake", "002003")
 	}
-	// Roles granted something under path: a USAGE on a parent counts for this resource only when it
-	// serves one of them; a CREATE ROLE counts when one of the resource's statements needs the role.
+	// Roles granted something under path: a USAGE grant on an ancestor counts for this resource only
+	// when it serves one of them; a CREATE ROLE counts when one of the resource's statements needs the role.
 	below := map[string]bool{}
 	for _, n := range p.nodes {
 		if n.full && isUnder(n.path, path) {
@@ -229,7 +230,7 @@ func (p *pass) result(r *ref, changes []*change) (request.ResourceResult, []*cha
 	roles := map[string]bool{}
 	var mine []*change
 	for _, c := range changes {
-		if c.target != nil && (isUnder(c.target, path) || c.parent && isUnder(path, c.target) && below[c.role]) {
+		if c.target != nil && (isUnder(c.target, path) || c.usage && isUnder(path, c.target) && below[c.role]) {
 			mine = append(mine, c)
 			roles[c.role] = true
 		}

@@ -6,8 +6,10 @@
 //   - WaitReady polls GET / until the handler answers anything, as the host does at start-up;
 //   - Deliver POSTs one batch to /{function} in the host's wire format (package trigger), with a new
 //     X-Azure-Functions-InvocationId per attempt; a non-2xx answer, a transport error or an unusable
-//     2xx body fails the attempt, and the function's retry policy re-delivers the whole batch with
-//     Metadata.RetryContext; Outputs and Logs are read from a 2xx answer only, as the host does.
+//     2xx body fails the attempt, and the function's retry policy re-delivers the whole batch; with a
+//     retry policy every attempt carries Metadata.RetryContext (RetryCount 0 on the first), as the
+//     WebJobs SDK's FunctionExecutorExtensions sets it; Outputs and Logs are read from a 2xx answer
+//     only, as the host does.
 //
 // It does not checkpoint, read Event Hubs or send the output binding anywhere: the caller gets the
 // collected failure events in the Result.
@@ -198,7 +200,9 @@ func (h *Host) Deliver(ctx context.Context, d Delivery) Result {
 	}
 	batch.Partition.PartitionID = d.Partition
 	for retry := 0; ; retry++ {
-		if retry > 0 {
+		// Like the WebJobs SDK, a function with a retry policy gets a RetryContext on every attempt,
+		// RetryCount 0 on the first; one without a policy gets none.
+		if h.fn.Retry != nil {
 			batch.Retry = &trigger.RetryContext{RetryCount: retry, MaxRetryCount: h.fn.Retry.MaxRetryCount}
 		}
 		batch.Sys.UtcNow = time.Now().UTC()

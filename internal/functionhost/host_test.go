@@ -189,10 +189,7 @@ func TestDeliverRetriesUntilSuccess(t *testing.T) {
 		if err != nil {
 			t.Fatalf("attempt %d: %v", i+1, err)
 		}
-		var want *trigger.RetryContext
-		if i > 0 {
-			want = &trigger.RetryContext{RetryCount: i, MaxRetryCount: 5}
-		}
+		want := &trigger.RetryContext{RetryCount: i, MaxRetryCount: 5} // on every attempt, 0 on the first
 		if !reflect.DeepEqual(b.Retry, want) {
 			t.Errorf("attempt %d: RetryContext = %+v, want %+v", i+1, b.Retry, want)
 		}
@@ -342,7 +339,10 @@ func TestDeliverWithoutRetryPolicy(t *testing.T) {
 	fn.Retry = nil
 	res := New(url, fn, nil).Deliver(context.Background(), fixtureDelivery())
 	if res.Attempts != 1 || res.Status != 500 || res.Err == nil || len(h.seen()) != 1 {
-		t.Errorf("Attempts %d, Status %d, Err %v, requests %d; want one failed attempt", res.Attempts, res.Status, res.Err, len(h.seen()))
+		t.Fatalf("Attempts %d, Status %d, Err %v, requests %d; want one failed attempt", res.Attempts, res.Status, res.Err, len(h.seen()))
+	}
+	if b, err := trigger.DecodeBatch(h.seen()[0].body, "events"); err != nil || b.Retry != nil {
+		t.Errorf("RetryContext = %+v (%v); want none without a retry policy", b.Retry, err)
 	}
 }
 

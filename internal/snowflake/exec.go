@@ -130,8 +130,16 @@ func (r *run) runGroups(ctx context.Context, groups [][]int) {
 	g := new(errgroup.Group)
 	g.SetLimit(r.opts.Concurrency)
 	for _, group := range groups {
-		guard.Go(g, func() error {
-			r.runGroup(ctx, group)
+		g.Go(func() error {
+			// A panic fails every statement of the group that has not failed already: some may have
+			// been applied, which a re-run converges on.
+			if err := guard.Call(func() error { r.runGroup(ctx, group); return nil }); err != nil {
+				for _, i := range group {
+					if r.errs[i] == nil {
+						r.errs[i] = err
+					}
+				}
+			}
 			return nil
 		})
 	}

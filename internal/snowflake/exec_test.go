@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowsync/snowsync/internal/guard"
 )
 
 // grants returns n valid GRANT statements on tables T0..Tn-1.
@@ -210,3 +212,17 @@ func TestRecorder(t *testing.T) {
 
 var _ Executor = (*SQLExecutor)(nil)
 var _ Executor = (*Recorder)(nil)
+
+// panicky is an identifier whose rendering panics, standing in for any bug on the apply path.
+type panicky struct{ ObjectID }
+
+func (panicky) FullyQualifiedName() string { panic("render bug") }
+
+func TestExecPanicFailsItsStatements(t *testing.T) {
+	stmts := append(grants(1), Grant{[]Privilege{"SELECT"}, ObjectTable, panicky{ObjectID{"D", "S", "X"}}, "PRIV_A"})
+	errs := NewSQLExecutor(newFakeDB(t, &fakeDB{}), &ExecOptions{GroupSize: 1, Concurrency: 1}).Exec(context.Background(), stmts)
+	var p *guard.PanicError
+	if errs[0] != nil || !errors.As(errs[1], &p) {
+		t.Errorf("errs = %v; want the first applied and the panicking one failed, not reported as applied", errs)
+	}
+}

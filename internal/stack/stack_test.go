@@ -332,14 +332,24 @@ func TestSnowflakeLoginRefusedIsSystemic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn.Retry.MaxRetryCount = 0
+	fn.Retry.MaxRetryCount = 1
 	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
 	res := host.Deliver(context.Background(), s.Batch("5", syncRequest("t-1", table("SALES", "PUBLIC", "ORDERS")), []byte("x")))
-	if res.Status != http.StatusInternalServerError || len(res.Failures) != 0 {
-		t.Fatalf("login refused: status %d, failures %v; want 500 and no failure events", res.Status, res.Failures)
+	// The first attempt answers 500 (not N failed tasks), so the host retries; the last attempt, after
+	// which the host checkpoints anyway, records the tasks as FAILED and sends them to the failure hub.
+	if res.Attempts != 2 || res.Status != http.StatusOK || len(res.Failures) != 2 {
+		t.Fatalf("login refused: %d attempts, last status %d, failures %v; want 2 attempts, then 200 with 2 failure events",
+			res.Attempts, res.Status, res.Failures)
 	}
-	if recs := records(t, s); len(recs) != 0 {
-		t.Errorf("%d records written; a systemic failure must record nothing (the batch is re-delivered)", len(recs))
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil || e.ErrorType != "SYNC_ERROR" || !strings.Contains(e.ErrorMessage, "390100") {
+		t.Errorf("failure event = %+v (%v); want SYNC_ERROR naming Snowflake's 390100", e, err)
+	}
+	if strings.Contains(res.Failures[0], "wrong-password") {
+		t.Error("the failure event shows the password")
+	}
+	if recs := records(t, s); len(recs) != 2 || recs[0].Status != request.StatusFailed {
+		t.Errorf("records = %+v; want both events recorded once, FAILED", recs)
 	}
 }
 

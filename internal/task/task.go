@@ -70,6 +70,8 @@ type Outcome struct {
 	// Duplicate is true when the event had been processed before (a re-delivery) and its stored record
 	// was kept.
 	Duplicate bool
+	// Unrecorded says why Record could not be stored (see Options.Final); nil when it was.
+	Unrecorded error
 }
 
 // Runner processes batches. All fields are required except Logger and Now.
@@ -144,7 +146,9 @@ type Options struct {
 	// SystemicError: when Snowflake is unavailable the accepted tasks FAIL (SYNC_ERROR) and go to the
 	// failure hub; when the audit store is unavailable every event gets a failure event (AUDIT_ERROR for
 	// those that did not fail), so that replaying them later records them. A write that the audit store
-	// rejects (not an outage: audit.IsUnavailable is false) is handled that way on every attempt.
+	// rejects (audit.IsRejected: no retry can succeed) is handled that way on every attempt, for the
+	// records it refuses, unless the failure hub is off (then the batch is retried: nothing may be lost
+	// silently). Outcome.Unrecorded marks the records not stored.
 	Final bool
 	// SyncDeadline ends the sync step (zero: only ctx), so that resources still running then fail and are
 	// recorded while ctx still allows the audit write.
@@ -202,23 +206,47 @@ func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outco
 		return outcomes, nil
 	}
 	err = r.Store.Put(ctx, recs)
-	switch {
-	case err == nil:
-	case !opts.Final && audit.IsUnavailable(err):
+	if err == nil {
+		return outcomes, nil
+	}
+	rejected := audit.IsRejected(err)
+	if !opts.Final && !(rejected && r.FailureHub) {
 		return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
-	default: // the last attempt, or a write the service rejected, which no retry would change
-		r.logger().Error("audit records not written; every event goes to the failure hub", "error", err, "last_attempt", opts.Final)
-		for i, t := range tasks {
-			if outcomes[i].Failure != "" || !r.FailureHub {
-				continue
-			}
-			rec := outcomes[i].Record
-			rec.ErrorType = string(request.ErrAudit)
-			rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, err)
-			outcomes[i].Failure = r.failureEvent(t, rec)
+	}
+	unrecorded := r.unrecorded(ctx, recs, err, rejected)
+	r.logger().Error("audit records not written; their events go to the failure hub", "error", err,
+		"records", len(unrecorded), "last_attempt", opts.Final)
+	for i, t := range tasks {
+		o := &outcomes[i]
+		if o.Duplicate || unrecorded[o.Record.RowKey] == nil {
+			continue
 		}
+		o.Unrecorded = unrecorded[o.Record.RowKey]
+		if o.Failure != "" || !r.FailureHub {
+			continue
+		}
+		rec := o.Record
+		rec.ErrorType = string(request.ErrAudit)
+		rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, o.Unrecorded)
+		o.Failure = r.failureEvent(t, rec)
 	}
 	return outcomes, nil
+}
+
+// unrecorded finds the records a failed Put did not store, by row key. After a rejection the records
+// are written one at a time, so that only those the store refuses are missing; after an outage every
+// record counts as missing (some transactions may have been stored: a replay records them again).
+func (r *Runner) unrecorded(ctx context.Context, recs []audit.Record, err error, rejected bool) map[string]error {
+	out := map[string]error{}
+	for _, rec := range recs {
+		if rejected {
+			err = r.Store.Put(ctx, []audit.Record{rec})
+		}
+		if err != nil {
+			out[rec.RowKey] = err
+		}
+	}
+	return out
 }
 
 // parse validates the body; a panic becomes the task's INTERNAL_ERROR.

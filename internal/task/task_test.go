@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -106,7 +108,8 @@ func inputs(bodies ...[]byte) []Input {
 }
 
 func newRunner(s Syncer, st Store) *Runner {
-	return &Runner{Syncer: s, Store: st, Connector: "snowflake", Enabled: true, FailureHub: true, Now: func() time.Time { return clock }}
+	return &Runner{Syncer: s, Store: st, Connector: "snowflake", Enabled: true, FailureHub: true, Now: func() time.Time { return clock },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func TestRunOutcomes(t *testing.T) {
@@ -339,14 +342,60 @@ func TestLastAttemptLosesNothing(t *testing.T) {
 	})
 }
 
-func TestRejectedAuditWriteIsNotRetried(t *testing.T) {
-	rejected := &azcore.ResponseError{StatusCode: 400, ErrorCode: "PropertyValueTooLarge"}
-	st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: rejected}
-	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("t1", "ORDERS")), Options{})
+// rejectingStore refuses records whose task id is "huge", as Table Storage refuses an entity too large.
+type rejectingStore struct{ memStore }
+
+func (s *rejectingStore) Put(ctx context.Context, recs []audit.Record) error {
+	for _, r := range recs {
+		if r.TaskID != nil && *r.TaskID == "huge" {
+			return &azcore.ResponseError{StatusCode: 400, ErrorCode: "EntityTooLarge"}
+		}
+	}
+	return s.memStore.Put(ctx, recs)
+}
+
+func TestRejectedAuditWrite(t *testing.T) {
+	st := &rejectingStore{memStore{recs: map[audit.Key]audit.Record{}}}
+	r := newRunner(&fakeSyncer{result: byTable}, st)
+	first, err := r.Run(context.Background(), inputs(body("ok", "ORDERS")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := append(inputs(body("ok", "ORDERS")), inputs(body("huge", "ITEMS"), body("fine", "ITEMS"))...)
+	for i := range batch { // the first event is a re-delivery; the others are new
+		seq := int64(17 + i)
+		batch[i].Origin.SequenceNumber = &seq
+		batch[i].Key = KeyFor(batch[i].Origin, clock, "")
+	}
+	out, err := r.Run(context.Background(), batch, Options{})
 	if err != nil {
 		t.Fatalf("err = %v; a rejected write would be rejected again on every retry", err)
 	}
-	if !strings.Contains(out[0].Failure, "AUDIT_ERROR") {
-		t.Errorf("failure event = %q; want AUDIT_ERROR so the event is not lost", out[0].Failure)
+	if !out[0].Duplicate || out[0].Failure != "" || first[0].Failure != "" {
+		t.Errorf("re-delivered event: %+v; its stored record stands, no failure event", out[0])
+	}
+	if out[1].Unrecorded == nil || !strings.Contains(out[1].Failure, "AUDIT_ERROR") {
+		t.Errorf("refused record: %+v; want it marked and sent to the failure hub", out[1])
+	}
+	if out[2].Unrecorded != nil || out[2].Failure != "" || len(st.recs) != 2 {
+		t.Errorf("accepted record: %+v, %d stored; want it written on its own", out[2], len(st.recs))
+	}
+
+	// Without a failure hub nothing may be lost silently: the batch is retried.
+	r.FailureHub = false
+	again := inputs(body("huge", "ORDERS"))
+	seq := int64(99)
+	again[0].Origin.SequenceNumber = &seq
+	again[0].Key = KeyFor(again[0].Origin, clock, "")
+	if _, err := r.Run(context.Background(), again, Options{}); !errors.As(err, new(*SystemicError)) {
+		t.Errorf("err = %v; want a systemic error when the failure hub is off", err)
+	}
+}
+
+func TestForbiddenAuditWriteIsSystemic(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: &azcore.ResponseError{StatusCode: 403, ErrorCode: "AuthorizationPermissionMismatch"}}
+	_, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("t1", "ORDERS")), Options{})
+	if !errors.As(err, new(*SystemicError)) {
+		t.Errorf("err = %v; a missing role assignment must be retried, not flood the failure hub", err)
 	}
 }

@@ -35,7 +35,7 @@ type Batch struct {
 	// EventHub, ConsumerGroup, PartitionID and Namespace come from PartitionContext, each falling
 	// back to TriggerPartitionContext; "" when neither has it.
 	EventHub, ConsumerGroup, PartitionID, Namespace string
-	// Retry is nil on the first delivery of the batch.
+	// Retry is nil when the function has no retry policy (or the host sent none).
 	Retry *RetryContext
 	// Warnings say which metadata was missing, short or unusable, e.g.
 	// "SequenceNumberArray has 1 entries for 2 events". Events are kept with what is known.

@@ -15,7 +15,9 @@
 //     original bytes are unrecoverable on our side. Event.Body is the string exactly as received.
 //   - EnqueuedTimeUtcArray holds EventData.EnqueuedTime.DateTime, a DateTime of kind Unspecified,
 //     which Json.NET writes without a zone designator ("2026-11-24T10:15:00.123"); it is UTC.
-//   - RetryContext (RetryCount, MaxRetryCount, Exception) is added to Metadata on retries only.
+//   - RetryContext (RetryCount, MaxRetryCount, Exception) is added to Metadata on every attempt of a
+//     function that has a retry policy (the WebJobs SDK creates it before the first attempt, with
+//     RetryCount 0); a function without one gets none.
 //
 // The decoder accepts each value both stringified and plain, so a host that one day stops
 // stringifying (or a test that never did) is read the same way.
@@ -31,9 +33,10 @@ import (
 // a new invocation with a new id.
 const InvocationIDHeader = "X-Azure-Functions-InvocationId"
 
-// RetryContext is Metadata.RetryContext: present only when the host re-delivers a batch because an
-// earlier invocation failed. RetryCount is 1 on the first retry; MaxRetryCount is the function's
-// retry.maxRetryCount (-1 for unlimited).
+// RetryContext is Metadata.RetryContext, sent on every attempt of a function with a retry policy:
+// RetryCount is 0 on the first attempt and 1 on the first retry; MaxRetryCount is the function's
+// retry.maxRetryCount (-1 for unlimited). The attempt with RetryCount = MaxRetryCount is the last: the
+// Event Hubs extension checkpoints the batch after it whatever the answer.
 type RetryContext struct {
 	RetryCount    int `json:"RetryCount"`
 	MaxRetryCount int `json:"MaxRetryCount"`
