@@ -1,10 +1,8 @@
 package audit_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -55,37 +53,6 @@ func TestPartitionKeyFor(t *testing.T) {
 	tokyo := time.FixedZone("JST", 9*3600)
 	if got := audit.PartitionKeyFor(time.Date(2026, 11, 25, 8, 0, 0, 0, tokyo)); got != "2026-11-24" {
 		t.Errorf("PartitionKeyFor = %s, want the UTC date 2026-11-24", got)
-	}
-}
-
-func TestIsUnavailable(t *testing.T) {
-	status := func(code int, errorCode string) error {
-		return fmt.Errorf("audit: put: %w", &azcore.ResponseError{StatusCode: code, ErrorCode: errorCode})
-	}
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"nil", nil, false},
-		{"connection refused", fmt.Errorf("put: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}), true},
-		{"timeout", fmt.Errorf("put: %w", context.DeadlineExceeded), true},
-		{"server error", status(http.StatusInternalServerError, "InternalError"), true},
-		{"server busy", status(http.StatusServiceUnavailable, "ServerBusy"), true},
-		{"throttled", status(http.StatusTooManyRequests, ""), true},
-		{"request timeout", status(http.StatusRequestTimeout, "OperationTimedOut"), true},
-		{"rejected entity", status(http.StatusBadRequest, "PropertyValueTooLarge"), false},
-		{"table not found", status(http.StatusNotFound, "TableNotFound"), false},
-		{"forbidden", status(http.StatusForbidden, "AuthorizationFailure"), false},
-		{"canceled", context.Canceled, false},
-		{"other", errors.New("record has no key"), false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := audit.IsUnavailable(tt.err); got != tt.want {
-				t.Errorf("IsUnavailable(%v) = %v, want %v", tt.err, got, tt.want)
-			}
-		})
 	}
 }
 

@@ -3,13 +3,11 @@ package audit
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 
@@ -18,27 +16,16 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 )
 
-// IsUnavailable reports whether err means the table service could not be reached or could not
-// serve: a network failure, a timeout, or an answer of 408, 429 or 5xx. That is a systemic failure
-// (the handler answers 500 and the host re-delivers the batch), as opposed to a request the service
-// rejected. Errors are classified by type and status, never by message.
-func IsUnavailable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode >= 500 || re.StatusCode == http.StatusRequestTimeout || re.StatusCode == http.StatusTooManyRequests
-	}
-	var ne net.Error // *url.Error and *net.OpError: refused, reset, DNS, TLS, timeouts
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
-}
+// ErrInvalidKey is wrapped by Put's error for a record whose key Table Storage cannot hold.
+var ErrInvalidKey = errors.New("invalid table key")
 
-// IsRejected reports whether the table service refused the request itself (HTTP 400: an entity too
-// large, a property it cannot store): sending it again cannot succeed, unlike an outage.
+// IsRejected reports whether a record can never be stored as it is: the table service refused the
+// request itself (HTTP 400: an entity too large, a property it cannot store) or its key is invalid.
+// Anything else (an outage, a missing permission) may pass on a retry, and is classified by type and
+// status, never by message.
 func IsRejected(err error) bool {
 	var re *azcore.ResponseError
-	return errors.As(err, &re) && re.StatusCode == http.StatusBadRequest
+	return errors.Is(err, ErrInvalidKey) || errors.As(err, &re) && re.StatusCode == http.StatusBadRequest
 }
 
 // IsNoTable reports whether err says the audit table does not exist: nothing was recorded yet (Put

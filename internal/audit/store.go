@@ -140,8 +140,8 @@ const (
 // transactions may have been applied. Writing the same records again then completes the set,
 // since every write is an upsert. Put creates the table when it is missing.
 //
-// The error wraps the service's: IsUnavailable tells an outage (answer 500, let the host
-// re-deliver) from a record the service rejects.
+// The error wraps the service's: IsRejected tells a record that can never be stored (the handler
+// sends its event to the failure hub) from anything else, which may pass on a retry.
 func (s *Store) Put(ctx context.Context, recs []Record) error {
 	batches, err := transactions(recs)
 	if err != nil {
@@ -171,7 +171,7 @@ func transactions(recs []Record) ([][]pendingEntity, error) {
 	byKey := make(map[Key]pendingEntity, len(recs))
 	for _, r := range recs {
 		if err := errors.Join(checkKey("PartitionKey", r.PartitionKey), checkKey("RowKey", r.RowKey)); err != nil {
-			return nil, fmt.Errorf("audit: put: %w", err)
+			return nil, fmt.Errorf("audit: put: %w: %w", ErrInvalidKey, err)
 		}
 		e, err := r.entity()
 		if err != nil {

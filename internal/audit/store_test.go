@@ -528,7 +528,7 @@ func TestPutValidatesKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := s.Put(t.Context(), []audit.Record{{PartitionKey: tt.pk, RowKey: tt.rk}})
-			if err == nil || audit.IsUnavailable(err) {
+			if !audit.IsRejected(err) || !errors.Is(err, audit.ErrInvalidKey) {
 				t.Errorf("Put = %v, want a key error", err)
 			}
 		})
@@ -552,8 +552,8 @@ func TestUnavailableThenRestart(t *testing.T) {
 	}
 	batch := events(0, 10, 50)
 	err := s.Put(t.Context(), batch)
-	if err == nil || !audit.IsUnavailable(err) {
-		t.Fatalf("Put with Azurite stopped = %v, want an unavailable error", err)
+	if err == nil || audit.IsRejected(err) {
+		t.Fatalf("Put with Azurite stopped = %v, want an error that a retry may pass", err)
 	}
 	if err := srv.Restart(t.Context()); err != nil {
 		t.Fatal(err)
@@ -631,7 +631,7 @@ func TestErrorsHideSAS(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Put(t.Context(), events(0, 0, 1))
-	if !audit.IsUnavailable(err) || strings.Contains(err.Error(), "SECRET") {
-		t.Errorf("Put = %v, want an unavailable error without the SAS token", err)
+	if err == nil || audit.IsRejected(err) || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Put = %v, want a connection error without the SAS token", err)
 	}
 }

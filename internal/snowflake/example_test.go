@@ -8,13 +8,12 @@ import (
 
 func ExampleRender() {
 	orders := snowflake.ObjectID{Database: "SALES", Schema: "PUBLIC", Name: "ORDERS"}
-	stmts := snowflake.Coalesce([]snowflake.Statement{
+	stmts := []snowflake.Statement{
 		snowflake.CreateRole{Name: "PRIV_ANALYSTS", IfNotExists: true},
-		snowflake.Grant{Privileges: []snowflake.Privilege{"INSERT"}, On: snowflake.ObjectTable, Object: orders, Role: "PRIV_ANALYSTS"},
-		snowflake.Grant{Privileges: []snowflake.Privilege{"SELECT"}, On: snowflake.ObjectTable, Object: orders, Role: "PRIV_ANALYSTS"},
+		snowflake.Grant{Privileges: []snowflake.Privilege{"SELECT", "INSERT"}, On: snowflake.ObjectTable, Object: orders, Role: "PRIV_ANALYSTS"},
 		snowflake.Revoke{Privileges: []snowflake.Privilege{"SELECT"}, On: snowflake.ObjectView,
 			Object: snowflake.ObjectID{Database: "SALES", Schema: "my.schema", Name: `say "hi"`}, Role: "PRIV_OLD"},
-	})
+	}
 	for _, s := range stmts {
 		fmt.Println(snowflake.Render(s))
 	}

@@ -41,10 +41,6 @@ var privileges = map[ObjectType][]Privilege{
 	ObjectView:  {"SELECT", "REFERENCES"},
 }
 
-// Privileges returns the privileges Snowflake accepts in GRANT on objects of type t, OWNERSHIP
-// excluded, in a fixed order. The caller must not modify the result.
-func Privileges(t ObjectType) []Privilege { return privileges[t] }
-
 // Allows reports whether p can be granted on objects of type t (OWNERSHIP excluded).
 func (t ObjectType) Allows(p Privilege) bool { return slices.Contains(privileges[t], p) }
 

@@ -2,7 +2,6 @@ package snowflake
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 )
 
@@ -64,41 +63,5 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v; want ErrInvalidStatement", err)
 			}
 		})
-	}
-}
-
-func TestCoalesce(t *testing.T) {
-	t1 := ObjectID{"D", "S", "T1"}
-	t2 := ObjectID{"D", "S", "T2"}
-	in := []Statement{
-		CreateRole{"PRIV_A", true},
-		Grant{[]Privilege{"INSERT"}, ObjectTable, t1, "PRIV_A"},
-		Grant{[]Privilege{"SELECT"}, ObjectTable, t2, "PRIV_A"},
-		Revoke{Privileges: []Privilege{"DELETE"}, On: ObjectTable, Object: t1, Role: "PRIV_A"},
-		Grant{[]Privilege{"SELECT", "INSERT"}, ObjectTable, t1, "PRIV_A"},
-		Grant{[]Privilege{"SELECT"}, ObjectTable, t1, "PRIV_B"},
-		CreateRole{"PRIV_A", true},
-		Revoke{Privileges: []Privilege{"UPDATE"}, On: ObjectTable, Object: t1, Role: "PRIV_A"},
-		Revoke{Privileges: []Privilege{"TRUNCATE"}, On: ObjectTable, Object: t1, Role: "PRIV_A", Cascade: true},
-	}
-	want := []string{
-		`CREATE ROLE IF NOT EXISTS "PRIV_A"`,
-		`GRANT SELECT, INSERT ON TABLE "D"."S"."T1" TO ROLE "PRIV_A"`,
-		`GRANT SELECT ON TABLE "D"."S"."T2" TO ROLE "PRIV_A"`,
-		`REVOKE UPDATE, DELETE ON TABLE "D"."S"."T1" FROM ROLE "PRIV_A"`,
-		`GRANT SELECT ON TABLE "D"."S"."T1" TO ROLE "PRIV_B"`,
-		`REVOKE TRUNCATE ON TABLE "D"."S"."T1" FROM ROLE "PRIV_A" CASCADE`,
-	}
-	before := Render(in[1])
-	out := Coalesce(in)
-	var got []string
-	for _, s := range out {
-		got = append(got, Render(s))
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Coalesce =\n%q\nwant\n%q", got, want)
-	}
-	if Render(in[1]) != before {
-		t.Errorf("Coalesce modified its input: %s", Render(in[1]))
 	}
 }
