@@ -59,7 +59,9 @@ func realDeps() *deps {
 		newID:  func() string { return "cli-" + rand.Text() },
 		stdin:  os.Stdin,
 		// A synchronous sync may take until the function's timeout (host.json: 10 minutes).
-		http: &http.Client{Timeout: 11 * time.Minute},
+		http: &http.Client{Timeout: 11 * time.Minute,
+			// A redirect would carry the function key to another host and turn the POST into a GET.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		openPublisher: func(hub publish.Hub) (publish.Publisher, func(), error) {
 			if err := withCredential(&hub); err != nil {
 				return nil, nil, err

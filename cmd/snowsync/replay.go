@@ -180,7 +180,36 @@ func replayItems(received []publish.Received, errorTypes string, stderr io.Write
 		}
 		items = append(items, it)
 	}
-	return items
+	return latestPerSource(items, stderr)
+}
+
+// latestPerSource keeps one failure event per source event: the handler sends a failure event again
+// when a FAILED event is re-delivered, and replaying both would publish the same request twice. Events
+// without a sequence number (not from the trigger) are all kept.
+func latestPerSource(items []replayItem, stderr io.Writer) []replayItem {
+	type source struct {
+		topic, group, partition string
+		seq                     int64
+	}
+	last := map[source]int{}
+	for i, it := range items {
+		if e := it.event; e.SequenceNumber != nil {
+			last[source{e.Topic, e.ConsumerGroup, e.Partition, *e.SequenceNumber}] = i
+		}
+	}
+	out := items[:0:0]
+	dropped := 0
+	for i, it := range items {
+		if e := it.event; e.SequenceNumber != nil && last[source{e.Topic, e.ConsumerGroup, e.Partition, *e.SequenceNumber}] != i {
+			dropped++
+			continue
+		}
+		out = append(out, it)
+	}
+	if dropped > 0 {
+		fmt.Fprintf(stderr, "%d failure events repeat an earlier one for the same source event (a re-delivery); replaying each source event once\n", dropped)
+	}
+	return out
 }
 
 func containsFold(list []string, s string) bool {

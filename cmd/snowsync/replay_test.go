@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -24,8 +25,10 @@ func TestReplay(t *testing.T) {
 	)
 	latin1Body := []byte("{\"id\":\"t3\",\"type\":\"RESOURCE_SYNC\",\"source\":\"K\xc4FKA\",\"requestInfo\":{\"resources\":[{\"type\":\"database\",\"values\":{\"database\":\"SALES\"}}]}}")
 	ptr := func(s string) *string { return &s }
+	var lastSeq int64 = 16 // each failure event is for its own source event
 	event := func(errorType, message string, taskID *string, at time.Time, original []byte) []byte {
-		seq := int64(17)
+		lastSeq++
+		seq := lastSeq
 		ev := failure.Event{ErrorType: errorType, ErrorMessage: message, ConnectorName: "snowflake", Topic: "sync-requests",
 			ConsumerGroup: "$Default", Partition: "3", Offset: "4294967296", SequenceNumber: &seq, EnqueuedTime: failure.FormatTime(at.Add(-time.Second)),
 			TaskID: taskID, Timestamp: *failure.FormatTime(at)}
@@ -153,5 +156,25 @@ func TestReplay(t *testing.T) {
 				t.Errorf("published to %+v, want %+v", hubs.published, syncHubLocation)
 			}
 		})
+	}
+}
+
+func TestReplayOncePerSourceEvent(t *testing.T) {
+	item := func(seq *int64, body string) replayItem {
+		return replayItem{event: failure.Event{ErrorType: "SYNC_ERROR", Topic: "sync-requests", ConsumerGroup: "$Default", Partition: "3",
+			SequenceNumber: seq}, body: []byte(body)}
+	}
+	s17, s18 := int64(17), int64(18)
+	var stderr strings.Builder
+	got := latestPerSource([]replayItem{item(&s17, "first"), item(&s18, "other"), item(&s17, "re-delivered"), item(nil, "api"), item(nil, "api2")}, &stderr)
+	var bodies []string
+	for _, it := range got {
+		bodies = append(bodies, string(it.body))
+	}
+	if want := []string{"other", "re-delivered", "api", "api2"}; !slices.Equal(bodies, want) {
+		t.Errorf("replayed %q, want %q", bodies, want)
+	}
+	if !strings.Contains(stderr.String(), "1 failure events repeat") {
+		t.Errorf("stderr = %q", stderr.String())
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
@@ -65,10 +64,15 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 	var endpoint string
 	if *apiURL != "" {
 		u, err := url.Parse(*apiURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageErrorf("--api %q is not an http(s) URL", *apiURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return usageErrorf("--api is not an http(s) URL (the value is not shown: it may hold a key)")
+		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+			// The portal's URLs carry the function key as ?code=...: it belongs in a header, not in
+			// a URL that error messages and proxies print.
+			return usageErrorf("--api takes the app's base URL only (no user, query or fragment); pass the function key with --function-key or $SNOWSYNC_FUNCTION_KEY")
 		}
-		endpoint = strings.TrimSuffix(*apiURL, "/") + "/api/sync"
+		endpoint = u.JoinPath("api", "sync").String()
 	}
 	var bodies []body
 	for _, name := range files {

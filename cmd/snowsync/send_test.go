@@ -129,7 +129,9 @@ func TestSendEventHub(t *testing.T) {
 		{"no destination", []string{"--file", "f"}, hubEnv, "", 2, nil, nil, "", []string{"choose one destination"}},
 		{"nothing to send", []string{"--eventhub"}, hubEnv, "", 2, nil, nil, "", []string{"give --file or --resource"}},
 		{"bad resource", []string{"--eventhub", "--resource", "table:ORDERS"}, hubEnv, "", 2, nil, nil, "", []string{"got 1"}},
-		{"bad API URL", []string{"--api", "ftp://host", "--file", "f"}, hubEnv, "", 2, nil, nil, "", []string{`--api "ftp://host" is not an http(s) URL`}},
+		{"bad API URL", []string{"--api", "ftp://host", "--file", "f"}, hubEnv, "", 2, nil, nil, "", []string{`--api is not an http(s) URL`}},
+		{"key in the API URL", []string{"--api", "https://app.azurewebsites.net/api/sync?code=SECRETKEY", "--file", "f"}, hubEnv, "", 2, nil, nil, "",
+			[]string{"pass the function key with --function-key"}},
 		{"missing file", []string{"--eventhub", "--file", "testdata/nope.jsonl"}, hubEnv, "", 1, nil, nil, "",
 			[]string{"open testdata/nope.jsonl: no such file"}},
 	}
@@ -302,38 +304,43 @@ func TestSplitBodies(t *testing.T) {
 	}
 }
 
-// failingHub accepts calls up to failAt (counting from 1), then fails every call.
+// failingHub accepts calls up to failAt (counting from 1), then fails every call after accepting
+// the first partial bodies of it.
 type failingHub struct {
-	calls, failAt int
-	accepted      int
+	calls, failAt, partial int
+	accepted               int
 }
 
-func (h *failingHub) Publish(_ context.Context, bodies [][]byte) error {
+func (h *failingHub) Publish(_ context.Context, bodies [][]byte) (int, error) {
 	if h.calls++; h.calls >= h.failAt {
-		return errors.New("link detached")
+		h.accepted += h.partial
+		return h.partial, errors.New("link detached")
 	}
 	h.accepted += len(bodies)
-	return nil
+	return len(bodies), nil
 }
 
 func TestPublishAllFailure(t *testing.T) {
 	bodies := make([]body, 1100)
 	for i := range bodies {
-		bodies[i] = body{fmt.Sprint(i), []byte("{}")}
+		bodies[i] = body{fmt.Sprintf("f:%d", i+1), []byte("{}")}
 	}
 	tests := []struct {
-		name         string
-		failAt       int
-		wantErr      string
-		wantProgress string
-		wantAccepted int
+		name            string
+		failAt, partial int
+		wantErr         string
+		wantProgress    string
+		wantAccepted    int
 	}{
-		{"first chunk", 1, "publish events 1 to 500 of 1100: link detached", "", 0},
-		{"third chunk", 3, "publish events 1001 to 1100 of 1100 (the first 1000 were sent): link detached", "sent 500/1100\nsent 1000/1100\n", 1000},
+		{"first chunk, nothing sent", 1, 0, "0 of 1100 events sent; f:1 and those after it were not: link detached", "", 0},
+		{"third chunk, part sent", 3, 37, "1037 of 1100 events sent; f:1038 and those after it were not: link detached",
+			"sent 500/1100\nsent 1000/1100\n", 1037},
+		{"a sent count beyond the chunk is not trusted", 2, 900, "999 of 1100 events sent; f:1000 and those after it were not: link detached",
+			"sent 500/1100\n", 1400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hub := &failingHub{failAt: tt.failAt}
+			hub := &failingHub{failAt: tt.failAt, partial: tt.partial}
 			var stderr strings.Builder
 			err := publishAll(context.Background(), hub, bodies, &stderr)
 			if err == nil || err.Error() != tt.wantErr {

@@ -52,6 +52,36 @@ func (h Hub) check() error {
 // service's choosing (no partition key), as the sync hub's events need no order.
 type Producer struct {
 	client *azeventhubs.ProducerClient
+	// newBatch starts an empty batch; it is the client's, except in tests.
+	newBatch func(ctx context.Context) (batch, error)
+}
+
+// batch is what Publish needs of an azeventhubs EventDataBatch and of sending it. It lets tests
+// check the batching against a batch with a byte limit of their choosing.
+type batch interface {
+	// add appends an event with body; an error wrapping azeventhubs.ErrEventDataTooLarge means it
+	// does not fit, and the batch is unchanged.
+	add(body []byte) error
+	// len is the number of events added.
+	len() int
+	// send sends the batch's events to the hub, all or none.
+	send(ctx context.Context) error
+}
+
+// sdkBatch is a batch of the SDK's producer client.
+type sdkBatch struct {
+	client *azeventhubs.ProducerClient
+	events *azeventhubs.EventDataBatch
+}
+
+func (b sdkBatch) add(body []byte) error {
+	return b.events.AddEventData(&azeventhubs.EventData{Body: body}, nil)
+}
+
+func (b sdkBatch) len() int { return int(b.events.NumEvents()) }
+
+func (b sdkBatch) send(ctx context.Context) error {
+	return b.client.SendEventDataBatch(ctx, b.events, nil)
 }
 
 // NewProducer returns a Producer for hub. It does not connect: the first Publish does.
@@ -74,44 +104,60 @@ func NewProducer(hub Hub) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("publish: new producer: %w", err)
 	}
-	return &Producer{client: client}, nil
+	newBatch := func(ctx context.Context) (batch, error) {
+		events, err := client.NewEventDataBatch(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return sdkBatch{client: client, events: events}, nil
+	}
+	return &Producer{client: client, newBatch: newBatch}, nil
 }
 
 // Publish implements Publisher with the producer's batch API: events are added to a batch until it
-// is full (the hub's maximum message size), which is then sent and replaced by a new one.
-func (p *Producer) Publish(ctx context.Context, bodies [][]byte) error {
-	sent := 0
-	batch, err := p.client.NewEventDataBatch(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("publish: new batch: %w", err)
-	}
+// is full (the hub's maximum message size), which is then sent and replaced by a new one. sent
+// counts the events of the batches the hub acknowledged; a send that fails may still have been
+// delivered, so resending from sent on can duplicate events (delivery is at-least-once anyway). An
+// event too large for an empty batch is an error naming its index; the batches before it are sent.
+func (p *Producer) Publish(ctx context.Context, bodies [][]byte) (sent int, err error) {
+	var b batch // nil until an event is to be added, and again once sent
 	send := func() error {
-		if err := p.client.SendEventDataBatch(ctx, batch, nil); err != nil {
-			return fmt.Errorf("publish: send batch of %d events (%d of %d sent before): %w", batch.NumEvents(), sent, len(bodies), err)
+		if err := b.send(ctx); err != nil {
+			return fmt.Errorf("publish: send batch of events %d to %d: %w", sent, sent+b.len()-1, err)
 		}
-		sent += int(batch.NumEvents())
+		sent += b.len()
+		b = nil
 		return nil
+	}
+	add := func(body []byte) (err error) {
+		if b == nil {
+			if b, err = p.newBatch(ctx); err != nil {
+				return fmt.Errorf("new batch: %w", err)
+			}
+		}
+		return b.add(body)
 	}
 	for i, body := range bodies {
-		ev := &azeventhubs.EventData{Body: body}
-		err := batch.AddEventData(ev, nil)
-		if errors.Is(err, azeventhubs.ErrEventDataTooLarge) && batch.NumEvents() > 0 {
+		err := add(body)
+		if errors.Is(err, azeventhubs.ErrEventDataTooLarge) && b.len() > 0 {
 			if err := send(); err != nil {
-				return err
+				return sent, err
 			}
-			if batch, err = p.client.NewEventDataBatch(ctx, nil); err != nil {
-				return fmt.Errorf("publish: new batch (%d of %d sent): %w", sent, len(bodies), err)
-			}
-			err = batch.AddEventData(ev, nil)
+			err = add(body)
 		}
-		if err != nil {
-			return fmt.Errorf("publish: event %d of %d (%d bytes; %d sent): %w", i+1, len(bodies), len(body), sent, err)
+		switch {
+		case errors.Is(err, azeventhubs.ErrEventDataTooLarge):
+			return sent, fmt.Errorf("publish: event at index %d of %d (%d bytes) is larger than a batch may be: %w", i, len(bodies), len(body), err)
+		case err != nil:
+			return sent, fmt.Errorf("publish: add event at index %d: %w", i, err)
 		}
 	}
-	if batch.NumEvents() == 0 {
-		return nil
+	if b != nil {
+		if err := send(); err != nil {
+			return sent, err
+		}
 	}
-	return send()
+	return sent, nil
 }
 
 // Close closes the connection to the hub.
@@ -119,8 +165,10 @@ func (p *Producer) Close(ctx context.Context) error { return p.client.Close(ctx)
 
 // HubReaderOptions configure a HubReader. A nil *HubReaderOptions means the defaults.
 type HubReaderOptions struct {
-	// Idle is how long a partition may deliver nothing before Read takes it as caught up (events
-	// older than the hub's retention are gone); 0 means 10 s.
+	// Idle is how long a partition may deliver nothing, once it delivered its first event, before
+	// Read stops waiting for the rest; 0 means 10 s. Read then fails unless the events it did not
+	// get are no longer retained (they expired while it ran). The first event may take up to a
+	// minute, as it waits for the link to open.
 	Idle time.Duration
 	// Partitions bounds how many partitions are read at once; 0 means 8.
 	Partitions int
@@ -165,7 +213,9 @@ func NewHubReader(hub Hub, consumerGroup string, opts *HubReaderOptions) (*HubRe
 }
 
 // Read implements FailureReader. Each partition is read up to the last event it held when Read
-// started, or to the first event enqueued at or after until, whichever comes first.
+// started, or to the first event enqueued at or after until, whichever comes first. A partition
+// that stops delivering before then (see HubReaderOptions.Idle) fails Read with an error naming
+// the partition and the sequence numbers not read, unless those are no longer retained.
 func (r *HubReader) Read(ctx context.Context, since, until time.Time) ([]Received, error) {
 	props, err := r.client.GetEventHubProperties(ctx, nil)
 	if err != nil {
@@ -192,17 +242,23 @@ func (r *HubReader) Read(ctx context.Context, since, until time.Time) ([]Receive
 	return all, nil
 }
 
-// Receiving: ReceiveEvents returns when it has count events or its context ends, so each call is
-// bounded by receiveWindow, and asks for no more events than the partition has left once that is known.
+// Receiving: ReceiveEvents returns when it has count events or its context ends. The first call
+// asks for one event and may take up to firstReceiveTimeout, as it opens the link (and may fetch an
+// Entra ID token first); later calls ask for no more events than the partition has left and are
+// bounded by receiveWindow, so that HubReaderOptions.Idle is checked between them.
 const (
-	receiveCount  = 300
-	receiveWindow = 2 * time.Second
+	receiveCount        = 300
+	firstReceiveTimeout = 60 * time.Second
+	receiveWindow       = 2 * time.Second
+	// partitionCloseTimeout bounds closing a partition client: Read is done with it, and a close
+	// that fails loses nothing.
+	partitionCloseTimeout = 10 * time.Second
 )
 
 func (r *HubReader) readPartition(ctx context.Context, id string, since, until time.Time) ([]Received, error) {
 	props, err := r.client.GetPartitionProperties(ctx, id, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("get properties: %w", err)
 	}
 	if props.IsEmpty || props.LastEnqueuedOn.Before(since) {
 		return nil, nil
@@ -211,42 +267,104 @@ func (r *HubReader) readPartition(ctx context.Context, id string, since, until t
 		StartPosition: azeventhubs.StartPosition{EnqueuedTime: &since, Inclusive: true},
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("new partition client: %w", err)
 	}
-	defer pc.Close(context.WithoutCancel(ctx))
-	var out []Received
-	count := receiveCount
-	lastEvent := time.Now()
-	for {
-		rctx, cancel := context.WithTimeout(ctx, receiveWindow)
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), partitionCloseTimeout)
+		defer cancel()
+		_ = pc.Close(cctx)
+	}()
+	c := cursor{partition: id, since: since, until: until, last: props.LastEnqueuedSequenceNumber}
+	var lastEvent time.Time // when the last events arrived; the idle clock starts with the first
+	for !c.done {
+		count, window := c.want(), receiveWindow
+		if !c.started {
+			window = firstReceiveTimeout
+		}
+		rctx, cancel := context.WithTimeout(ctx, window)
 		events, err := pc.ReceiveEvents(rctx, count, nil)
 		cancel()
-		if err != nil { // ReceiveEvents reports an error only when it received nothing
-			if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-				return nil, err
-			}
-			if time.Since(lastEvent) >= r.opts.Idle {
-				return out, nil // what is left has expired since Read started
-			}
+		switch {
+		case err == nil:
+			c.add(events)
+			lastEvent = time.Now()
+			continue
+		case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+			// ReceiveEvents reports an error only when it received nothing.
+			return nil, fmt.Errorf("receive: %w", err)
+		case c.started && time.Since(lastEvent) < r.opts.Idle:
 			continue
 		}
-		lastEvent = time.Now()
-		for _, ev := range events {
-			var enqueued time.Time
-			if ev.EnqueuedTime != nil {
-				enqueued = *ev.EnqueuedTime
-			}
-			if ev.SequenceNumber > props.LastEnqueuedSequenceNumber || !until.IsZero() && !enqueued.Before(until) {
-				return out, nil
-			}
-			out = append(out, Received{Body: ev.Body, EnqueuedTime: enqueued, Partition: id, SequenceNumber: ev.SequenceNumber})
-			if ev.SequenceNumber == props.LastEnqueuedSequenceNumber {
-				return out, nil
-			}
+		now, err := r.client.GetPartitionProperties(ctx, id, nil)
+		if err != nil {
+			return nil, fmt.Errorf("get properties after receiving nothing: %w", err)
 		}
-		// Sequence numbers of a partition are consecutive.
-		count = int(min(int64(receiveCount), props.LastEnqueuedSequenceNumber-out[len(out)-1].SequenceNumber))
+		if err := c.unread(now); err != nil {
+			return nil, err
+		}
+		return c.out, nil
 	}
+	return c.out, nil
+}
+
+// cursor follows the read of one partition from since up to the last sequence number the
+// partition held when the read began, or to the first event enqueued at or after until.
+type cursor struct {
+	partition    string
+	since, until time.Time
+	last         int64 // the last sequence number to read
+	started      bool  // whether any event has arrived
+	next         int64 // once started, the sequence number expected next
+	done         bool
+	out          []Received
+}
+
+// want is how many events to ask for next: one before the first (which opens the link), then
+// the rest of the partition, at most receiveCount.
+func (c *cursor) want() int {
+	if !c.started {
+		return 1
+	}
+	// Sequence numbers of a partition are consecutive.
+	return int(min(receiveCount, c.last-c.next+1))
+}
+
+// add takes the next events of the partition, in order. It keeps those enqueued at or after since
+// (the service reads from since truncated to milliseconds) and sets done on reaching the last
+// sequence number, or an event beyond it or enqueued at or after until.
+func (c *cursor) add(events []*azeventhubs.ReceivedEventData) {
+	for _, ev := range events {
+		if c.done {
+			return
+		}
+		c.started, c.next = true, ev.SequenceNumber+1
+		var enqueued time.Time
+		if ev.EnqueuedTime != nil {
+			enqueued = *ev.EnqueuedTime
+		}
+		if ev.SequenceNumber > c.last || !c.until.IsZero() && !enqueued.Before(c.until) {
+			c.done = true
+			return
+		}
+		if !enqueued.Before(c.since) {
+			c.out = append(c.out, Received{Body: ev.Body, EnqueuedTime: enqueued, Partition: c.partition, SequenceNumber: ev.SequenceNumber})
+		}
+		c.done = ev.SequenceNumber == c.last
+	}
+}
+
+// unread decides a read that stopped receiving before it was done, given the partition's
+// properties fetched after it stopped: nil when every event it did not read is no longer retained
+// (they expired while it ran), otherwise an error naming the sequence numbers still retained.
+func (c *cursor) unread(now azeventhubs.PartitionProperties) error {
+	if now.IsEmpty || now.BeginningSequenceNumber > c.last {
+		return nil
+	}
+	if !c.started {
+		return fmt.Errorf("received nothing in %s, but events up to sequence number %d are retained", firstReceiveTimeout, c.last)
+	}
+	from := max(c.next, now.BeginningSequenceNumber)
+	return fmt.Errorf("received nothing after sequence number %d, but events %d to %d are retained and were not read", c.next-1, from, c.last)
 }
 
 // Close closes the connection to the hub.

@@ -19,9 +19,9 @@ type Memory struct {
 
 // Publish implements Publisher: it records a copy of bodies as one batch. It fails only when ctx is
 // done, and then records nothing.
-func (m *Memory) Publish(ctx context.Context, bodies [][]byte) error {
+func (m *Memory) Publish(ctx context.Context, bodies [][]byte) (sent int, err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	batch := make([][]byte, len(bodies))
 	for i, b := range bodies {
@@ -30,7 +30,7 @@ func (m *Memory) Publish(ctx context.Context, bodies [][]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.batches = append(m.batches, batch)
-	return nil
+	return len(bodies), nil
 }
 
 // Batches returns the batches published so far, in order.

@@ -16,9 +16,10 @@ import (
 // Publisher sends event bodies to an Event Hub.
 type Publisher interface {
 	// Publish sends bodies in order, each as one event whose body is exactly the given bytes, in as
-	// few batches as fit. It returns nil once every event was accepted. On error, a prefix of bodies
-	// may have been sent: the error says how many.
-	Publish(ctx context.Context, bodies [][]byte) error
+	// few batches as fit. It returns len(bodies) and nil once every event was accepted. On error,
+	// sent < len(bodies) is how many bodies, from the first, the hub accepted: bodies[sent] is the
+	// first not known to be sent (it may have been, when an acknowledgement was lost).
+	Publish(ctx context.Context, bodies [][]byte) (sent int, err error)
 }
 
 // Received is one event read from a hub.

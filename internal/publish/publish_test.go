@@ -49,11 +49,11 @@ func TestMemoryRead(t *testing.T) {
 func TestMemoryPublishKeepsCopies(t *testing.T) {
 	var m publish.Memory
 	body := []byte(`{"id":"a"}`)
-	if err := m.Publish(context.Background(), [][]byte{body, []byte("b")}); err != nil {
-		t.Fatal(err)
+	if sent, err := m.Publish(context.Background(), [][]byte{body, []byte("b")}); sent != 2 || err != nil {
+		t.Fatalf("Publish = %d, %v; want 2, nil", sent, err)
 	}
 	body[2] = 'X' // the caller reuses its buffer
-	if err := m.Publish(context.Background(), [][]byte{[]byte("c")}); err != nil {
+	if _, err := m.Publish(context.Background(), [][]byte{[]byte("c")}); err != nil {
 		t.Fatal(err)
 	}
 	want := [][][]byte{{[]byte(`{"id":"a"}`), []byte("b")}, {[]byte("c")}}
@@ -62,8 +62,8 @@ func TestMemoryPublishKeepsCopies(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := m.Publish(ctx, [][]byte{[]byte("d")}); err == nil || len(m.Batches()) != 2 {
-		t.Errorf("Publish on a done context = %v with %d batches, want an error and nothing recorded", err, len(m.Batches()))
+	if sent, err := m.Publish(ctx, [][]byte{[]byte("d")}); sent != 0 || err == nil || len(m.Batches()) != 2 {
+		t.Errorf("Publish on a done context = %d, %v with %d batches, want 0, an error and nothing recorded", sent, err, len(m.Batches()))
 	}
 }
 
@@ -117,7 +117,7 @@ func TestNewClients(t *testing.T) {
 func ExampleMemory() {
 	var hub publish.Memory
 	ctx := context.Background()
-	_ = hub.Publish(ctx, [][]byte{[]byte(`{"id":"1"}`), []byte(`{"id":"2"}`)})
+	_, _ = hub.Publish(ctx, [][]byte{[]byte(`{"id":"1"}`), []byte(`{"id":"2"}`)})
 	fmt.Println(len(hub.Batches()), "batch of", len(hub.Batches()[0]), "events")
 
 	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
