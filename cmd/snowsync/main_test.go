@@ -167,3 +167,27 @@ func TestParseTime(t *testing.T) {
 		})
 	}
 }
+
+// batchBodies renders published batches as strings, for comparing with a want list.
+func batchBodies(batches [][][]byte) [][]string {
+	var out [][]string
+	for _, b := range batches {
+		var bodies []string
+		for _, body := range b {
+			bodies = append(bodies, string(body))
+		}
+		out = append(out, bodies)
+	}
+	return out
+}
+
+// check fails the test unless the command exited with code and printed wantStderr on stderr.
+func (r result) check(t *testing.T, code int, wantStderr string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, wantStderr) {
+		t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, wantStderr)
+	}
+}

@@ -97,12 +97,7 @@ func TestPlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d, _ := newDeps(tt.env)
 			got := runCommand(t, d, append([]string{"plan"}, tt.args...)...)
-			if got.code != tt.wantCode {
-				t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", got.code, tt.wantCode, got.stdout, got.stderr)
-			}
-			if !strings.Contains(got.stderr, tt.wantStderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, tt.wantStderr)
-			}
+			got.check(t, tt.wantCode, tt.wantStderr)
 			if tt.wantJSON == nil {
 				if got.stdout != tt.wantStdout {
 					t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)

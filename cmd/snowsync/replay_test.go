@@ -125,14 +125,7 @@ func TestReplay(t *testing.T) {
 			if got.code != tt.wantCode {
 				t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", got.code, tt.wantCode, got.stdout, got.stderr)
 			}
-			var batches [][]string
-			for _, b := range hubs.sync.Batches() {
-				var bodies []string
-				for _, body := range b {
-					bodies = append(bodies, string(body))
-				}
-				batches = append(batches, bodies)
-			}
+			batches := batchBodies(hubs.sync.Batches())
 			if !reflect.DeepEqual(batches, tt.wantBatches) {
 				t.Errorf("batches:\n%q\nwant:\n%q", batches, tt.wantBatches)
 			}

@@ -143,14 +143,7 @@ func TestSendEventHub(t *testing.T) {
 			if got.code != tt.wantCode {
 				t.Fatalf("exit status %d, want %d; stderr:\n%s", got.code, tt.wantCode, got.stderr)
 			}
-			var batches [][]string
-			for _, b := range hubs.sync.Batches() {
-				var bodies []string
-				for _, body := range b {
-					bodies = append(bodies, string(body))
-				}
-				batches = append(batches, bodies)
-			}
+			batches := batchBodies(hubs.sync.Batches())
 			if !reflect.DeepEqual(batches, tt.wantBatches) {
 				t.Errorf("batches:\n%q\nwant:\n%q", batches, tt.wantBatches)
 			}

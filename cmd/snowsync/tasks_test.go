@@ -94,12 +94,7 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		t.Run(tt.name, func(t *testing.T) {
 			d, _ := newDeps(tt.env)
 			got := runCommand(t, d, append([]string{"tasks"}, tt.args...)...)
-			if got.code != tt.wantCode {
-				t.Fatalf("exit status %d, want %d; stderr:\n%s", got.code, tt.wantCode, got.stderr)
-			}
-			if !strings.Contains(got.stderr, tt.wantStderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, tt.wantStderr)
-			}
+			got.check(t, tt.wantCode, tt.wantStderr)
 			if tt.wantJSON == nil {
 				if got.stdout != tt.wantStdout {
 					t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)
