@@ -19,7 +19,8 @@ const maxInvocationBody = 2 << 30
 
 // onDemandSync handles one Event Hubs batch: every event ends in one audit record, FAILED ones in a
 // failure event in Outputs.failures; the answer is 2xx so the host checkpoints. Only a systemic failure
-// answers 500, so the host retries the batch (function.json's retry policy).
+// answers 500, so the host retries the batch (function.json's retry policy), and not on the last
+// attempt, after which the host checkpoints anyway (task.Options.Final).
 func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.Logger) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInvocationBody))
 	if err != nil {
@@ -34,7 +35,7 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 	for _, warning := range batch.Warnings {
 		log.Warn("incomplete event metadata; events are processed with what is known", "warning", warning)
 	}
-	if batch.Retry != nil {
+	if batch.Retry != nil && batch.Retry.RetryCount > 0 {
 		log.Info("re-delivery", "retry_count", batch.Retry.RetryCount, "max_retry_count", batch.Retry.MaxRetryCount)
 	}
 	if len(batch.Events) == 0 {
@@ -58,7 +59,7 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 	defer release()
 
 	now := s.now()
-	invocation := r.Header.Get("X-Azure-Functions-InvocationId")
+	invocation := r.Header.Get(trigger.InvocationIDHeader)
 	inputs := make([]task.Input, len(batch.Events))
 	for i, e := range batch.Events {
 		o := task.Origin{EventHub: hub, ConsumerGroup: group, Partition: first(e.Partition, batch.PartitionID), Offset: e.Offset,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 // Binding names, as in functions/OnDemandSync/function.json.
@@ -115,7 +116,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, log *slog.Logger) 
 // to a status. Systemic failures answer 500 so that the host retries the invocation.
 func (s *Server) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := s.logger.With("invocation_id", r.Header.Get("X-Azure-Functions-InvocationId"), "route", r.URL.Path)
+		log := s.logger.With("invocation_id", r.Header.Get(trigger.InvocationIDHeader), "route", r.URL.Path)
 		err := func() (err error) {
 			defer func() {
 				if p := recover(); p != nil {

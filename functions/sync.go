@@ -9,6 +9,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 // maxRequestBody is the largest sync request the API takes: Event Hubs' largest event (1 MiB).
@@ -33,7 +34,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, log *slog.Logger) 
 		return err
 	}
 	defer release()
-	o := task.Origin{InvocationID: r.Header.Get("X-Azure-Functions-InvocationId")}
+	o := task.Origin{InvocationID: r.Header.Get(trigger.InvocationIDHeader)}
 	in := task.Input{Body: body, Origin: o, Key: task.KeyFor(o, s.now(), newID("api"))}
 	outcomes, err := s.runner.Run(r.Context(), []task.Input{in}, task.Options{SyncDeadline: deadline})
 	if err != nil {

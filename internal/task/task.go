@@ -171,7 +171,7 @@ func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outco
 	}
 	var fresh []*task
 	for _, t := range tasks {
-		if rec, ok := existing[t.in.Key.RowKey]; ok && t.in.Origin.SequenceNumber != nil {
+		if rec, ok := existing[t.in.Key.RowKey]; ok { // only events with a sequence number are looked up
 			t.existing = &rec
 			continue
 		}
@@ -184,7 +184,7 @@ func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outco
 		}
 		r.logger().Error("last delivery attempt: Snowflake unavailable; failing the batch's tasks", "error", err)
 		for _, t := range fresh {
-			if t.accepted() {
+			if t.accepted() && t.results == nil { // tasks synced one by one before the outage keep their results
 				t.fail(request.ErrSync, "Snowflake unavailable on the last delivery attempt: "+err.Error(), failure.Chain(err))
 			}
 		}

@@ -31,14 +31,7 @@ func fixtureEvents() []Event {
 }
 
 func TestDecodeBatchFixtures(t *testing.T) {
-	tests := []struct {
-		file  string
-		retry *RetryContext
-	}{
-		{"testdata/host-request-eventhub-batch.json", nil},
-		{"testdata/host-request-eventhub-batch-retry.json", &RetryContext{RetryCount: 2, MaxRetryCount: 5}},
-	}
-	for _, tt := range tests {
+	for _, tt := range fixtures {
 		t.Run(tt.file, func(t *testing.T) {
 			got, err := DecodeBatch(readFile(t, tt.file), "events")
 			if err != nil {

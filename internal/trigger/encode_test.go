@@ -35,14 +35,7 @@ func fixtureBatch(retry *RetryContext) OutgoingBatch {
 // TestEncodeBatchMatchesFixtures checks that the stand-in's requests have exactly the fixtures'
 // shape. The fixtures are inputs built from the host's source, so -update never rewrites them.
 func TestEncodeBatchMatchesFixtures(t *testing.T) {
-	tests := []struct {
-		file  string
-		retry *RetryContext
-	}{
-		{"testdata/host-request-eventhub-batch.json", nil},
-		{"testdata/host-request-eventhub-batch-retry.json", &RetryContext{RetryCount: 2, MaxRetryCount: 5}},
-	}
-	for _, tt := range tests {
+	for _, tt := range fixtures {
 		t.Run(tt.file, func(t *testing.T) {
 			got, err := EncodeBatch(fixtureBatch(tt.retry), EncodeOptions{})
 			if err != nil {

@@ -41,3 +41,12 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// fixtures are the host requests of shared/fixtures, with the RetryContext each carries.
+var fixtures = []struct {
+	file  string
+	retry *RetryContext
+}{
+	{"testdata/host-request-eventhub-batch.json", nil},
+	{"testdata/host-request-eventhub-batch-retry.json", &RetryContext{RetryCount: 2, MaxRetryCount: 5}},
+}
