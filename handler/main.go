@@ -60,6 +60,7 @@ func run() error {
 	go func() { errc <- srv.ListenAndServe() }()
 	logger.Info("snowsync handler listening", "addr", srv.Addr, "load_mode", cfg.LoadMode, "dry_run", !cfg.Roles.GrantUpdates,
 		"event_hub", cfg.EventHub.Name, "audit_table", cfg.Audit.Table)
+	go a.Warm(ctx, logger) // sessions logged in before the first batch needs them
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

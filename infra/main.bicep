@@ -102,6 +102,11 @@ param loadResourcesKey string = 'load_multi_thread'
 @maxValue(64)
 param loadThreads int = 8
 
+@description('GRANT / REVOKE statements in flight at once (CONNECTOR_SNOWFLAKE_APPLY_THREADS).')
+@minValue(1)
+@maxValue(64)
+param applyThreads int = 16
+
 param auditTableName string = 'OnDemandSyncTasks'
 
 // ---- Snowflake ----
@@ -310,6 +315,7 @@ var appSettings = [
   { name: 'CONNECTOR_LOG_LEVEL', value: logLevel }
   { name: 'CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY', value: loadResourcesKey }
   { name: 'CONNECTOR_SNOWFLAKE_LOAD_THREADS', value: string(loadThreads) }
+  { name: 'CONNECTOR_SNOWFLAKE_APPLY_THREADS', value: string(applyThreads) }
 
   // Snowflake, key-pair auth from Key Vault.
   { name: 'CONNECTOR_SNOWFLAKE_JDBC_URL', value: snowflakeJdbcUrl }

@@ -36,10 +36,23 @@ type App struct {
 	Store   *audit.Store
 	Engine  *engine.Engine
 	db      *sql.DB
+	// sessions is how many Snowflake sessions Warm opens.
+	sessions int
 }
 
 // Close releases the Snowflake connection pool.
 func (a *App) Close() error { return a.db.Close() }
+
+// Warm logs in the sessions that a batch's concurrent statements use (CONNECTOR_SNOWFLAKE_APPLY_THREADS)
+// so that the first batch does not wait for them; it gives up after a minute or when ctx ends. A failure
+// is only logged (at debug): the batch that needs a session logs in again and reports what fails.
+func (a *App) Warm(ctx context.Context, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := snowflake.Warm(ctx, a.db, a.sessions); err != nil {
+		logger.Debug("snowflake sessions not warmed", "error", err)
+	}
+}
 
 // New wires an App from cfg.
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
@@ -64,6 +77,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snowflake connection (CONNECTOR_SNOWFLAKE_*): %w", err)
 	}
+	db.SetMaxIdleConns(max(cfg.ApplyThreads, cfg.LoadThreads, 16)) // sessions stay logged in between batches
 	eng, err := NewEngine(cfg, db, logger)
 	if err != nil {
 		db.Close()
@@ -73,7 +87,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
 		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, Logger: logger})
-	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db}, nil
+	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.LoadThreads)}, nil
 }
 
 // NewEngine builds the sync engine over db: policies from the configured source, the managed scope
@@ -84,7 +98,8 @@ func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engi
 	if err != nil {
 		return nil, err
 	}
-	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{RequestTimeout: cfg.Snowflake.QueryTimeout})
+	retry := snowflake.Retry{Timeout: cfg.Snowflake.QueryTimeout}
+	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: retry, Concurrency: cfg.ApplyThreads})
 	if !cfg.Roles.GrantUpdates {
 		exec = &snowflake.Recorder{}
 	}
@@ -96,6 +111,7 @@ func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engi
 		CreateMissingRoles: cfg.Roles.CreateMissing,
 		LoadMode:           cfg.LoadMode,
 		LoadThreads:        cfg.LoadThreads,
+		Retry:              retry,
 	}), nil
 }
 

@@ -23,6 +23,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/request"
 )
 
@@ -231,7 +234,8 @@ func (s *Store) submit(ctx context.Context, batch []pendingEntity) error {
 	return err
 }
 
-// Existing returns the stored records among keys, by key, with one range query per partition key.
+// Existing returns the stored records among keys, by key, with one range query per partition key (today
+// and yesterday for a batch read around midnight), run concurrently.
 func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error) {
 	rowKeys := map[string][]string{}
 	for _, k := range keys {
@@ -241,24 +245,35 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 	for _, k := range keys {
 		wanted[k] = true
 	}
-	found := map[Key]Record{}
-	for _, pk := range slices.Sorted(maps.Keys(rowKeys)) {
+	pks := slices.Sorted(maps.Keys(rowKeys))
+	parts := make([][]Record, len(pks)) // each goroutine writes its own slot
+	g, gctx := errgroup.WithContext(ctx)
+	for i, pk := range pks {
 		rks := rowKeys[pk]
-		f := and(
-			compare("PartitionKey", "eq", pk),
-			compare("RowKey", "ge", slices.Min(rks)),
-			compare("RowKey", "le", slices.Max(rks)),
-		)
-		err := s.query(ctx, f, 0, func(r Record) {
-			if wanted[r.Key()] {
-				found[r.Key()] = r
+		guard.Go(g, func() error {
+			f := and(
+				compare("PartitionKey", "eq", pk),
+				compare("RowKey", "ge", slices.Min(rks)),
+				compare("RowKey", "le", slices.Max(rks)),
+			)
+			err := s.query(gctx, f, 0, func(r Record) {
+				if wanted[r.Key()] {
+					parts[i] = append(parts[i], r)
+				}
+			})
+			if err != nil && !IsNoTable(err) { // no table yet: nothing was recorded; Put creates it
+				return fmt.Errorf("audit: read existing records in partition %s: %w", pk, err)
 			}
+			return nil
 		})
-		if IsNoTable(err) {
-			return found, nil // no table yet: nothing was recorded; Put creates it
-		}
-		if err != nil {
-			return nil, fmt.Errorf("audit: read existing records in partition %s: %w", pk, err)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	found := map[Key]Record{}
+	for _, part := range parts {
+		for _, r := range part {
+			found[r.Key()] = r
 		}
 	}
 	return found, nil

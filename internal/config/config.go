@@ -39,6 +39,8 @@ type Config struct {
 	Policy      Policy
 	LoadMode    string
 	LoadThreads int
+	// ApplyThreads is how many GRANT / REVOKE statements run at once.
+	ApplyThreads int
 	// QueueThreshold bounds the events in flight across concurrent invocations.
 	QueueThreshold int
 }
@@ -143,6 +145,7 @@ func read(r *reader) Config {
 		LogLevel:       r.oneOf("CONNECTOR_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		LoadMode:       r.oneOf("CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY", LoadConcurrent, LoadSequential, LoadConcurrent, LoadBulk),
 		LoadThreads:    r.integer("CONNECTOR_SNOWFLAKE_LOAD_THREADS", 8, 1, 64),
+		ApplyThreads:   r.integer("CONNECTOR_SNOWFLAKE_APPLY_THREADS", 16, 1, 64),
 		QueueThreshold: r.integer("CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD", 100, 1, 100000),
 	}
 	if v, _ := r.getenv("FUNCTIONS_CUSTOMHANDLER_PORT"); strings.TrimSpace(v) == "" {

@@ -4,16 +4,29 @@
 //
 // A batch is synced as a whole: a resource named by several requests is loaded and planned once, and a
 // database or schema request covers the requests for objects under it; each request still gets its own
-// per-resource results. Reads run through one bounded pool (CONNECTOR_SNOWFLAKE_LOAD_THREADS; one at a
-// time in "load" mode) and every SHOW is memoized for the batch, so shared parents are read once.
+// per-resource results. The engine is built for round trips, not statements:
+//   - a table or view is read with SHOW GRANTS ON it and its two parents, at once, beside SHOW ROLES:
+//     one wave of reads, then one of writes;
+//   - a database or schema is listed (SHOW SCHEMAS and SHOW OBJECTS, paged where Snowflake's 10,000-row
+//     limit demands it), then its grants are read with one SHOW GRANTS TO ROLE per managed role when
+//     that is fewer queries than one SHOW GRANTS ON per object (see pass.readGrants);
+//   - every read goes through one bounded pool (CONNECTOR_SNOWFLAKE_LOAD_THREADS; one at a time in
+//     "load" mode), is memoized for the batch, and is retried under one policy (snowflake.Retry);
+//   - the plan is a pure function (planner.plan) computed one schema at a time; where every table (view)
+//     of a schema needs the same privilege and most lack it, one GRANT … ON ALL replaces the per-object
+//     statements;
+//   - statements are applied concurrently as single statements by the snowflake.Executor.
+//
+// Memory grows with the objects of the batch (one node each, with its managed roles' grants), not with
+// goroutines: reads of many objects go through a fixed pool of workers.
 package engine
 
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
@@ -24,8 +37,9 @@ type Policies interface {
 	Current(ctx context.Context) (*policy.Set, error)
 }
 
-// Options configure an Engine. Zero values: LoadMode "load_multi_thread" with 8 threads, nothing
-// managed beyond the prefixes of Mapping, missing roles reported rather than created.
+// Options configure an Engine. Zero values: LoadMode "load_multi_thread" with 8 threads, the default
+// retry policy, nothing managed beyond the prefixes of Mapping, missing roles reported rather than
+// created.
 type Options struct {
 	Scope Scope
 	// Mapping decides which roles carry the managed prefixes.
@@ -39,6 +53,9 @@ type Options struct {
 	// "load_bulk" (database and schema requests read INFORMATION_SCHEMA, one query per view).
 	LoadMode    string
 	LoadThreads int
+	// Retry is the retry policy of every read (the executor has its own for writes; app gives both the
+	// same query timeout).
+	Retry snowflake.Retry
 }
 
 // Engine syncs batches. It is safe for concurrent use.
@@ -53,12 +70,12 @@ type Engine struct {
 // New returns an Engine reading through q and applying through exec (a snowflake.Recorder for a dry run).
 func New(q snowflake.Querier, exec snowflake.Executor, policies Policies, opts Options) *Engine {
 	if opts.LoadMode == "" {
-		opts.LoadMode = "load_multi_thread"
+		opts.LoadMode = config.LoadConcurrent
 	}
 	if opts.LoadThreads <= 0 {
 		opts.LoadThreads = 8
 	}
-	if opts.LoadMode == "load" {
+	if opts.LoadMode == config.LoadSequential {
 		opts.LoadThreads = 1
 	}
 	e := &Engine{q: q, exec: exec, policies: policies, opts: opts, managed: map[string]bool{}}
@@ -90,16 +107,25 @@ func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.
 	for i, r := range reqs {
 		n := len(r.Resources)
 		out[i] = flat[:n]
+		// A statement counts once per request, under the first resource that lists it, with the largest
+		// share any of the request's resources has of it (a table has its own share of an ON ALL).
+		most := map[*change]share{}
+		for _, l := range listed[:n] {
+			for _, sh := range l {
+				m := most[sh.c]
+				most[sh.c] = share{c: sh.c, grants: max(m.grants, sh.grants), revokes: max(m.revokes, sh.revokes)}
+			}
+		}
 		counted := map[*change]bool{}
 		for j := range out[i] {
 			res := &out[i][j]
 			res.Grants, res.Revokes = 0, 0
-			for _, c := range listed[j] {
-				if c.err == nil && !counted[c] {
-					res.Grants += c.grants
-					res.Revokes += c.revokes
+			for _, sh := range listed[j] {
+				if sh.c.err == nil && !counted[sh.c] {
+					res.Grants += most[sh.c].grants
+					res.Revokes += most[sh.c].revokes
 				}
-				counted[c] = true
+				counted[sh.c] = true
 			}
 		}
 		flat, listed = flat[n:], listed[n:]
@@ -115,9 +141,9 @@ func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]reque
 }
 
 // run is Run, also returning the changes each result lists.
-func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, [][]*change, error) {
+func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, [][]share, error) {
 	out := make([]request.ResourceResult, len(resources))
-	listed := make([][]*change, len(resources))
+	listed := make([][]share, len(resources))
 	set, err := e.policies.Current(ctx)
 	if err != nil { // DESIGN §3: a policy source error fails the resources, to be replayed once fixed
 		for i, res := range resources {
@@ -125,7 +151,7 @@ func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]reque
 		}
 		return out, listed, nil
 	}
-	p := newPass(ctx, e, set)
+	p := newPass(e, set)
 	refs := make([]*ref, len(resources))
 	for i, res := range resources {
 		refs[i] = p.add(res)
@@ -133,34 +159,15 @@ func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]reque
 	if err := p.load(ctx); err != nil {
 		return nil, nil, err
 	}
-	changes := p.plan()
-	if err := p.apply(ctx, changes); err != nil {
+	pl := p.plan()
+	if err := p.apply(ctx, pl.changes); err != nil {
 		return nil, nil, err
 	}
 	for i, r := range refs {
-		out[i], listed[i] = p.result(r, changes)
+		out[i], listed[i] = p.result(r, pl)
 	}
 	return out, listed, nil
 }
 
 // errSystemic is returned by the pass when a query failed systemically; it wraps the driver error.
 var errSystemic = errors.New("snowflake unavailable")
-
-// key identifies a path of exact names: nodes, and requested resources for coalescing.
-func key(parts ...string) string { return strings.Join(parts, "\x00") }
-
-// pathOf returns a resource's requested names, database first.
-func pathOf(r request.Resource) []string {
-	switch r.Kind {
-	case request.KindDatabase:
-		return []string{r.Database}
-	case request.KindSchema:
-		return []string{r.Database, r.Schema}
-	}
-	return []string{r.Database, r.Schema, r.Table}
-}
-
-// isUnder reports whether path lies in (or is) the subtree of root.
-func isUnder(path, root []string) bool {
-	return len(path) >= len(root) && slices.Equal(path[:len(root)], root)
-}

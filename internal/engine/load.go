@@ -5,46 +5,52 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
-// node is one loaded Snowflake object with its current grants to roles.
+// node is one loaded Snowflake object with its current grants.
 type node struct {
-	typ    snowflake.ObjectType
-	path   []string // exact catalog names, database first
-	grants []snowflake.GrantInfo
+	kind snowflake.ObjectType
+	name name // exact catalog names
+	// held are the grants to roles (OWNERSHIP included). Read by role (see loadContainer), they hold
+	// only the managed roles' grants, which is all that Plan looks at.
+	held []held
 	// full nodes are synced (grant and revoke); the others are parents of synced objects, which only
 	// receive the USAGE their children's grantees need.
 	full bool
-	// roles are the roles the policies grant something on a full node (set by Plan).
-	roles map[string]bool
 }
 
-func (n *node) id() snowflake.Identifier {
-	switch len(n.path) {
-	case 1:
-		return snowflake.DatabaseID{Name: n.path[0]}
-	case 2:
-		return snowflake.SchemaID{Database: n.path[0], Name: n.path[1]}
+// held is a privilege a role holds on a node.
+type held struct {
+	role string
+	priv snowflake.Privilege
+}
+
+// heldOf converts SHOW GRANTS rows.
+func heldOf(grants []snowflake.GrantInfo) []held {
+	out := make([]held, len(grants))
+	for i, g := range grants {
+		out[i] = held{g.Role, g.Privilege}
 	}
-	return snowflake.ObjectID{Database: n.path[0], Schema: n.path[1], Name: n.path[2]}
+	return out
 }
 
 // unit is one coalesced resource to load: a database, a schema or an object.
 type unit struct {
 	res  request.Resource
-	path []string // as requested
-	// after load: the exact path, or why it was skipped / failed
-	resolved []string
+	name name // as requested
+	// after load: the exact name, or why it was skipped / failed
+	resolved name
 	skip     string
 	code     string
 	err      error
@@ -53,80 +59,101 @@ type unit struct {
 // ref is one requested resource, served by a unit (its own, or a database or schema unit covering it).
 type ref struct {
 	res      request.Resource
-	path     []string
+	name     name
 	unit     *unit
 	outScope bool
 }
 
+// grantsKey keys a memoized SHOW GRANTS ON.
+type grantsKey struct {
+	kind snowflake.ObjectType
+	name name
+}
+
+// roleGrant is a privilege a role holds, read by SHOW GRANTS TO ROLE.
+type roleGrant struct {
+	on   name
+	priv snowflake.Privilege
+}
+
 // pass is the state of one Run.
 type pass struct {
-	// ctx is the load's context. Memoized queries run under it, not under the context of whichever
-	// caller came first, so that one caller's cancellation cannot poison a result others share; it ends
-	// only when the whole load is abandoned.
+	// ctx is the load's context. Memoized reads run under it, not under the context of whichever caller
+	// came first, so that one caller's cancellation cannot poison a result others share; the first
+	// outage cancels it, so that reads still queued stop instead of trying Snowflake again.
 	ctx   context.Context
-	stop  context.CancelCauseFunc // cancels ctx
+	stop  context.CancelCauseFunc
 	e     *Engine
 	set   *policy.Set
-	sem   *semaphore.Weighted
-	units map[string]*unit // by key of the requested path (exact names: "sales" and "SALES" may both exist)
+	sem   *semaphore.Weighted // bounds the reads in flight (LoadThreads)
+	units map[name]*unit      // by requested name (exact: "sales" and "SALES" may both exist)
+	// containerDBs are the requested databases of database and schema units, upper-cased: grants read
+	// by role are kept only for them.
+	containerDBs map[string]bool
 
-	mu    sync.Mutex
-	nodes map[string]*node // by key of the exact path
-	memo  map[string]*call // memoized queries
-	roles map[string]bool  // existing roles, loaded with the first read
+	mu       sync.Mutex
+	nodes    map[name]*node
+	complete map[name]bool   // schemas whose every object is a full node: ON ALL reaches nothing else
+	roles    map[string]bool // existing roles; nil while unknown
+
+	grantsOn  memo[grantsKey, snowflake.GrantsOn]
+	objects   memo[name, []snowflake.Object]
+	schemas   memo[string, []snowflake.SchemaID]
+	databases memo[struct{}, []string]
+	roleList  memo[struct{}, []string]
+	toRole    memo[string, []roleGrant]
 }
 
-// call is one memoized query.
-type call struct {
-	done chan struct{}
-	val  any
-	err  error
-}
-
-func newPass(ctx context.Context, e *Engine, set *policy.Set) *pass {
-	return &pass{ctx: ctx, e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
-		units: map[string]*unit{}, nodes: map[string]*node{}, memo: map[string]*call{}}
+func newPass(e *Engine, set *policy.Set) *pass {
+	return &pass{e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
+		units: map[name]*unit{}, containerDBs: map[string]bool{}, nodes: map[name]*node{}, complete: map[name]bool{}}
 }
 
 // add registers a requested resource. Coalescing happens in load, once every resource is known.
 func (p *pass) add(res request.Resource) *ref {
-	r := &ref{res: res, path: pathOf(res)}
-	switch len(r.path) {
+	r := &ref{res: res, name: nameOf(res)}
+	n := r.name
+	switch n.level() {
 	case 1:
-		r.outScope = !p.e.opts.Scope.Database(r.path[0])
+		r.outScope = !p.e.opts.Scope.Database(n.Database)
 	case 2:
-		r.outScope = !p.e.opts.Scope.Schema(r.path[0], r.path[1])
+		r.outScope = !p.e.opts.Scope.Schema(n.Database, n.Schema)
 	default:
-		r.outScope = !p.e.opts.Scope.Object(r.path[0], r.path[1], r.path[2])
+		r.outScope = !p.e.opts.Scope.Object(n.Database, n.Schema, n.Object)
 	}
 	if r.outScope {
 		return r
 	}
-	k := key(r.path...)
-	if u, ok := p.units[k]; ok {
+	if u, ok := p.units[n]; ok {
 		r.unit = u
 		return r
 	}
-	r.unit = &unit{res: res, path: r.path}
-	p.units[k] = r.unit
+	r.unit = &unit{res: res, name: n}
+	p.units[n] = r.unit
+	if n.level() < 3 {
+		p.containerDBs[strings.ToUpper(n.Database)] = true
+	}
 	return r
 }
 
-// covering returns the unit of a database or schema that covers path, if any was requested.
-func (p *pass) covering(path []string) *unit {
-	for n := 1; n < len(path); n++ {
-		if u, ok := p.units[key(path[:n]...)]; ok {
+// covering returns the unit of a database or schema that covers n, if any was requested.
+func (p *pass) covering(n name) *unit {
+	for l := 1; l < n.level(); l++ {
+		if u, ok := p.units[n.prefix(l)]; ok {
 			return u
 		}
 	}
 	return nil
 }
 
-// load reads every unit not covered by another. Units covered by a database or schema unit are
-// dropped: their refs are served from the covering unit's nodes.
+// load reads every unit not covered by another, and the existing roles, all in one parallel wave as far
+// as the data allows. Units covered by a database or schema unit are dropped: their refs are served
+// from the covering unit's nodes. With no unit to load (every resource outside the scope), nothing is
+// read at all.
 func (p *pass) load(ctx context.Context) error {
-	// Memoized reads run under the load's context, which the first outage cancels: every read still
-	// queued then stops instead of trying Snowflake again.
+	if len(p.units) == 0 {
+		return nil
+	}
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	p.ctx, p.stop = ctx, stop
@@ -134,13 +161,13 @@ func (p *pass) load(ctx context.Context) error {
 	guard.Go(g, func() error { return p.loadRoles(ctx) })
 	bulk := map[string][]*unit{} // object units by requested database, in load_bulk mode
 	for k, u := range p.units {
-		if c := p.covering(u.path); c != nil {
+		if c := p.covering(u.name); c != nil {
 			delete(p.units, k)
 			u.err = errCovered{c}
 			continue
 		}
-		if len(u.path) == 3 && p.e.opts.LoadMode == "load_bulk" {
-			bulk[u.path[0]] = append(bulk[u.path[0]], u)
+		if u.name.level() == 3 && p.e.opts.LoadMode == config.LoadBulk {
+			bulk[u.name.Database] = append(bulk[u.name.Database], u)
 			continue
 		}
 		guard.Go(g, func() error { return p.finish(u, p.loadUnit(ctx, u)) })
@@ -149,22 +176,19 @@ func (p *pass) load(ctx context.Context) error {
 		guard.Go(g, func() error { return p.loadObjects(ctx, db, units) })
 	}
 	err := g.Wait()
-	if cause := context.Cause(p.ctx); err == nil && outage(cause) { // a read hit the outage; others saw only the cancel
+	if cause := context.Cause(p.ctx); err == nil && snowflake.Outage(cause) { // a read hit the outage; others saw only the cancel
 		err = fmt.Errorf("%w: %w", errSystemic, cause)
 	}
 	return err
 }
 
-// outage reports whether err, after this package's retries, means Snowflake as a whole is unavailable.
-func outage(err error) bool { return snowflake.IsSystemic(err) || snowflake.IsUnreachable(err) }
-
 // finish records the outcome of loading u. Only a systemic error is returned: it stops the batch.
 func (p *pass) finish(u *unit, err error) error {
 	switch {
 	case err == nil:
-	case outage(err):
+	case snowflake.Outage(err):
 		return fmt.Errorf("%w: %w", errSystemic, err)
-	case snowflake.IsNotExist(err) || errors.As(err, new(notExist)):
+	case snowflake.Classify(err) == snowflake.NotFound || errors.As(err, new(notExist)):
 		u.skip, u.code = "does not exist in Snowflake", "002003"
 	default:
 		u.err = err
@@ -172,92 +196,42 @@ func (p *pass) finish(u *unit, err error) error {
 	return nil
 }
 
-// loadObjects reads the tables and views of one database named by units, with their schemas' and the
-// database's grants, in one INFORMATION_SCHEMA pass (load_bulk). Units not found under their exact
-// names (a name in another case, a missing object) take the one-object path, which resolves names.
-func (p *pass) loadObjects(ctx context.Context, db string, units []*unit) error {
-	var scope snowflake.CatalogScope
-	for _, u := range units {
-		if !slices.Contains(scope.Schemas, u.path[1]) {
-			scope.Schemas = append(scope.Schemas, u.path[1])
-		}
-		if !slices.Contains(scope.Names, u.path[2]) {
-			scope.Names = append(scope.Names, u.path[2])
-		}
-	}
-	var cat snowflake.Catalog
-	err := p.query(ctx, func(ctx context.Context) (err error) {
-		cat, err = snowflake.LoadCatalog(ctx, p.e.q, snowflake.DatabaseID{Name: db}, scope)
-		return err
-	})
-	if outage(err) {
-		return fmt.Errorf("%w: %w", errSystemic, err)
-	}
-	kinds := map[string]snowflake.ObjectType{}
-	for _, o := range cat.Objects {
-		kinds[o.ID.FullyQualifiedName()] = o.Kind
-	}
-	grants := grantsByObject(cat.Grants)
-	dbID := snowflake.DatabaseID{Name: db}
-	rest := new(errgroup.Group)
-	for _, u := range units {
-		id := snowflake.ObjectID{Database: db, Schema: u.path[1], Name: u.path[2]}
-		kind, found := kinds[id.FullyQualifiedName()]
-		if err != nil || !found {
-			guard.Go(rest, func() error { return p.finish(u, p.loadObject(ctx, u)) })
-			continue
-		}
-		u.resolved = u.path
-		p.addNode(snowflake.ObjectDatabase, dbID.Parts(), grants[dbID.FullyQualifiedName()], false)
-		p.addNode(snowflake.ObjectSchema, id.SchemaID().Parts(), grants[id.SchemaID().FullyQualifiedName()], false)
-		p.addNode(kind, id.Parts(), grants[id.FullyQualifiedName()], true)
-	}
-	return rest.Wait()
-}
-
-// grantsByObject groups grants by the fully qualified name of their object.
-func grantsByObject(grants []snowflake.GrantInfo) map[string][]snowflake.GrantInfo {
-	out := map[string][]snowflake.GrantInfo{}
-	for _, g := range grants {
-		out[g.Object] = append(out[g.Object], g)
-	}
-	return out
-}
-
 // errCovered marks a unit served by a covering unit.
 type errCovered struct{ by *unit }
 
 func (e errCovered) Error() string { return "covered by " + e.by.res.String() }
 
+// notExist is the error of a container that does not exist under any case of its name.
+type notExist struct{}
+
+func (notExist) Error() string { return "does not exist" }
+
 func (p *pass) loadUnit(ctx context.Context, u *unit) error {
-	switch len(u.path) {
-	case 1:
-		return p.loadContainer(ctx, u, snowflake.DatabaseID{Name: u.path[0]})
-	case 2:
-		return p.loadContainer(ctx, u, snowflake.SchemaID{Database: u.path[0], Name: u.path[1]})
+	if u.name.level() < 3 {
+		return p.loadContainer(ctx, u)
 	}
 	return p.loadObject(ctx, u)
 }
 
 // loadObject reads a table or view and its parents' grants in one parallel step with the names as
-// given; only when the object is not found so does it list the catalog to match names ignoring case.
+// given; only when the object is not found does it list the catalog to match names ignoring case.
 func (p *pass) loadObject(ctx context.Context, u *unit) error {
 	kind := snowflake.ObjectTable
 	if u.res.Kind == request.KindView {
 		kind = snowflake.ObjectView
 	}
-	path := u.path
-	grants, err := p.readObject(ctx, kind, path)
+	n := u.name
+	grants, err := p.readObject(ctx, kind, n)
 	if snowflake.IsNotExist(err) {
-		obj, found, rerr := p.resolveObject(ctx, path)
+		obj, found, rerr := p.resolveObject(ctx, n)
 		if rerr != nil || !found {
 			if rerr == nil {
 				rerr = err
 			}
 			return rerr
 		}
-		kind, path = obj.Kind, obj.ID.Parts()
-		grants, err = p.readObject(ctx, kind, path)
+		kind, n = obj.Kind, nameOfID(obj.ID)
+		grants, err = p.readObject(ctx, kind, n)
 	}
 	if err != nil {
 		return err
@@ -266,89 +240,298 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 	if on := grants[2].On; on == snowflake.ObjectTable || on == snowflake.ObjectView {
 		kind = on
 	}
-	u.resolved = path
-	p.addNode(snowflake.ObjectDatabase, path[:1], grants[0].Roles, false)
-	p.addNode(snowflake.ObjectSchema, path[:2], grants[1].Roles, false)
-	p.addNode(kind, path, grants[2].Roles, true)
+	u.resolved = n
+	p.addNode(snowflake.ObjectDatabase, n.prefix(1), heldOf(grants[0].Roles), false)
+	p.addNode(snowflake.ObjectSchema, n.prefix(2), heldOf(grants[1].Roles), false)
+	p.addNode(kind, n, heldOf(grants[2].Roles), true)
 	return nil
 }
 
-// readObject reads the grants on the database, the schema and the object of path at once.
-func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, path []string) ([3]snowflake.GrantsOn, error) {
+// readObject reads the grants on the database, the schema and the object n at once.
+func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, n name) ([3]snowflake.GrantsOn, error) {
 	var out [3]snowflake.GrantsOn
 	g := new(errgroup.Group) // no shared cancellation: every read completes and is memoized
-	targets := []struct {
-		typ snowflake.ObjectType
-		id  snowflake.Identifier
-	}{
-		{snowflake.ObjectDatabase, snowflake.DatabaseID{Name: path[0]}},
-		{snowflake.ObjectSchema, snowflake.SchemaID{Database: path[0], Name: path[1]}},
-		{kind, snowflake.ObjectID{Database: path[0], Schema: path[1], Name: path[2]}},
-	}
-	for i, t := range targets {
+	kinds := [3]snowflake.ObjectType{snowflake.ObjectDatabase, snowflake.ObjectSchema, kind}
+	for i, k := range kinds {
 		guard.Go(g, func() error {
 			var err error
-			out[i], err = p.grantsOn(ctx, t.typ, t.id)
+			out[i], err = p.grantsOnName(ctx, k, n.prefix(i+1))
 			return err
 		})
 	}
 	return out, g.Wait()
 }
 
-// loadContainer reads a database or a schema with everything under it.
-func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifier) error {
-	c, err := p.readContainer(ctx, id)
+// loadObjects reads the tables and views of one database named by units, with their schemas' and the
+// database's grants, in one INFORMATION_SCHEMA pass (load_bulk). Units not found under their exact
+// names (a name in another case, a missing object) take the one-object path, which resolves names.
+func (p *pass) loadObjects(ctx context.Context, db string, units []*unit) error {
+	var scope snowflake.CatalogScope
+	for _, u := range units {
+		if !slices.Contains(scope.Schemas, u.name.Schema) {
+			scope.Schemas = append(scope.Schemas, u.name.Schema)
+		}
+		if !slices.Contains(scope.Names, u.name.Object) {
+			scope.Names = append(scope.Names, u.name.Object)
+		}
+	}
+	var cat snowflake.Catalog
+	err := p.read(ctx, func(ctx context.Context) (err error) {
+		cat, err = snowflake.LoadCatalog(ctx, p.e.q, snowflake.DatabaseID{Name: db}, scope)
+		return err
+	})
+	if snowflake.Outage(err) {
+		return fmt.Errorf("%w: %w", errSystemic, err)
+	}
+	kinds := map[name]snowflake.ObjectType{}
+	for _, o := range cat.Objects {
+		kinds[nameOfID(o.ID)] = o.Kind
+	}
+	grants := grantsByName(cat.Grants)
+	rest := new(errgroup.Group)
+	for _, u := range units {
+		kind, found := kinds[u.name]
+		if err != nil || !found {
+			guard.Go(rest, func() error { return p.finish(u, p.loadObject(ctx, u)) })
+			continue
+		}
+		u.resolved = u.name
+		p.addNode(snowflake.ObjectDatabase, u.name.prefix(1), grants[u.name.prefix(1)], false)
+		p.addNode(snowflake.ObjectSchema, u.name.prefix(2), grants[u.name.prefix(2)], false)
+		p.addNode(kind, u.name, grants[u.name], true)
+	}
+	return rest.Wait()
+}
+
+// grantsByName groups grants read from INFORMATION_SCHEMA by their object.
+func grantsByName(grants []snowflake.GrantInfo) map[name][]held {
+	ids := map[string]name{}
+	out := map[name][]held{}
+	for _, g := range grants {
+		n, ok := ids[g.Object]
+		if !ok {
+			parts, err := snowflake.ParseQualifiedName(g.Object)
+			if err != nil {
+				continue // rendered by LoadCatalog through QuoteIdent: cannot happen
+			}
+			for l, part := range parts {
+				n = n.child(l+1, part)
+			}
+			ids[g.Object] = n
+		}
+		out[n] = append(out[n], held{g.Role, g.Privilege})
+	}
+	return out
+}
+
+// listing is what a database or schema holds, read from the catalog.
+type listing struct {
+	schemas []snowflake.SchemaID
+	objects []snowflake.Object
+	// grants are set only when read in bulk with the catalog (load_bulk).
+	grants map[name][]held
+}
+
+// loadContainer reads a database or a schema with everything under it: first its listing (and, in
+// parallel, the roles), then the grants, whichever way costs fewer round trips (see readGrants).
+func (p *pass) loadContainer(ctx context.Context, u *unit) error {
+	n := u.name
+	c, err := p.list(ctx, n)
 	if snowflake.IsNotExist(err) || errors.As(err, new(notExist)) {
 		var found bool
-		if id, found, err = p.resolveContainer(ctx, id); err != nil {
+		if n, found, err = p.resolveContainer(ctx, n); err != nil {
 			return err
 		}
 		if !found {
 			return notExist{}
 		}
-		c, err = p.readContainer(ctx, id)
+		c, err = p.list(ctx, n)
 	}
 	if err != nil {
 		return err
 	}
-	u.resolved = id.Parts()
-	db := snowflake.DatabaseID{Name: u.resolved[0]}
+	u.resolved = n
 	scope := p.e.opts.Scope
 	schemas := filter(c.schemas, func(s snowflake.SchemaID) bool { return scope.Schema(s.Database, s.Name) })
-	objects := filter(c.objects, func(o snowflake.Object) bool { return scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) })
-	_, isDB := id.(snowflake.DatabaseID)
-	if c.grants != nil { // read in bulk with the catalog
-		p.addNode(snowflake.ObjectDatabase, db.Parts(), c.grants[db.FullyQualifiedName()], isDB)
+	var objects []snowflake.Object
+	incomplete := map[name]bool{} // schemas with an object that is not synced: ON ALL would reach it
+	for _, o := range c.objects {
+		s := name{o.ID.Database, o.ID.Schema, ""}
+		if (o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView) && scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) {
+			objects = append(objects, o)
+		} else {
+			incomplete[s] = true
+		}
+	}
+	if c.grants == nil {
+		p.mu.Lock()
 		for _, s := range schemas {
-			p.addNode(snowflake.ObjectSchema, s.Parts(), c.grants[s.FullyQualifiedName()], true)
+			if sn := nameOfID(s); !incomplete[sn] {
+				p.complete[sn] = true
+			}
 		}
-		for _, o := range objects {
-			p.addNode(o.Kind, o.ID.Parts(), c.grants[o.ID.FullyQualifiedName()], true)
-		}
+		p.mu.Unlock()
+	}
+	if c.grants != nil { // read in bulk: INFORMATION_SCHEMA.TABLES says nothing of other kinds, so no ON ALL
+		p.addContainer(n, schemas, objects, func(k name) []held { return c.grants[k] })
 		return nil
 	}
-	// Nodes are added only once every read succeeded: a container that fails to load changes nothing.
+	return p.readGrants(ctx, n, schemas, objects)
+}
+
+// addContainer adds the nodes of a container: the database (full when it is the container), its
+// schemas and objects (full).
+func (p *pass) addContainer(n name, schemas []snowflake.SchemaID, objects []snowflake.Object, grants func(name) []held) {
+	db := n.prefix(1)
+	p.addNode(snowflake.ObjectDatabase, db, grants(db), n.level() == 1)
+	for _, s := range schemas {
+		p.addNode(snowflake.ObjectSchema, nameOfID(s), grants(nameOfID(s)), true)
+	}
+	for _, o := range objects {
+		p.addNode(o.Kind, nameOfID(o.ID), grants(nameOfID(o.ID)), true)
+	}
+}
+
+// list reads what database or schema n holds under its exact name: with SHOW (the database's objects in
+// one SHOW OBJECTS when they fit one page, else one paged SHOW OBJECTS per schema), or in load_bulk mode
+// from INFORMATION_SCHEMA with every grant.
+func (p *pass) list(ctx context.Context, n name) (listing, error) {
+	db := snowflake.DatabaseID{Name: n.Database}
+	if p.e.opts.LoadMode == config.LoadBulk {
+		var scope snowflake.CatalogScope
+		if n.level() == 2 {
+			scope.Schemas = []string{n.Schema}
+		}
+		var cat snowflake.Catalog
+		err := p.read(ctx, func(ctx context.Context) (err error) {
+			cat, err = snowflake.LoadCatalog(ctx, p.e.q, db, scope)
+			return err
+		})
+		if err != nil {
+			return listing{}, err
+		}
+		if n.level() == 2 && len(cat.Schemas) == 0 {
+			return listing{}, notExist{}
+		}
+		return listing{schemas: cat.Schemas, objects: cat.Objects, grants: grantsByName(cat.Grants)}, nil
+	}
+	if n.level() == 2 {
+		objects, err := p.objectsIn(ctx, n)
+		return listing{schemas: []snowflake.SchemaID{{Database: n.Database, Name: n.Schema}}, objects: objects}, err
+	}
+	var c listing
+	g := new(errgroup.Group)
+	guard.Go(g, func() (err error) { c.schemas, err = p.schemasOf(ctx, n.Database); return err })
+	var tooMany bool
+	guard.Go(g, func() (err error) {
+		c.objects, err = p.objectsIn(ctx, n)
+		if tooMany = errors.Is(err, snowflake.ErrTooManyRows); tooMany {
+			err = nil
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil || !tooMany {
+		return c, err
+	}
+	// More objects than one page: list each schema (names are unique there, so FROM can page).
+	perSchema := make([][]snowflake.Object, len(c.schemas))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.e.opts.LoadThreads)
+	for i, s := range c.schemas {
+		guard.Go(g, func() (err error) {
+			perSchema[i], err = p.objectsIn(gctx, nameOfID(s))
+			if snowflake.IsNotExist(err) { // dropped while we read: nothing to sync
+				err = nil
+			}
+			return err
+		})
+	}
+	err := g.Wait()
+	c.objects = slices.Concat(perSchema...)
+	return c, err
+}
+
+// readGrants reads the current grants of a container's database, schemas and objects and adds their
+// nodes, choosing by round trips:
+//   - by role: one SHOW GRANTS TO ROLE per existing managed role (only managed roles are ever granted to
+//     or revoked from, so their grants are all the plan needs), shared by every container of the pass;
+//   - by object: one SHOW GRANTS ON per database, schema and object.
+//
+// By role is used when the roles are known and there are fewer managed roles than objects to read; a
+// failed read by role (other than an outage) falls back to reading by object. Nodes are added only once
+// every read succeeded: a container that fails to load changes nothing.
+func (p *pass) readGrants(ctx context.Context, n name, schemas []snowflake.SchemaID, objects []snowflake.Object) error {
+	roles, err := p.roleNames(ctx)
+	if snowflake.Outage(err) {
+		return err
+	}
+	var managed []string
+	if err == nil {
+		managed = filter(roles, p.e.Manages)
+	}
+	if err == nil && len(managed) < 1+len(schemas)+len(objects) {
+		byName, err := p.grantsByRole(ctx, n, managed)
+		if err == nil {
+			p.addContainer(n, schemas, objects, func(k name) []held { return byName[k] })
+			return nil
+		}
+		if snowflake.Outage(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return p.grantsByObject(ctx, n, schemas, objects)
+}
+
+// grantsByRole returns the managed roles' grants on the objects under n, by object.
+func (p *pass) grantsByRole(ctx context.Context, n name, roles []string) (map[name][]held, error) {
+	lists := make([][]roleGrant, len(roles))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, role := range roles {
+		guard.Go(g, func() (err error) {
+			lists[i], err = p.roleGrants(gctx, role)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := map[name][]held{}
+	for i, list := range lists {
+		for _, rg := range list {
+			if rg.on.under(n) || rg.on == n.prefix(1) {
+				out[rg.on] = append(out[rg.on], held{roles[i], rg.priv})
+			}
+		}
+	}
+	return out, nil
+}
+
+// grantsByObject reads SHOW GRANTS ON the container's database, schemas and objects through a pool of
+// LoadThreads workers (goroutines are bounded too, not one per object).
+func (p *pass) grantsByObject(ctx context.Context, n name, schemas []snowflake.SchemaID, objects []snowflake.Object) error {
 	type read struct {
-		typ    snowflake.ObjectType
-		id     snowflake.Identifier
+		kind   snowflake.ObjectType
+		name   name
 		full   bool
 		grants snowflake.GrantsOn
 		gone   bool // dropped while we read: nothing to sync
 	}
-	reads := []read{{typ: snowflake.ObjectDatabase, id: db, full: isDB}}
+	reads := make([]read, 0, 1+len(schemas)+len(objects))
+	reads = append(reads, read{kind: snowflake.ObjectDatabase, name: n.prefix(1), full: n.level() == 1})
 	for _, s := range schemas {
-		reads = append(reads, read{typ: snowflake.ObjectSchema, id: s, full: true})
+		reads = append(reads, read{kind: snowflake.ObjectSchema, name: nameOfID(s), full: true})
 	}
 	for _, o := range objects {
-		reads = append(reads, read{typ: o.Kind, id: o.ID, full: true})
+		reads = append(reads, read{kind: o.Kind, name: nameOfID(o.ID), full: true})
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.e.opts.LoadThreads)
 	for i := range reads {
 		r := &reads[i]
 		guard.Go(g, func() error {
 			var err error
-			r.grants, err = p.grantsOn(gctx, r.typ, r.id)
-			if snowflake.IsNotExist(err) && r.typ != snowflake.ObjectDatabase {
+			r.grants, err = p.grantsOnName(gctx, r.kind, r.name)
+			if snowflake.IsNotExist(err) && r.kind != snowflake.ObjectDatabase {
 				r.gone, err = true, nil
 			}
 			return err
@@ -359,95 +542,70 @@ func (p *pass) loadContainer(ctx context.Context, u *unit, id snowflake.Identifi
 	}
 	for _, r := range reads {
 		if !r.gone {
-			p.addNode(r.typ, r.id.Parts(), r.grants.Roles, r.full)
+			p.addNode(r.kind, r.name, heldOf(r.grants.Roles), r.full)
 		}
 	}
 	return nil
 }
 
-// container is what a database or schema holds; grants are set (by object) only when read in bulk.
-type container struct {
-	schemas []snowflake.SchemaID
-	objects []snowflake.Object
-	grants  map[string][]snowflake.GrantInfo
-}
-
-// readContainer lists a database's or schema's schemas and objects under its exact name: with SHOW
-// (grants are then read per object), or in load_bulk mode from INFORMATION_SCHEMA with every grant.
-func (p *pass) readContainer(ctx context.Context, id snowflake.Identifier) (container, error) {
-	db := snowflake.DatabaseID{Name: id.Parts()[0]}
-	schema, isSchema := id.(snowflake.SchemaID)
-	if p.e.opts.LoadMode != "load_bulk" {
-		objects, err := p.objectsIn(ctx, id)
-		if err != nil {
-			return container{}, err
-		}
-		if isSchema {
-			return container{schemas: []snowflake.SchemaID{schema}, objects: objects}, nil
-		}
-		schemas, err := p.memoSchemas(ctx, db)
-		return container{schemas: schemas, objects: objects}, err
-	}
-	var scope snowflake.CatalogScope
-	if isSchema {
-		scope.Schemas = []string{schema.Name}
-	}
-	var cat snowflake.Catalog
-	err := p.query(ctx, func(ctx context.Context) (err error) {
-		cat, err = snowflake.LoadCatalog(ctx, p.e.q, db, scope)
-		return err
-	})
-	if err != nil {
-		return container{}, err
-	}
-	if isSchema && len(cat.Schemas) == 0 {
-		return container{}, notExist{}
-	}
-	return container{schemas: cat.Schemas, objects: cat.Objects, grants: grantsByObject(cat.Grants)}, nil
-}
-
-// notExist is the error of a container that does not exist under any case of its name.
-type notExist struct{}
-
-func (notExist) Error() string { return "does not exist" }
-
 // objectsIn lists the tables and views of a database or schema (memoized).
-func (p *pass) objectsIn(ctx context.Context, id snowflake.Identifier) ([]snowflake.Object, error) {
-	v, err := p.memoized(ctx, "objects\x00"+id.FullyQualifiedName(), func(ctx context.Context) (any, error) {
-		return snowflake.ShowTables(ctx, p.e.q, id)
+func (p *pass) objectsIn(ctx context.Context, n name) ([]snowflake.Object, error) {
+	return memoRead(p, ctx, &p.objects, n, func(ctx context.Context) ([]snowflake.Object, error) {
+		return snowflake.ShowTables(ctx, p.e.q, n.id())
 	})
-	objs, _ := v.([]snowflake.Object)
-	return objs, err
 }
 
-func (p *pass) memoSchemas(ctx context.Context, db snowflake.DatabaseID) ([]snowflake.SchemaID, error) {
-	v, err := p.memoized(ctx, "schemas\x00"+db.FullyQualifiedName(), func(ctx context.Context) (any, error) {
-		return snowflake.ShowSchemas(ctx, p.e.q, db)
+// schemasOf lists the schemas of a database (memoized).
+func (p *pass) schemasOf(ctx context.Context, db string) ([]snowflake.SchemaID, error) {
+	return memoRead(p, ctx, &p.schemas, db, func(ctx context.Context) ([]snowflake.SchemaID, error) {
+		return snowflake.ShowSchemas(ctx, p.e.q, snowflake.DatabaseID{Name: db})
 	})
-	s, _ := v.([]snowflake.SchemaID)
-	return s, err
 }
 
-// grantsOn reads SHOW GRANTS ON an object (memoized).
-func (p *pass) grantsOn(ctx context.Context, typ snowflake.ObjectType, id snowflake.Identifier) (snowflake.GrantsOn, error) {
-	v, err := p.memoized(ctx, "grants\x00"+string(typ)+"\x00"+id.FullyQualifiedName(), func(ctx context.Context) (any, error) {
-		return snowflake.ShowGrantsOn(ctx, p.e.q, typ, id)
+// grantsOnName reads SHOW GRANTS ON an object (memoized).
+func (p *pass) grantsOnName(ctx context.Context, kind snowflake.ObjectType, n name) (snowflake.GrantsOn, error) {
+	return memoRead(p, ctx, &p.grantsOn, grantsKey{kind, n}, func(ctx context.Context) (snowflake.GrantsOn, error) {
+		return snowflake.ShowGrantsOn(ctx, p.e.q, kind, n.id())
 	})
-	g, _ := v.(snowflake.GrantsOn)
-	return g, err
+}
+
+// roleNames lists the existing roles (memoized).
+func (p *pass) roleNames(ctx context.Context) ([]string, error) {
+	return memoRead(p, ctx, &p.roleList, struct{}{}, func(ctx context.Context) ([]string, error) {
+		return snowflake.ShowRoles(ctx, p.e.q, "")
+	})
+}
+
+// roleGrants reads SHOW GRANTS TO ROLE role (memoized), keeping the grants in the pass's container
+// databases. A role dropped since SHOW ROLES holds nothing.
+func (p *pass) roleGrants(ctx context.Context, role string) ([]roleGrant, error) {
+	return memoRead(p, ctx, &p.toRole, role, func(ctx context.Context) ([]roleGrant, error) {
+		var out []roleGrant
+		err := snowflake.ShowGrantsToRole(ctx, p.e.q, role, func(g snowflake.GrantInfo, parts []string) error {
+			if len(parts) == 0 || len(parts) > 3 || !p.containerDBs[strings.ToUpper(parts[0])] {
+				return nil
+			}
+			var on name
+			for l, part := range parts {
+				on = on.child(l+1, part)
+			}
+			out = append(out, roleGrant{on, g.Privilege})
+			return nil
+		})
+		if snowflake.IsNotExist(err) {
+			return nil, nil
+		}
+		return out, err
+	})
 }
 
 // loadRoles reads the existing roles, so that missing ones can be created or reported. When SHOW ROLES
 // fails for another reason than an outage, the roles stay unknown and every role is assumed to exist:
 // a GRANT to a missing one then fails on its own and is reported.
 func (p *pass) loadRoles(ctx context.Context) error {
-	var names []string
-	err := p.query(ctx, func(ctx context.Context) (err error) {
-		names, err = snowflake.ShowRoles(ctx, p.e.q, "")
-		return err
-	})
+	names, err := p.roleNames(ctx)
 	switch {
-	case outage(err):
+	case snowflake.Outage(err):
 		return fmt.Errorf("%w: %w", errSystemic, err)
 	case err != nil:
 		return nil
@@ -462,123 +620,96 @@ func (p *pass) loadRoles(ctx context.Context) error {
 	return nil
 }
 
-// resolveObject finds the object path names, matching each level exactly, else ignoring case when
+// resolveObject finds the object n names, matching each level exactly, else ignoring case when
 // exactly one name matches (DESIGN §2).
-func (p *pass) resolveObject(ctx context.Context, path []string) (snowflake.Object, bool, error) {
-	sid, found, err := p.resolveContainer(ctx, snowflake.SchemaID{Database: path[0], Name: path[1]})
+func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, bool, error) {
+	schema, found, err := p.resolveContainer(ctx, n.prefix(2))
 	if err != nil || !found {
 		return snowflake.Object{}, false, err
 	}
-	objs, err := p.objectsIn(ctx, sid)
+	objs, err := p.objectsIn(ctx, schema)
 	if err != nil {
 		return snowflake.Object{}, false, err
 	}
+	objs = filter(objs, func(o snowflake.Object) bool {
+		return o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView
+	})
 	names := make([]string, len(objs))
 	for i, o := range objs {
 		names[i] = o.ID.Name
 	}
-	name, ok := snowflake.ResolveName(names, path[2])
+	exact, ok := snowflake.ResolveName(names, n.Object)
 	if !ok {
 		return snowflake.Object{}, false, nil
 	}
-	for _, o := range objs {
-		if o.ID.Name == name {
-			return o, true, nil
-		}
-	}
-	return snowflake.Object{}, false, nil
+	i := slices.IndexFunc(objs, func(o snowflake.Object) bool { return o.ID.Name == exact })
+	return objs[i], true, nil
 }
 
-// resolveContainer matches a database or schema identifier to the catalog's names.
-func (p *pass) resolveContainer(ctx context.Context, id snowflake.Identifier) (snowflake.Identifier, bool, error) {
-	dbs, err := p.memoized(ctx, "databases", func(ctx context.Context) (any, error) {
+// resolveContainer matches a database or schema name to the catalog's names.
+func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error) {
+	dbs, err := memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
 		return snowflake.ShowDatabases(ctx, p.e.q)
 	})
 	if err != nil {
-		return nil, false, err
+		return name{}, false, err
 	}
-	parts := id.Parts()
-	db, ok := snowflake.ResolveName(dbs.([]string), parts[0])
+	db, ok := snowflake.ResolveName(dbs, n.Database)
 	if !ok {
-		return nil, false, nil
+		return name{}, false, nil
 	}
-	if len(parts) == 1 {
-		return snowflake.DatabaseID{Name: db}, true, nil
+	if n.level() == 1 {
+		return name{Database: db}, true, nil
 	}
-	schemas, err := p.memoSchemas(ctx, snowflake.DatabaseID{Name: db})
+	schemas, err := p.schemasOf(ctx, db)
 	if err != nil {
-		return nil, false, err
+		return name{}, false, err
 	}
 	names := make([]string, len(schemas))
 	for i, s := range schemas {
 		names[i] = s.Name
 	}
-	schema, ok := snowflake.ResolveName(names, parts[1])
+	schema, ok := snowflake.ResolveName(names, n.Schema)
 	if !ok {
-		return nil, false, nil
+		return name{}, false, nil
 	}
-	return snowflake.SchemaID{Database: db, Name: schema}, true, nil
+	return name{db, schema, ""}, true, nil
 }
 
-// memoized runs fn once per key for the pass; concurrent callers wait for the first.
-func (p *pass) memoized(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
-	p.mu.Lock()
-	c, ok := p.memo[key]
-	if !ok {
-		c = &call{done: make(chan struct{})}
-		p.memo[key] = c
-	}
-	p.mu.Unlock()
-	if ok {
-		select {
-		case <-c.done:
-			return c.val, c.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	defer close(c.done)
-	c.err = p.query(p.ctx, func(ctx context.Context) (err error) {
-		c.val, err = fn(ctx)
-		return err
+// memoRead runs fn once per key of m for the pass, as a read (see pass.read).
+func memoRead[K comparable, V any](p *pass, ctx context.Context, m *memo[K, V], k K, fn func(context.Context) (V, error)) (V, error) {
+	return m.do(ctx, k, func() (v V, err error) {
+		err = p.read(p.ctx, func(ctx context.Context) (err error) {
+			v, err = fn(ctx)
+			return err
+		})
+		return v, err
 	})
-	return c.val, c.err
 }
 
-// query runs one read in the pool, retrying transient errors with a short backoff inside ctx.
-func (p *pass) query(ctx context.Context, fn func(context.Context) error) error {
+// read runs one read in the pool under the engine's retry policy. A read that fails with an outage
+// cancels the pass's context, so that every read still queued stops.
+func (p *pass) read(ctx context.Context, fn func(context.Context) error) error {
 	if err := p.sem.Acquire(ctx, 1); err != nil {
 		return err
 	}
 	defer p.sem.Release(1)
-	delay := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
-		if err == nil || !snowflake.IsTransient(err) || attempt == 4 || ctx.Err() != nil {
-			if outage(err) && p.stop != nil { // given up: stop the reads still queued
-				p.stop(err)
-			}
-			return err
-		}
-		select {
-		case <-time.After(delay):
-			delay *= 2
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		}
+	err := p.e.opts.Retry.Do(ctx, fn)
+	if snowflake.Outage(err) && p.stop != nil {
+		p.stop(err)
 	}
+	return err
 }
 
 // addNode records a loaded object; a node loaded as full stays full.
-func (p *pass) addNode(typ snowflake.ObjectType, path []string, grants []snowflake.GrantInfo, full bool) {
+func (p *pass) addNode(kind snowflake.ObjectType, n name, grants []held, full bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	k := key(path...)
-	if n, ok := p.nodes[k]; ok {
-		n.full = n.full || full
+	if old, ok := p.nodes[n]; ok {
+		old.full = old.full || full
 		return
 	}
-	p.nodes[k] = &node{typ: typ, path: append([]string(nil), path...), grants: grants, full: full}
+	p.nodes[n] = &node{kind: kind, name: n, held: grants, full: full}
 }
 
 func filter[T any](in []T, keep func(T) bool) []T {

@@ -1,12 +1,14 @@
 package snowflake
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/snowflakedb/gosnowflake"
+	"golang.org/x/sync/errgroup"
 )
 
 // Connection defaults, chosen to fit inside one Functions invocation: the driver's own defaults (login
@@ -97,4 +99,24 @@ func firstPositive(a, b time.Duration) time.Duration {
 		return a
 	}
 	return b
+}
+
+// Warm opens n sessions of db at once (each logs in) and returns them to the pool, where up to 16 stay
+// idle, so that the next n concurrent statements find a session instead of waiting for a login.
+func Warm(ctx context.Context, db *sql.DB, n int) error {
+	conns := make([]*sql.Conn, n)
+	g := new(errgroup.Group)
+	for i := range conns {
+		g.Go(func() (err error) {
+			conns[i], err = db.Conn(ctx)
+			return err
+		})
+	}
+	err := g.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+	return err
 }

@@ -127,3 +127,11 @@ func number(err error) (int, bool) {
 	}
 	return 0, false
 }
+
+// errTooManyRows is Snowflake's refusal of a SHOW result over 10,000 rows without LIMIT.
+const errTooManyRows = 90153
+
+func isTooManyRows(err error) bool {
+	n, ok := number(err)
+	return ok && n == errTooManyRows
+}

@@ -4,13 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
-	"time"
 
-	"github.com/snowflakedb/gosnowflake"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/snowsync/snowsync/internal/guard"
@@ -29,60 +25,27 @@ type Execer interface {
 
 // ExecOptions tunes SQLExecutor. A nil *ExecOptions, or a zero field, means the documented default.
 type ExecOptions struct {
-	// MaxRetries is how many times a request that failed with a transient error (IsTransient) is sent
-	// again. Default 3; negative means never.
-	MaxRetries int
-	// Backoff is the delay before the first retry; it doubles for each further retry, up to MaxBackoff,
-	// and each delay is jittered to between half and all of it. Defaults 200 ms and 5 s. A retry whose
-	// delay would end after the context's deadline is not attempted.
-	Backoff, MaxBackoff time.Duration
-	// Concurrency is how many requests are in flight at once. Default 4.
+	// Retry is the retry policy of each statement (zero: Retry's defaults).
+	Retry Retry
+	// Concurrency is how many statements are in flight at once (CONNECTOR_SNOWFLAKE_APPLY_THREADS).
+	// Default 16.
 	Concurrency int
-	// GroupSize is how many statements go into one multi-statement request. Default 20; 1 sends each
-	// statement on its own.
-	GroupSize int
-	// RequestTimeout bounds each request (one attempt); its expiry is a transient error as long as the
-	// caller's context is not done. Default 60 s.
-	RequestTimeout time.Duration
 }
 
-func (o *ExecOptions) withDefaults() ExecOptions {
-	var r ExecOptions
-	if o != nil {
-		r = *o
-	}
-	switch {
-	case r.MaxRetries == 0:
-		r.MaxRetries = 3
-	case r.MaxRetries < 0:
-		r.MaxRetries = 0
-	}
-	r.Backoff = firstPositive(r.Backoff, 200*time.Millisecond)
-	r.MaxBackoff = firstPositive(r.MaxBackoff, 5*time.Second)
-	r.RequestTimeout = firstPositive(r.RequestTimeout, 60*time.Second)
-	if r.Concurrency <= 0 {
-		r.Concurrency = 4
-	}
-	if r.GroupSize <= 0 {
-		r.GroupSize = 20
-	}
-	return r
-}
+// DefaultApplyThreads is ExecOptions.Concurrency's default: with GRANT at about 200 ms, 16 at a time
+// apply about 80 statements a second; each is a session of the pool (snowflake.Open keeps 16 idle).
+const DefaultApplyThreads = 16
 
-// SQLExecutor applies statements through the driver, cutting round trips two ways: up to GroupSize
-// statements are sent in one multi-statement request (gosnowflake.WithMultiStatement), and up to
-// Concurrency requests run at once.
+// SQLExecutor applies statements through the driver, each statement in a request of its own and up to
+// Concurrency of them at once. Snowflake runs the statements of one multi-statement request one after
+// another ("Executing multiple statements in one request", https://docs.snowflake.com/en/developer-guide/
+// sql-api/submitting-multiple-statements), so packing independent GRANTs into one request only chains
+// their latencies; concurrent single statements overlap them.
 //
 // Statements are validated first (Statement.Validate); an invalid one is reported and never sent.
-// CREATE ROLE statements run first, each in its own request, so that the grants to a new role find it;
-// the rest run in groups, in no particular order between groups. When a group fails, Snowflake has run
-// the statements before the failing one and not the rest, so each statement of the group is sent again
-// on its own: the failing one is isolated and the others are applied. That relies on GRANT and REVOKE
-// being idempotent, which they are in Snowflake.
-//
-// A transient error is retried with capped exponential backoff and jitter inside the context's
-// deadline; a permanent one is not. A systemic error (IsSystemic: login refused, Snowflake
-// unreachable) stops the run: every statement not yet applied gets that error without being sent.
+// CREATE ROLE statements run first, so that the grants to a new role find it; the rest run in no
+// particular order. A statement is retried by the Retry policy; a systemic error (IsSystemic: login
+// refused, Snowflake unreachable) stops the run: every statement not yet sent gets that error.
 type SQLExecutor struct {
 	db   Execer
 	opts ExecOptions
@@ -90,7 +53,14 @@ type SQLExecutor struct {
 
 // NewSQLExecutor returns an executor over db with opts (nil for the defaults).
 func NewSQLExecutor(db Execer, opts *ExecOptions) *SQLExecutor {
-	return &SQLExecutor{db: db, opts: opts.withDefaults()}
+	var o ExecOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultApplyThreads
+	}
+	return &SQLExecutor{db: db, opts: o}
 }
 
 // run is the state of one Exec call.
@@ -106,126 +76,60 @@ type run struct {
 // Exec implements Executor.
 func (e *SQLExecutor) Exec(ctx context.Context, stmts []Statement) []error {
 	r := &run{SQLExecutor: e, stmts: stmts, errs: make([]error, len(stmts))}
-	var creates, others [][]int
+	var creates, others []int
 	for i, s := range stmts {
 		if err := s.Validate(); err != nil {
 			r.errs[i] = err
 			continue
 		}
 		if _, ok := s.(CreateRole); ok {
-			creates = append(creates, []int{i})
+			creates = append(creates, i)
 			continue
 		}
-		if len(others) == 0 || len(others[len(others)-1]) == e.opts.GroupSize {
-			others = append(others, make([]int, 0, e.opts.GroupSize))
-		}
-		others[len(others)-1] = append(others[len(others)-1], i)
+		others = append(others, i)
 	}
-	r.runGroups(ctx, creates)
-	r.runGroups(ctx, others)
+	r.runAll(ctx, creates)
+	r.runAll(ctx, others)
 	return r.errs
 }
 
-func (r *run) runGroups(ctx context.Context, groups [][]int) {
+// runAll sends the statements at indexes, Concurrency at a time (bounded goroutines, not one each).
+func (r *run) runAll(ctx context.Context, indexes []int) {
 	g := new(errgroup.Group)
 	g.SetLimit(r.opts.Concurrency)
-	for _, group := range groups {
+	for _, i := range indexes {
 		g.Go(func() error {
-			// A panic fails every statement of the group that has not failed already: some may have
-			// been applied, which a re-run converges on.
-			if err := guard.Call(func() error { r.runGroup(ctx, group); return nil }); err != nil {
-				for _, i := range group {
-					if r.errs[i] == nil {
-						r.errs[i] = err
-					}
-				}
-			}
+			// A panic fails its statement, which may or may not have been applied: a re-run converges.
+			r.errs[i] = guard.Call(func() error { return r.send(ctx, r.stmts[i]) })
 			return nil
 		})
 	}
 	_ = g.Wait() // the goroutines report through r.errs and never return an error
 }
 
-func (r *run) runGroup(ctx context.Context, group []int) {
-	if len(group) > 1 {
-		sqls := make([]string, len(group))
-		for k, i := range group {
-			sqls[k] = Render(r.stmts[i])
-		}
-		err := r.send(ctx, strings.Join(sqls, ";\n"), len(group))
-		if err == nil || IsSystemic(err) || ctx.Err() != nil {
-			for _, i := range group {
-				r.errs[i] = err
-			}
-			return
-		}
+// send runs one statement under the retry policy, and records a systemic error for the whole run.
+func (r *run) send(ctx context.Context, s Statement) error {
+	r.mu.Lock()
+	stop := r.systemic
+	r.mu.Unlock()
+	if stop != nil {
+		return stop
 	}
-	for _, i := range group {
-		r.errs[i] = r.send(ctx, Render(r.stmts[i]), 1)
-	}
-}
-
-// send runs query (n statements) with retries, and records a systemic error for the whole run.
-func (r *run) send(ctx context.Context, query string, n int) error {
-	for attempt := 0; ; attempt++ {
+	query := Render(s)
+	err := r.opts.Retry.Do(ctx, func(ctx context.Context) error {
+		if _, err := r.db.ExecContext(ctx, query); err != nil {
+			return fmt.Errorf("exec %s: %w", query, err)
+		}
+		return nil
+	})
+	if IsSystemic(err) {
 		r.mu.Lock()
-		stop := r.systemic
+		if r.systemic == nil {
+			r.systemic = err
+		}
 		r.mu.Unlock()
-		if stop != nil {
-			return stop
-		}
-		err := r.once(ctx, query, n)
-		if err == nil {
-			return nil
-		}
-		if IsSystemic(err) {
-			r.mu.Lock()
-			if r.systemic == nil {
-				r.systemic = err
-			}
-			r.mu.Unlock()
-			return err
-		}
-		if attempt >= r.opts.MaxRetries || !IsTransient(err) || ctx.Err() != nil {
-			return err
-		}
-		delay := r.backoff(attempt)
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		}
 	}
-}
-
-func (r *run) once(ctx context.Context, query string, n int) error {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.RequestTimeout)
-	defer cancel()
-	if n > 1 {
-		ctx, _ = gosnowflake.WithMultiStatement(ctx, n) // never fails
-	}
-	if _, err := r.db.ExecContext(ctx, query); err != nil {
-		if n > 1 {
-			return fmt.Errorf("exec %d statements: %w", n, err)
-		}
-		return fmt.Errorf("exec %s: %w", query, err)
-	}
-	return nil
-}
-
-// backoff returns the delay before retry attempt+1: Backoff·2^attempt capped at MaxBackoff, jittered to
-// [d/2, d].
-func (r *run) backoff(attempt int) time.Duration {
-	d := r.opts.MaxBackoff
-	if attempt < 30 {
-		d = min(r.opts.Backoff<<attempt, r.opts.MaxBackoff)
-	}
-	return d/2 + rand.N(d/2+1)
+	return err
 }
 
 // Recorder is the dry-run Executor: it applies nothing, remembers every statement it is given, and

@@ -25,25 +25,25 @@ func grants(n int) []Statement {
 
 func sfErr(n int) error { return &gosnowflake.SnowflakeError{Number: n, Message: "injected"} }
 
-// fast keeps retries quick and the run sequential, so the request log has one order.
-var fast = &ExecOptions{Backoff: 1, MaxBackoff: 1, Concurrency: 1, GroupSize: 3}
+// quick keeps retries quick.
+var quick = Retry{Backoff: 1, MaxBackoff: 1}
 
-func TestExecGroups(t *testing.T) {
+// fast keeps retries quick and the run sequential, so the request log has one order.
+var fast = &ExecOptions{Retry: quick, Concurrency: 1}
+
+func TestExecSendsSingleStatements(t *testing.T) {
 	f := &fakeDB{}
 	stmts := grants(7)
 	errs := NewSQLExecutor(newFakeDB(t, f), fast).Exec(context.Background(), stmts)
 	if slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
 		t.Fatalf("errors: %v", errs)
 	}
-	reqs := f.requests()
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests; want 3 (groups of 3, 3, 1): %q", len(reqs), reqs)
+	var want []string
+	for _, s := range stmts {
+		want = append(want, Render(s))
 	}
-	if want := Render(stmts[0]) + ";\n" + Render(stmts[1]) + ";\n" + Render(stmts[2]); reqs[0] != want {
-		t.Errorf("first request = %q; want %q", reqs[0], want)
-	}
-	if len(f.applied) != 7 {
-		t.Errorf("%d statements applied; want 7", len(f.applied))
+	if reqs := f.requests(); !slices.Equal(reqs, want) {
+		t.Fatalf("requests =\n%q\nwant one per statement, in order (one at a time)\n%q", reqs, want)
 	}
 }
 
@@ -70,10 +70,9 @@ func TestExecIsolatesFailure(t *testing.T) {
 			t.Errorf("statement %d not applied", i)
 		}
 	}
-	// Group 1 (fails at its second statement), then its 3 statements one by one, then group 2; a
-	// permanent error is not retried.
-	if n := len(f.requests()); n != 5 {
-		t.Errorf("%d requests; want 5: %q", n, f.requests())
+	// One request per statement: a permanent error is not retried.
+	if n := len(f.requests()); n != 6 {
+		t.Errorf("%d requests; want 6: %q", n, f.requests())
 	}
 }
 
@@ -86,11 +85,11 @@ func TestExecRetries(t *testing.T) {
 		wantOK     bool
 		wantTrials int
 	}{
-		{"transient then success", 2, sfErr(630), ExecOptions{Backoff: 1, MaxBackoff: 1}, true, 3},
-		{"throttled beyond MaxRetries", 10, sfErr(gosnowflake.ErrFailedToPostQuery), ExecOptions{Backoff: 1, MaxBackoff: 1, MaxRetries: 2}, false, 3},
-		{"retries disabled", 1, sfErr(630), ExecOptions{MaxRetries: -1}, false, 1},
-		{"statement deadline is transient", 1, fmt.Errorf("x: %w", context.DeadlineExceeded), ExecOptions{Backoff: 1, MaxBackoff: 1}, true, 2},
-		{"permanent", 10, sfErr(3001), ExecOptions{Backoff: 1, MaxBackoff: 1}, false, 1},
+		{"transient then success", 2, sfErr(630), ExecOptions{Retry: quick}, true, 3},
+		{"throttled beyond MaxRetries", 10, sfErr(gosnowflake.ErrFailedToPostQuery), ExecOptions{Retry: Retry{Backoff: 1, MaxBackoff: 1, MaxRetries: 2}}, false, 3},
+		{"retries disabled", 1, sfErr(630), ExecOptions{Retry: Retry{MaxRetries: -1}}, false, 1},
+		{"statement deadline is transient", 1, fmt.Errorf("x: %w", context.DeadlineExceeded), ExecOptions{Retry: quick}, true, 2},
+		{"permanent", 10, sfErr(3001), ExecOptions{Retry: quick}, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
@@ -119,7 +118,7 @@ func TestExecParentContextDone(t *testing.T) {
 	f := &fakeDB{fail: func(string) error { return sfErr(630) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	errs := NewSQLExecutor(newFakeDB(t, f), &ExecOptions{Backoff: 1, MaxBackoff: 1}).Exec(ctx, grants(2))
+	errs := NewSQLExecutor(newFakeDB(t, f), &ExecOptions{Retry: quick}).Exec(ctx, grants(2))
 	for i, err := range errs {
 		if err == nil {
 			t.Errorf("statement %d applied after the context was cancelled", i)
@@ -162,7 +161,7 @@ func TestExecOrderAndValidation(t *testing.T) {
 			t.Errorf("statement %d: %v", i, errs[i])
 		}
 	}
-	want := []string{Render(stmts[2]), Render(stmts[4]), Render(stmts[0]) + ";\n" + Render(stmts[3])}
+	want := []string{Render(stmts[2]), Render(stmts[4]), Render(stmts[0]), Render(stmts[3])}
 	if got := f.requests(); !slices.Equal(got, want) {
 		t.Errorf("requests =\n%q\nwant (roles first, one each; the invalid grant never sent)\n%q", got, want)
 	}
@@ -177,14 +176,14 @@ func TestExecConcurrent(t *testing.T) {
 		}
 		return nil
 	}}
-	errs := NewSQLExecutor(newFakeDB(t, f), &ExecOptions{Concurrency: 8, GroupSize: 4}).Exec(context.Background(), stmts)
+	errs := NewSQLExecutor(newFakeDB(t, f), &ExecOptions{Concurrency: 8}).Exec(context.Background(), stmts)
 	for i, err := range errs {
 		if (i == 17) != (err != nil) {
 			t.Errorf("statement %d: %v", i, err)
 		}
 	}
-	if n := len(f.requests()); n != 10+4 {
-		t.Errorf("%d requests; want 14 (10 groups, then 4 single statements)", n)
+	if n := len(f.requests()); n != 40 {
+		t.Errorf("%d requests; want 40 (one per statement)", n)
 	}
 }
 
@@ -220,7 +219,7 @@ func (panicky) FullyQualifiedName() string { panic("render bug") }
 
 func TestExecPanicFailsItsStatements(t *testing.T) {
 	stmts := append(grants(1), Grant{[]Privilege{"SELECT"}, ObjectTable, panicky{ObjectID{"D", "S", "X"}}, "PRIV_A"})
-	errs := NewSQLExecutor(newFakeDB(t, &fakeDB{}), &ExecOptions{GroupSize: 1, Concurrency: 1}).Exec(context.Background(), stmts)
+	errs := NewSQLExecutor(newFakeDB(t, &fakeDB{}), &ExecOptions{Concurrency: 1}).Exec(context.Background(), stmts)
 	var p *guard.PanicError
 	if errs[0] != nil || !errors.As(errs[1], &p) {
 		t.Errorf("errs = %v; want the first applied and the panicking one failed, not reported as applied", errs)

@@ -154,7 +154,7 @@ func TestIntegrationExecIsolatesFailure(t *testing.T) {
 		snowflake.CreateRole{Name: "PRIV_NEW", IfNotExists: true},
 	}
 	srv.ResetLog()
-	errs := snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Concurrency: 1, GroupSize: 10}).Exec(ctx, stmts)
+	errs := snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Concurrency: 1}).Exec(ctx, stmts)
 	for i, err := range errs {
 		if (i == 1) != (err != nil) {
 			t.Errorf("statement %d (%s): %v", i, snowflake.Render(stmts[i]), err)
@@ -177,10 +177,9 @@ func TestIntegrationExecIsolatesFailure(t *testing.T) {
 	if has(orders, "PRIV_ANALYSTS", "SELECT") {
 		t.Error("the revoke was not applied")
 	}
-	// The create alone; the group of four, which stops at its second statement; then its four
-	// statements one by one: 2 + 3 GRANTs, 1 REVOKE.
+	// One request per statement, the create first: 3 GRANTs, 1 REVOKE.
 	counts := srv.Counts()
-	if counts[emulator.ClassCreate] != 1 || counts[emulator.ClassGrant] != 5 || counts[emulator.ClassRevoke] != 1 {
+	if counts[emulator.ClassCreate] != 1 || counts[emulator.ClassGrant] != 3 || counts[emulator.ClassRevoke] != 1 {
 		t.Errorf("counts = %v", counts)
 	}
 }
@@ -191,14 +190,14 @@ func TestIntegrationRetryTransient(t *testing.T) {
 	orders := snowflake.ObjectID{Database: "SALES", Schema: "PUBLIC", Name: "ORDERS"}
 	// Statement timeout once, then the grant goes through.
 	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Number: 630, Times: 1})
-	errs := snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Backoff: 1, MaxBackoff: 1}).Exec(context.Background(), []snowflake.Statement{
+	errs := snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: snowflake.Retry{Backoff: 1, MaxBackoff: 1}}).Exec(context.Background(), []snowflake.Statement{
 		snowflake.Grant{Privileges: []snowflake.Privilege{"DELETE"}, On: snowflake.ObjectTable, Object: orders, Role: "PRIV_ANALYSTS"},
 	})
 	if errs[0] != nil {
 		t.Fatalf("transient error not retried: %v", errs[0])
 	}
 	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Number: 3001})
-	errs = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Backoff: 1, MaxBackoff: 1}).Exec(context.Background(), []snowflake.Statement{
+	errs = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: snowflake.Retry{Backoff: 1, MaxBackoff: 1}}).Exec(context.Background(), []snowflake.Statement{
 		snowflake.Grant{Privileges: []snowflake.Privilege{"UPDATE"}, On: snowflake.ObjectTable, Object: orders, Role: "PRIV_ANALYSTS"},
 	})
 	if snowflake.Code(errs[0]) != "003001" || snowflake.IsTransient(errs[0]) {

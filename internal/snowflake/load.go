@@ -3,7 +3,9 @@ package snowflake
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,12 +113,23 @@ type grantRow struct {
 	privilege, grantedOn, name, grantedTo, granteeName, grantOption, grantedBy string
 }
 
+func grantRowOf(r record) grantRow {
+	return grantRow{r.get("privilege"), r.get("granted_on"), r.get("name"), r.get("granted_to"),
+		r.get("grantee_name"), r.get("grant_option"), r.get("granted_by")}
+}
+
 var grantColumns = []string{"privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option", "granted_by"}
 
 func (r grantRow) convert() (GrantInfo, error) {
+	g, _, err := r.convertParts()
+	return g, err
+}
+
+// convertParts is convert, also returning the object's name parts, database first.
+func (r grantRow) convertParts() (GrantInfo, []string, error) {
 	parts, err := ParseQualifiedName(r.name)
 	if err != nil {
-		return GrantInfo{}, err
+		return GrantInfo{}, nil, err
 	}
 	return GrantInfo{
 		Privilege:   Privilege(r.privilege),
@@ -125,7 +138,7 @@ func (r grantRow) convert() (GrantInfo, error) {
 		Role:        r.granteeName,
 		GrantOption: strings.EqualFold(r.grantOption, "true"),
 		GrantedBy:   r.grantedBy,
-	}, nil
+	}, parts, nil
 }
 
 func joinQuoted(parts []string) string {
@@ -142,8 +155,7 @@ func ShowGrantsOn(ctx context.Context, q Querier, on ObjectType, id Identifier) 
 	var out GrantsOn
 	query := "SHOW GRANTS ON " + string(on) + " " + id.FullyQualifiedName()
 	err := queryRecords(ctx, q, query, grantColumns, func(r record) error {
-		row := grantRow{r.get("privilege"), r.get("granted_on"), r.get("name"), r.get("granted_to"),
-			r.get("grantee_name"), r.get("grant_option"), r.get("granted_by")}
+		row := grantRowOf(r)
 		out.On = ObjectType(row.grantedOn)
 		if row.grantedTo != granteeRole {
 			out.Other++
@@ -165,67 +177,151 @@ func ShowGrantsOn(ctx context.Context, q Querier, on ObjectType, id Identifier) 
 // informationSchema is the schema that every database has and that snowsync never grants on.
 const informationSchema = "INFORMATION_SCHEMA"
 
-// ShowDatabases runs SHOW DATABASES and returns the names of the databases the session's role can see
-// (Snowflake's own SNOWFLAKE and SNOWFLAKE_SAMPLE_DATA included; scoping is the caller's).
+// ShowDatabases runs SHOW DATABASES (paged) and returns the names of the databases the session's role
+// can see (Snowflake's own SNOWFLAKE and SNOWFLAKE_SAMPLE_DATA included; scoping is the caller's).
 func ShowDatabases(ctx context.Context, q Querier) ([]string, error) {
-	return showNames(ctx, q, "SHOW DATABASES")
-}
-
-// showNames runs a SHOW command and returns its name column.
-func showNames(ctx context.Context, q Querier, query string) ([]string, error) {
 	var out []string
-	err := queryRecords(ctx, q, query, []string{"name"}, func(r record) error {
+	err := showPaged(ctx, q, "SHOW DATABASES", []string{"name"}, func(r record) error {
 		out = append(out, r.get("name"))
 		return nil
 	})
 	return out, err
 }
 
-// ShowSchemas runs SHOW SCHEMAS IN DATABASE db and returns its schemas, INFORMATION_SCHEMA excluded.
-func ShowSchemas(ctx context.Context, q Querier, db DatabaseID) ([]SchemaID, error) {
-	var out []SchemaID
-	err := queryRecords(ctx, q, "SHOW SCHEMAS IN DATABASE "+db.FullyQualifiedName(), []string{"name"},
-		func(r record) error {
-			if name := r.get("name"); name != informationSchema {
-				out = append(out, SchemaID{Database: db.Name, Name: name})
+// ShowPageSize is the LIMIT of every SHOW <objects> this package runs. Snowflake returns at most 10,000
+// rows from SHOW <objects> and refuses a larger result unless it is limited (error 090153, "Use LIMIT
+// option"); LIMIT <rows> FROM '<name>' pages through the rest, the rows coming in lexicographic order of
+// their name ("SHOW Commands: Pagination Support", 2023_05 bundle,
+// https://docs.snowflake.com/en/release-notes/bcr-bundles/2023_05/bcr-1080; "SHOW OBJECTS", parameter
+// LIMIT rows [ FROM 'name_string' ], https://docs.snowflake.com/en/sql-reference/sql/show-objects).
+// SHOW GRANTS takes LIMIT without FROM and is not paged.
+const ShowPageSize = 10000
+
+// pageSize is ShowPageSize; tests of paging lower it.
+var pageSize = ShowPageSize
+
+// ErrTooManyRows is returned for a listing that cannot be read in one request: more objects than one
+// SHOW page holds where names alone cannot page (SHOW OBJECTS IN DATABASE lists several schemas, whose
+// object names repeat), or Snowflake's 090153. The caller lists each schema instead.
+var ErrTooManyRows = errors.New("more rows than one SHOW may return")
+
+// showPaged runs a SHOW <objects> command page by page: `<query> LIMIT n`, then `<query> LIMIT n FROM
+// '<last name>'` while a page came back full. The docs call FROM a cursor that returns the rows "following"
+// the first row matching the name; a row equal to the cursor is skipped in case a server includes it.
+func showPaged(ctx context.Context, q Querier, query string, cols []string, fn func(record) error) error {
+	cursor, paged := "", false
+	for {
+		page := query + " LIMIT " + strconv.Itoa(pageSize)
+		if paged {
+			page += " FROM " + QuoteString(cursor)
+		}
+		rows, fresh := 0, 0
+		err := queryRecords(ctx, q, page, append(cols, "name"), func(r record) error {
+			rows++
+			name := r.get("name")
+			if paged && name == cursor {
+				return nil
 			}
-			return nil
+			fresh++
+			cursor = name
+			return fn(r)
 		})
-	return out, err
+		if err != nil {
+			return err
+		}
+		if rows < pageSize || fresh == 0 {
+			return nil
+		}
+		paged = true
+	}
 }
 
-// ShowTables runs SHOW OBJECTS IN DATABASE or IN SCHEMA (in is a DatabaseID or a SchemaID) and returns
-// the tables and views, in one round trip for a whole database. Other kinds (materialized views,
-// external tables, ...) and INFORMATION_SCHEMA are left out.
-func ShowTables(ctx context.Context, q Querier, in Identifier) ([]Object, error) {
-	var query string
-	switch in.(type) {
-	case DatabaseID:
-		query = "SHOW OBJECTS IN DATABASE " + in.FullyQualifiedName()
-	case SchemaID:
-		query = "SHOW OBJECTS IN SCHEMA " + in.FullyQualifiedName()
-	default:
-		return nil, fmt.Errorf("show tables in %v: %w: not a database or schema identifier", in, ErrInvalidStatement)
-	}
-	var out []Object
-	err := queryRecords(ctx, q, query, []string{"name", "database_name", "schema_name", "kind"}, func(r record) error {
-		kind, ok := objectKinds[r.get("kind")]
-		if ok && r.get("schema_name") != informationSchema {
-			out = append(out, Object{ID: ObjectID{r.get("database_name"), r.get("schema_name"), r.get("name")}, Kind: kind})
+// ShowSchemas runs SHOW SCHEMAS IN DATABASE db (paged) and returns its schemas, INFORMATION_SCHEMA
+// excluded.
+func ShowSchemas(ctx context.Context, q Querier, db DatabaseID) ([]SchemaID, error) {
+	var out []SchemaID
+	err := showPaged(ctx, q, "SHOW SCHEMAS IN DATABASE "+db.FullyQualifiedName(), nil, func(r record) error {
+		if name := r.get("name"); name != informationSchema {
+			out = append(out, SchemaID{Database: db.Name, Name: name})
 		}
 		return nil
 	})
 	return out, err
 }
 
-// ShowRoles runs SHOW ROLES [LIKE '<like>'] and returns the role names. like is a Snowflake LIKE
+var objectColumns = []string{"name", "database_name", "schema_name", "kind"}
+
+// ShowTables returns the objects of a database or schema (in is a DatabaseID or a SchemaID) that SHOW
+// OBJECTS lists: tables (transient ones included) and views with Kind ObjectTable or ObjectView, any
+// other kind (materialized views, external tables, ...) with Snowflake's kind as its Kind, so that a
+// caller knows the container holds objects it does not sync. INFORMATION_SCHEMA is left out.
+//
+// A schema is listed with SHOW OBJECTS IN SCHEMA, paged. A database is listed with one SHOW OBJECTS IN
+// DATABASE of one page; when that page comes back full (or Snowflake answers 090153) the error is
+// ErrTooManyRows, and the caller lists each schema: names repeat across schemas, so FROM cannot page it.
+func ShowTables(ctx context.Context, q Querier, in Identifier) ([]Object, error) {
+	var out []Object
+	keep := func(r record) error {
+		kind, ok := objectKinds[r.get("kind")]
+		if !ok {
+			kind = ObjectType(r.get("kind"))
+		}
+		if r.get("schema_name") != informationSchema {
+			out = append(out, Object{ID: ObjectID{r.get("database_name"), r.get("schema_name"), r.get("name")}, Kind: kind})
+		}
+		return nil
+	}
+	switch in.(type) {
+	case SchemaID:
+		err := showPaged(ctx, q, "SHOW OBJECTS IN SCHEMA "+in.FullyQualifiedName(), objectColumns, keep)
+		return out, err
+	case DatabaseID:
+		rows := 0
+		err := queryRecords(ctx, q, "SHOW OBJECTS IN DATABASE "+in.FullyQualifiedName()+" LIMIT "+strconv.Itoa(pageSize),
+			objectColumns, func(r record) error { rows++; return keep(r) })
+		switch {
+		case isTooManyRows(err) || err == nil && rows >= pageSize:
+			return nil, fmt.Errorf("show objects in database %s: %w", in.FullyQualifiedName(), ErrTooManyRows)
+		case err != nil:
+			return nil, err
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("show tables in %v: %w: not a database or schema identifier", in, ErrInvalidStatement)
+}
+
+// ShowRoles runs SHOW ROLES [LIKE '<like>'] (paged) and returns the role names. like is a Snowflake LIKE
 // pattern (case-insensitive, % and _ wildcards); "" lists every role.
 func ShowRoles(ctx context.Context, q Querier, like string) ([]string, error) {
 	query := "SHOW ROLES"
 	if like != "" {
 		query += " LIKE " + QuoteString(like)
 	}
-	return showNames(ctx, q, query)
+	var out []string
+	err := showPaged(ctx, q, query, nil, func(r record) error {
+		out = append(out, r.get("name"))
+		return nil
+	})
+	return out, err
+}
+
+// ShowGrantsToRole runs SHOW GRANTS TO ROLE role and calls fn with each privilege the role holds
+// directly, on any object of the account (OWNERSHIP included), and the object's name parts, database
+// first. Only grants on databases, schemas, tables and views are passed (the others, on the account,
+// functions or roles, name objects in other forms). A role that does not exist gives an error for which
+// IsNotExist is true. SHOW GRANTS takes no FROM cursor: the result is read in one request.
+func ShowGrantsToRole(ctx context.Context, q Querier, role string, fn func(g GrantInfo, parts []string) error) error {
+	return queryRecords(ctx, q, "SHOW GRANTS TO ROLE "+QuoteIdent(role), grantColumns, func(r record) error {
+		row := grantRowOf(r)
+		if levelOf(ObjectType(row.grantedOn)) == 0 {
+			return nil
+		}
+		g, parts, err := row.convertParts()
+		if err != nil {
+			return err
+		}
+		return fn(g, parts)
+	})
 }
 
 // Catalog is the state of one database (or one schema of it) read in bulk from INFORMATION_SCHEMA.

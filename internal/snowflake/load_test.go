@@ -2,6 +2,7 @@ package snowflake
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -44,11 +45,11 @@ func TestShowGrantsOn(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	missing := &gosnowflake.SnowflakeError{Number: 2003, SQLState: "02000", Message: "does not exist or not authorized"}
 	f := &fakeDB{results: map[string]fakeResult{
-		`SHOW GRANTS ON VIEW "D"."S"."GONE"`:  {err: missing},
-		`SHOW GRANTS ON TABLE "D"."S"."ODD"`:  {cols: []string{"privilege", "name"}, rows: [][]any{{"SELECT", "D.S.ODD"}}},
-		`SHOW GRANTS ON TABLE "D"."S"."BAD"`:  {cols: grantColumns, rows: [][]any{{"SELECT", "TABLE", `D.S."BAD`, "ROLE", "R", "false", "X"}}},
-		`SHOW SCHEMAS IN DATABASE "GONE"`:     {err: &gosnowflake.SnowflakeError{Number: 2043}},
-		`SHOW OBJECTS IN SCHEMA "D"."NOCOLS"`: {cols: []string{"name"}},
+		`SHOW GRANTS ON VIEW "D"."S"."GONE"`:              {err: missing},
+		`SHOW GRANTS ON TABLE "D"."S"."ODD"`:              {cols: []string{"privilege", "name"}, rows: [][]any{{"SELECT", "D.S.ODD"}}},
+		`SHOW GRANTS ON TABLE "D"."S"."BAD"`:              {cols: grantColumns, rows: [][]any{{"SELECT", "TABLE", `D.S."BAD`, "ROLE", "R", "false", "X"}}},
+		`SHOW SCHEMAS IN DATABASE "GONE" LIMIT 10000`:     {err: &gosnowflake.SnowflakeError{Number: 2043}},
+		`SHOW OBJECTS IN SCHEMA "D"."NOCOLS" LIMIT 10000`: {cols: []string{"name"}},
 	}}
 	db := newFakeDB(t, f)
 	ctx := context.Background()
@@ -75,25 +76,25 @@ func TestLoadErrors(t *testing.T) {
 func TestShowCatalog(t *testing.T) {
 	objCols := []string{"created_on", "name", "database_name", "schema_name", "kind", "comment"}
 	f := &fakeDB{results: map[string]fakeResult{
-		`SHOW SCHEMAS IN DATABASE "SALES"`: {cols: []string{"created_on", "name", "is_default", "database_name"}, rows: [][]any{
+		`SHOW SCHEMAS IN DATABASE "SALES" LIMIT 10000`: {cols: []string{"created_on", "name", "is_default", "database_name"}, rows: [][]any{
 			{"t", "INFORMATION_SCHEMA", "N", "SALES"}, {"t", "PUBLIC", "N", "SALES"}, {"t", "my schema", "N", "SALES"},
 		}},
-		`SHOW OBJECTS IN SCHEMA "SALES"."PUBLIC"`: {cols: objCols, rows: [][]any{
+		`SHOW OBJECTS IN SCHEMA "SALES"."PUBLIC" LIMIT 10000`: {cols: objCols, rows: [][]any{
 			{"t", "ORDERS", "SALES", "PUBLIC", "TABLE", ""},
 			{"t", "V_ORDERS", "SALES", "PUBLIC", "VIEW", ""},
 			{"t", "MV", "SALES", "PUBLIC", "MATERIALIZED_VIEW", ""},
 			{"t", "DBT_STAGE", "SALES", "PUBLIC", "TRANSIENT", ""},
 			{"t", "SESSION_TMP", "SALES", "PUBLIC", "TEMPORARY", ""},
 		}},
-		`SHOW OBJECTS IN DATABASE "SALES"`: {cols: objCols, rows: [][]any{
+		`SHOW OBJECTS IN DATABASE "SALES" LIMIT 10000`: {cols: objCols, rows: [][]any{
 			{"t", "ORDERS", "SALES", "PUBLIC", "TABLE", ""},
 			{"t", "TABLES", "SALES", "INFORMATION_SCHEMA", "VIEW", ""},
 		}},
-		`SHOW ROLES LIKE 'PRIV\\_%'`: {cols: []string{"created_on", "name", "is_default"}, rows: [][]any{
+		`SHOW ROLES LIKE 'PRIV\\_%' LIMIT 10000`: {cols: []string{"created_on", "name", "is_default"}, rows: [][]any{
 			{"t", "PRIV_A", "N"}, {"t", "PRIV_B", "N"},
 		}},
-		`SHOW ROLES`: {cols: []string{"name"}, rows: [][]any{{"PUBLIC"}}},
-		`SHOW DATABASES`: {cols: []string{"created_on", "name", "is_default"}, rows: [][]any{
+		`SHOW ROLES LIMIT 10000`: {cols: []string{"name"}, rows: [][]any{{"PUBLIC"}}},
+		`SHOW DATABASES LIMIT 10000`: {cols: []string{"created_on", "name", "is_default"}, rows: [][]any{
 			{"t", "SALES", "N"}, {"t", "SNOWFLAKE", "N"}, {"t", "lower db", "N"},
 		}},
 	}}
@@ -106,7 +107,8 @@ func TestShowCatalog(t *testing.T) {
 	}
 	objs, err := ShowTables(ctx, db, SchemaID{"SALES", "PUBLIC"})
 	want := []Object{{ObjectID{"SALES", "PUBLIC", "ORDERS"}, ObjectTable}, {ObjectID{"SALES", "PUBLIC", "V_ORDERS"}, ObjectView},
-		{ObjectID{"SALES", "PUBLIC", "DBT_STAGE"}, ObjectTable}}
+		{ObjectID{"SALES", "PUBLIC", "MV"}, "MATERIALIZED_VIEW"}, {ObjectID{"SALES", "PUBLIC", "DBT_STAGE"}, ObjectTable},
+		{ObjectID{"SALES", "PUBLIC", "SESSION_TMP"}, "TEMPORARY"}}
 	if err != nil || !reflect.DeepEqual(objs, want) {
 		t.Errorf("ShowTables(schema) = %v, %v; want %v", objs, err, want)
 	}
@@ -123,6 +125,44 @@ func TestShowCatalog(t *testing.T) {
 	}
 	if roles, err := ShowRoles(ctx, db, ""); err != nil || !slices.Equal(roles, []string{"PUBLIC"}) {
 		t.Errorf("ShowRoles() = %v, %v", roles, err)
+	}
+}
+
+func TestShowPaged(t *testing.T) {
+	defer func(n int) { pageSize = n }(pageSize)
+	pageSize = 2
+	cols := []string{"created_on", "name"}
+	page := func(names ...string) fakeResult {
+		r := fakeResult{cols: cols}
+		for _, n := range names {
+			r.rows = append(r.rows, []any{"t", n})
+		}
+		return r
+	}
+	objCols := []string{"name", "database_name", "schema_name", "kind"}
+	f := &fakeDB{results: map[string]fakeResult{
+		// Pages after the cursor; the third server includes the cursor row, which is skipped.
+		`SHOW ROLES LIMIT 2`:                   page("A", "B"),
+		`SHOW ROLES LIMIT 2 FROM 'B'`:          page("C", "D"),
+		`SHOW ROLES LIMIT 2 FROM 'D'`:          page("D", "E"),
+		`SHOW ROLES LIMIT 2 FROM 'E'`:          page("E"),
+		`SHOW DATABASES LIMIT 2`:               page("X", "Y"),
+		`SHOW DATABASES LIMIT 2 FROM 'Y'`:      page(),
+		`SHOW OBJECTS IN DATABASE "D" LIMIT 2`: {cols: objCols, rows: [][]any{{"T1", "D", "S1", "TABLE"}, {"T1", "D", "S2", "TABLE"}}},
+		`SHOW OBJECTS IN DATABASE "E" LIMIT 2`: {err: &gosnowflake.SnowflakeError{Number: 90153}},
+	}}
+	db := newFakeDB(t, f)
+	ctx := context.Background()
+	if roles, err := ShowRoles(ctx, db, ""); err != nil || !slices.Equal(roles, []string{"A", "B", "C", "D", "E"}) {
+		t.Errorf("ShowRoles = %v, %v; want A to E, each once", roles, err)
+	}
+	if dbs, err := ShowDatabases(ctx, db); err != nil || !slices.Equal(dbs, []string{"X", "Y"}) {
+		t.Errorf("ShowDatabases = %v, %v", dbs, err)
+	}
+	for _, d := range []string{"D", "E"} {
+		if _, err := ShowTables(ctx, db, DatabaseID{d}); !errors.Is(err, ErrTooManyRows) {
+			t.Errorf("ShowTables(database %s) = %v; want ErrTooManyRows (a full page, or 090153)", d, err)
+		}
 	}
 }
 

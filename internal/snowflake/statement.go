@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Statement is a SQL statement as a value: Grant, Revoke or CreateRole. Render turns it into SQL.
+// Statement is a SQL statement as a value: Grant, GrantOnAll, Revoke or CreateRole. Render turns it into
+// SQL.
 type Statement interface {
 	// Validate reports why the statement must not be sent (nil when it may): an empty role, no
 	// privileges, a privilege that the object type does not accept (OWNERSHIP included), or an object
@@ -21,6 +22,18 @@ type Grant struct {
 	Privileges []Privilege
 	On         ObjectType
 	Object     Identifier
+	Role       string
+}
+
+// GrantOnAll is `GRANT <privileges> ON ALL TABLES | VIEWS IN SCHEMA <Schema> TO ROLE <Role>`: one
+// statement for every table (On = ObjectTable) or view (ObjectView) that exists in the schema when it
+// runs. Snowflake applies it to the objects of that kind at that moment only (not to later ones, which
+// is what FUTURE grants do): "GRANT <privileges> … TO ROLE", section "ALL … IN SCHEMA",
+// https://docs.snowflake.com/en/sql-reference/sql/grant-privilege.
+type GrantOnAll struct {
+	Privileges []Privilege
+	On         ObjectType
+	Schema     SchemaID
 	Role       string
 }
 
@@ -42,6 +55,7 @@ type CreateRole struct {
 }
 
 func (Grant) statement()      {}
+func (GrantOnAll) statement() {}
 func (Revoke) statement()     {}
 func (CreateRole) statement() {}
 
@@ -50,12 +64,20 @@ var ErrInvalidStatement = errors.New("invalid statement")
 
 // Validate implements Statement.
 func (g Grant) Validate() error {
-	return validatePrivileges("GRANT", g.Privileges, g.On, g.Object, g.Role)
+	return validatePrivileges("GRANT", g.Privileges, g.On, g.Object, g.Role, g.On)
+}
+
+// Validate implements Statement.
+func (g GrantOnAll) Validate() error {
+	if g.On != ObjectTable && g.On != ObjectView {
+		return fmt.Errorf("GRANT ON ALL: %w: unsupported object type %q", ErrInvalidStatement, g.On)
+	}
+	return validatePrivileges("GRANT ON ALL "+string(g.On)+"S IN", g.Privileges, ObjectSchema, g.Schema, g.Role, g.On)
 }
 
 // Validate implements Statement.
 func (r Revoke) Validate() error {
-	return validatePrivileges("REVOKE", r.Privileges, r.On, r.Object, r.Role)
+	return validatePrivileges("REVOKE", r.Privileges, r.On, r.Object, r.Role, r.On)
 }
 
 // Validate implements Statement.
@@ -66,7 +88,9 @@ func (c CreateRole) Validate() error {
 	return nil
 }
 
-func validatePrivileges(op string, privs []Privilege, on ObjectType, obj Identifier, role string) error {
+// validatePrivileges checks a statement on obj, an identifier of type on, granting privileges of
+// objects of type of (on itself, except for ON ALL, where obj is the schema).
+func validatePrivileges(op string, privs []Privilege, on ObjectType, obj Identifier, role string, of ObjectType) error {
 	switch {
 	case levelOf(on) == 0:
 		return fmt.Errorf("%s: %w: unsupported object type %q", op, ErrInvalidStatement, on)
@@ -80,8 +104,8 @@ func validatePrivileges(op string, privs []Privilege, on ObjectType, obj Identif
 		return fmt.Errorf("%s ON %s %s: %w: no privileges", op, on, obj.FullyQualifiedName(), ErrInvalidStatement)
 	}
 	for _, p := range privs {
-		if !on.Allows(p) {
-			return fmt.Errorf("%s %s ON %s %s: %w: privilege not grantable on a %s", op, p, on, obj.FullyQualifiedName(), ErrInvalidStatement, strings.ToLower(string(on)))
+		if !of.Allows(p) {
+			return fmt.Errorf("%s %s ON %s %s: %w: privilege not grantable on a %s", op, p, on, obj.FullyQualifiedName(), ErrInvalidStatement, strings.ToLower(string(of)))
 		}
 	}
 	return nil
@@ -95,6 +119,15 @@ func Render(s Statement) string {
 	case Grant:
 		b.WriteString("GRANT ")
 		writeTarget(&b, s.Privileges, s.On, s.Object)
+		b.WriteString(" TO ROLE ")
+		b.WriteString(QuoteIdent(s.Role))
+	case GrantOnAll:
+		b.WriteString("GRANT ")
+		writePrivileges(&b, s.Privileges)
+		b.WriteString(" ON ALL ")
+		b.WriteString(string(s.On))
+		b.WriteString("S IN SCHEMA ")
+		b.WriteString(s.Schema.FullyQualifiedName())
 		b.WriteString(" TO ROLE ")
 		b.WriteString(QuoteIdent(s.Role))
 	case Revoke:
@@ -118,16 +151,20 @@ func Render(s Statement) string {
 }
 
 func writeTarget(b *strings.Builder, privs []Privilege, on ObjectType, obj Identifier) {
-	for i, p := range privs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(string(p))
-	}
+	writePrivileges(b, privs)
 	b.WriteString(" ON ")
 	b.WriteString(string(on))
 	b.WriteByte(' ')
 	if obj != nil {
 		b.WriteString(obj.FullyQualifiedName())
+	}
+}
+
+func writePrivileges(b *strings.Builder, privs []Privilege) {
+	for i, p := range privs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(string(p))
 	}
 }

@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+// apply sends the changes that are not already failed. A systemic error stops the batch.
+func (p *pass) apply(ctx context.Context, changes []*change) error {
+	var send []*change
+	var stmts []snowflake.Statement
+	for _, c := range changes {
+		if c.err == nil {
+			send = append(send, c)
+			stmts = append(stmts, c.stmt)
+		}
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	errs := p.e.exec.Exec(ctx, stmts)
+	for i, c := range send {
+		c.err = errs[i]
+		if snowflake.Outage(c.err) {
+			return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
+		}
+	}
+	return nil
+}
+
+// share is a change listed under a resource, with the grants and revokes it made for that resource: all
+// of them, except for a table or view under a GRANT … ON ALL, which counts what it lacked.
+type share struct {
+	c               *change
+	grants, revokes int
+}
+
+// result reports one requested resource, and returns the changes it lists.
+func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
+	out := request.ResourceResult{Resource: r.res}
+	skip := func(reason, code string) (request.ResourceResult, []share) {
+		out.Status, out.Reason, out.ErrorCode = request.StatusSkipped, reason, code
+		return out, nil
+	}
+	if r.outScope {
+		return skip("outside the managed scope (CONNECTOR_SNOWFLAKE_MANAGE_*_LIST / IGNORE_*_LIST)", "")
+	}
+	u := r.unit
+	var cov errCovered
+	if errors.As(u.err, &cov) {
+		u = cov.by
+	}
+	switch {
+	case u.skip != "":
+		return skip(u.skip, u.code)
+	case u.err != nil:
+		out.Status, out.Reason, out.ErrorCode = request.StatusFailed, "load: "+u.err.Error(), snowflake.Code(u.err)
+		return out, nil
+	}
+	n, ok := p.resolveRef(r.name, u.resolved)
+	if !ok {
+		return skip("does not exist in Snowflake", "002003")
+	}
+	// Roles granted something on or under n: a USAGE grant on an ancestor counts for this resource only
+	// when it serves one of them; a CREATE ROLE counts when one of the resource's statements needs the role.
+	below := map[string]bool{}
+	for role := range pl.below[n] {
+		below[role] = true
+	}
+	if own := p.nodes[n]; own != nil && own.full {
+		for role := range desired(p.set, own) {
+			below[role] = true
+		}
+	}
+	own := p.nodes[n]
+	roles := map[string]bool{}
+	lists := map[*change]bool{}
+	for _, c := range pl.changes {
+		switch {
+		case c.target == (name{}):
+			continue
+		case c.target.under(n),
+			c.all && n.under(c.target) && own != nil && own.kind == c.stmt.(snowflake.GrantOnAll).On,
+			c.usage && n.under(c.target) && below[c.role]:
+			lists[c] = true
+			roles[c.role] = true
+		}
+	}
+	var mine []share
+	var failed []string
+	for _, c := range pl.changes {
+		if c.target == (name{}) && roles[c.role] {
+			lists[c] = true
+		}
+		if !lists[c] {
+			continue
+		}
+		sh := share{c, c.grants, c.revokes}
+		if c.all && !c.target.under(n) { // n is one object of the schema
+			have := holding(own)
+			sh.grants = 0
+			for _, priv := range c.stmt.(snowflake.GrantOnAll).Privileges {
+				if !have[c.role][priv] {
+					sh.grants++
+				}
+			}
+		}
+		mine = append(mine, sh)
+		out.Statements = append(out.Statements, c.sql)
+		if c.err != nil {
+			failed = append(failed, c.sql+": "+c.err.Error())
+			if out.ErrorCode == "" {
+				out.ErrorCode = snowflake.Code(c.err)
+			}
+			continue
+		}
+		out.Grants += sh.grants
+		out.Revokes += sh.revokes
+	}
+	out.Status = request.StatusSuccess
+	if len(failed) > 0 {
+		out.Status = request.StatusFailed
+		out.Reason = fmt.Sprintf("%d of %d statements failed: %s", len(failed), len(out.Statements), strings.Join(failed, "; "))
+	}
+	return out, mine
+}
+
+// resolveRef finds the exact name of a requested name: the unit's resolved prefix, then each further
+// level matched among the loaded full nodes (exactly, else ignoring case when exactly one matches).
+func (p *pass) resolveRef(requested, resolved name) (name, bool) {
+	n := resolved
+	for l := resolved.level() + 1; l <= requested.level(); l++ {
+		want := requested.part(l)
+		if node := p.nodes[n.child(l, want)]; node != nil && node.full {
+			n = n.child(l, want)
+			continue
+		}
+		var names []string
+		for _, node := range p.nodes {
+			if node.name.level() == l && node.full && node.name.prefix(l-1) == n {
+				names = append(names, node.name.part(l))
+			}
+		}
+		exact, ok := snowflake.ResolveName(names, want)
+		if !ok {
+			return name{}, false
+		}
+		n = n.child(l, exact)
+	}
+	return n, true
+}
