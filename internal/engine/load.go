@@ -146,10 +146,20 @@ func (p *pass) covering(n name) *unit {
 	return nil
 }
 
-// load reads every unit not covered by another, and the existing roles, all in one parallel wave as far
-// as the data allows. Units covered by a database or schema unit are dropped: their refs are served
-// from the covering unit's nodes. With no unit to load (every resource outside the scope), nothing is
-// read at all.
+// load reads every unit not covered by another, and the existing roles, in as few parallel waves as
+// the data allows. Units covered by a database or schema unit are dropped: their refs are served from
+// the covering unit's nodes. With no unit to load (every resource outside the scope), nothing is read.
+//
+// Object units are read one of two ways, chosen for the batch by round trips:
+//   - by object (loadObject): SHOW GRANTS ON the object and its two parents, all at once, costing one
+//     query per object, schema and database: one wave while that fits the read pool (LoadThreads);
+//   - by schema (loadSchemaObjects): one paged SHOW OBJECTS per schema for names and kinds, and the
+//     managed roles' grants read by role (one SHOW GRANTS TO ROLE each, shared with containers), when
+//     that costs fewer queries and the per-object reads would need more than one wave.
+//
+// Reads by role that the policies make likely (their roles and CONNECTOR_SNOWFLAKE_MANAGE_ROLE_LIST) start
+// in the first wave, beside SHOW ROLES and the listings; only managed roles no policy names wait for
+// SHOW ROLES.
 func (p *pass) load(ctx context.Context) error {
 	if len(p.units) == 0 {
 		return nil
@@ -159,27 +169,150 @@ func (p *pass) load(ctx context.Context) error {
 	p.ctx, p.stop = ctx, stop
 	g, ctx := errgroup.WithContext(ctx)
 	guard.Go(g, func() error { return p.loadRoles(ctx) })
-	bulk := map[string][]*unit{} // object units by requested database, in load_bulk mode
+	var objects, containers []*unit
 	for k, u := range p.units {
-		if c := p.covering(u.name); c != nil {
+		switch c := p.covering(u.name); {
+		case c != nil:
 			delete(p.units, k)
 			u.err = errCovered{c}
-			continue
+		case u.name.level() == 3:
+			objects = append(objects, u)
+		default:
+			containers = append(containers, u)
 		}
-		if u.name.level() == 3 && p.e.opts.LoadMode == config.LoadBulk {
-			bulk[u.name.Database] = append(bulk[u.name.Database], u)
-			continue
-		}
-		guard.Go(g, func() error { return p.finish(u, p.loadUnit(ctx, u)) })
 	}
-	for db, units := range bulk {
-		guard.Go(g, func() error { return p.loadObjects(ctx, db, units) })
+	bySchema := map[name][]*unit{} // object units by requested schema
+	for _, u := range objects {
+		bySchema[u.name.prefix(2)] = append(bySchema[u.name.prefix(2)], u)
+	}
+	readBySchema := p.e.opts.LoadMode != config.LoadBulk && p.objectsBySchema(objects, bySchema)
+	if readBySchema {
+		for schema := range bySchema {
+			p.containerDBs[strings.ToUpper(schema.Database)] = true
+		}
+	}
+	if readBySchema || len(containers) > 0 && p.e.opts.LoadMode != config.LoadBulk {
+		for _, role := range p.likelyRoles() {
+			guard.Go(g, func() error {
+				_, err := p.roleGrants(ctx, role)
+				if snowflake.Outage(err) {
+					return fmt.Errorf("%w: %w", errSystemic, err)
+				}
+				return nil // the reader that needs it sees the error
+			})
+		}
+	}
+	for _, u := range containers {
+		guard.Go(g, func() error { return p.finish(u, p.loadContainer(ctx, u)) })
+	}
+	switch {
+	case p.e.opts.LoadMode == config.LoadBulk:
+		byDB := map[string][]*unit{}
+		for _, u := range objects {
+			byDB[u.name.Database] = append(byDB[u.name.Database], u)
+		}
+		for db, units := range byDB {
+			guard.Go(g, func() error { return p.loadObjects(ctx, db, units) })
+		}
+	case readBySchema:
+		for schema, units := range bySchema {
+			guard.Go(g, func() error { return p.loadSchemaObjects(ctx, schema, units) })
+		}
+	default:
+		for _, u := range objects {
+			guard.Go(g, func() error { return p.finish(u, p.loadObject(ctx, u)) })
+		}
 	}
 	err := g.Wait()
 	if cause := context.Cause(p.ctx); err == nil && snowflake.Outage(cause) { // a read hit the outage; others saw only the cancel
 		err = fmt.Errorf("%w: %w", errSystemic, cause)
 	}
 	return err
+}
+
+// objectsBySchema decides whether the object units are read by schema: when reading them by object
+// would take more than one wave of the read pool and more queries than by schema.
+func (p *pass) objectsBySchema(objects []*unit, bySchema map[name][]*unit) bool {
+	dbs := map[string]bool{}
+	for schema := range bySchema {
+		dbs[schema.Database] = true
+	}
+	perObject := len(objects) + len(bySchema) + len(dbs)
+	perSchema := len(bySchema) + len(p.likelyRoles())
+	return perObject > p.e.opts.LoadThreads && perSchema < perObject
+}
+
+// likelyRoles are the roles whose grants a read by role needs before SHOW ROLES tells which managed
+// roles exist: those the policies grant to, and the manage role list.
+func (p *pass) likelyRoles() []string {
+	roles := slices.Clone(p.set.Roles())
+	for _, r := range p.e.opts.ManagedRoles {
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// loadSchemaObjects reads the object units of one schema by schema: the schema's listing gives their
+// exact names and kinds (a name in another case matches when exactly one does), the managed roles'
+// grants give their state and their parents'. When the roles cannot be listed, each unit is read by
+// object instead.
+func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit) error {
+	objs, err := p.objectsIn(ctx, schema)
+	if snowflake.IsNotExist(err) {
+		var found bool
+		if schema, found, err = p.resolveContainer(ctx, schema); err == nil && !found {
+			err = notExist{}
+		}
+		if err == nil {
+			objs, err = p.objectsIn(ctx, schema)
+		}
+	}
+	if err != nil {
+		for _, u := range units {
+			if err := p.finish(u, err); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	objs = filter(objs, func(o snowflake.Object) bool {
+		return o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView
+	})
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = o.ID.Name
+	}
+	roles, err := p.managedRoles(ctx)
+	var byName map[name][]held
+	if err == nil {
+		byName, err = p.grantsByRole(ctx, schema, roles)
+	}
+	if snowflake.Outage(err) {
+		return fmt.Errorf("%w: %w", errSystemic, err)
+	}
+	if err != nil || ctx.Err() != nil {
+		g := new(errgroup.Group)
+		for _, u := range units {
+			guard.Go(g, func() error { return p.finish(u, p.loadObject(ctx, u)) })
+		}
+		return g.Wait()
+	}
+	for _, u := range units {
+		exact, ok := snowflake.ResolveName(names, u.name.Object)
+		if !ok {
+			u.skip, u.code = "does not exist in Snowflake", "002003"
+			continue
+		}
+		o := objs[slices.Index(names, exact)]
+		n := nameOfID(o.ID)
+		u.resolved = n
+		p.addNode(snowflake.ObjectDatabase, n.prefix(1), byName[n.prefix(1)], false)
+		p.addNode(snowflake.ObjectSchema, n.prefix(2), byName[n.prefix(2)], false)
+		p.addNode(o.Kind, n, byName[n], true)
+	}
+	return nil
 }
 
 // finish records the outcome of loading u. Only a systemic error is returned: it stops the batch.
@@ -461,13 +594,9 @@ func (p *pass) list(ctx context.Context, n name) (listing, error) {
 // failed read by role (other than an outage) falls back to reading by object. Nodes are added only once
 // every read succeeded: a container that fails to load changes nothing.
 func (p *pass) readGrants(ctx context.Context, n name, schemas []snowflake.SchemaID, objects []snowflake.Object) error {
-	roles, err := p.roleNames(ctx)
+	managed, err := p.managedRoles(ctx)
 	if snowflake.Outage(err) {
 		return err
-	}
-	var managed []string
-	if err == nil {
-		managed = filter(roles, p.e.Manages)
 	}
 	if err == nil && len(managed) < 1+len(schemas)+len(objects) {
 		byName, err := p.grantsByRole(ctx, n, managed)
@@ -482,7 +611,16 @@ func (p *pass) readGrants(ctx context.Context, n name, schemas []snowflake.Schem
 	return p.grantsByObject(ctx, n, schemas, objects)
 }
 
-// grantsByRole returns the managed roles' grants on the objects under n, by object.
+// managedRoles returns the existing roles the connector manages.
+func (p *pass) managedRoles(ctx context.Context) ([]string, error) {
+	roles, err := p.roleNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return filter(roles, p.e.Manages), nil
+}
+
+// grantsByRole returns the managed roles' grants on the objects under n and on n's database, by object.
 func (p *pass) grantsByRole(ctx context.Context, n name, roles []string) (map[name][]held, error) {
 	lists := make([][]roleGrant, len(roles))
 	g, gctx := errgroup.WithContext(ctx)

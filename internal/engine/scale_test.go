@@ -185,3 +185,54 @@ func grantsOn(t *testing.T, e *Engine, db, schema, name string) []string {
 func sameSet(a, b []string) bool {
 	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
+
+// A database with more objects than one SHOW may return (Snowflake's 10,000 rows, which the emulator
+// enforces with 090153) is listed schema by schema, a schema over the limit in pages; every table is
+// synced and the second run changes nothing.
+func TestDatabaseOverTheShowLimitIsPaged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 20,003 tables")
+	}
+	srv := emulatortest.Start(t, emulator.Options{})
+	seedSchemas(t, srv, "SALES", []string{"SMALL"}, 3)
+	var sql strings.Builder
+	sql.WriteString("CREATE SCHEMA SALES.BIG;")
+	for i := range 20_000 {
+		sql.WriteString("CREATE TABLE " + snowflake.ObjectID{Database: "SALES", Schema: "BIG", Name: fmt.Sprintf("T%05d", i)}.FullyQualifiedName() + " (ID INT);")
+	}
+	if err := srv.Exec(sql.String() + "CREATE ROLE PRIV_ANALYSTS; GRANT SELECT ON TABLE SALES.BIG.T00007 TO ROLE PRIV_ANALYSTS"); err != nil {
+		t.Fatal(err)
+	}
+	const policies = `{"serviceName":"snowflake","policies":[{"id":1,"name":"all","isEnabled":true,
+	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
+	  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
+	e := newEngineWith(t, srv, policies, Options{CreateMissingRoles: true})
+	srv.ResetLog()
+	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
+	if err != nil || res[0].Status != request.StatusSuccess {
+		t.Fatalf("result = %+v, %v", res[0], err)
+	}
+	// 19,999 + 3 tables lacked SELECT; USAGE on the database and its three schemas (PUBLIC included).
+	if res[0].Grants != 19_999+3+4 {
+		t.Errorf("grants = %d; want %d: %q", res[0].Grants, 19_999+3+4, res[0].Statements)
+	}
+	pages := statements(srv, `SHOW OBJECTS IN SCHEMA "SALES"."BIG"`)
+	want := []string{`SHOW OBJECTS IN SCHEMA "SALES"."BIG" LIMIT 10000`, `SHOW OBJECTS IN SCHEMA "SALES"."BIG" LIMIT 10000 FROM 'T09999'`,
+		`SHOW OBJECTS IN SCHEMA "SALES"."BIG" LIMIT 10000 FROM 'T19999'`}
+	if !slices.Equal(pages, want) {
+		t.Errorf("listing of BIG = %q; want %q", pages, want)
+	}
+	for _, q := range srv.Log() {
+		if q.ErrorNumber != 0 {
+			t.Errorf("%s: error %06d", q.SQL, q.ErrorNumber)
+		}
+	}
+	if g := grantsOn(t, e, "SALES", "BIG", "T19999"); !slices.Contains(g, "SELECT PRIV_ANALYSTS") {
+		t.Errorf("BIG.T19999 = %v; want SELECT", g)
+	}
+	srv.ResetLog()
+	res, err = e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
+	if err != nil || len(res[0].Statements) != 0 {
+		t.Errorf("second run = %+v, %v; want no statement", res[0], err)
+	}
+}
