@@ -277,13 +277,8 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 		}
 		return nil
 	}
-	objs = filter(objs, func(o snowflake.Object) bool {
-		return o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView
-	})
-	names := make([]string, len(objs))
-	for i, o := range objs {
-		names[i] = o.ID.Name
-	}
+	listed := len(objs)
+	objs, names := syncable(objs)
 	roles, err := p.managedRoles(ctx)
 	var byName map[name][]held
 	if err == nil {
@@ -299,12 +294,14 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 		}
 		return g.Wait()
 	}
+	requested := map[string]bool{}
 	for _, u := range units {
 		exact, ok := snowflake.ResolveName(names, u.name.Object)
 		if !ok {
 			u.skip, u.code = "does not exist in Snowflake", "002003"
 			continue
 		}
+		requested[exact] = true
 		o := objs[slices.Index(names, exact)]
 		n := nameOfID(o.ID)
 		u.resolved = n
@@ -312,7 +309,24 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 		p.addNode(snowflake.ObjectSchema, n.prefix(2), byName[n.prefix(2)], false)
 		p.addNode(o.Kind, n, byName[n], true)
 	}
+	if listed == len(objs) && len(requested) == len(objs) { // the batch names every object of the schema
+		p.mu.Lock()
+		p.complete[schema] = true
+		p.mu.Unlock()
+	}
 	return nil
+}
+
+// syncable keeps the tables and views of a listing, and returns their names.
+func syncable(objs []snowflake.Object) ([]snowflake.Object, []string) {
+	objs = filter(objs, func(o snowflake.Object) bool {
+		return o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView
+	})
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = o.ID.Name
+	}
+	return objs, names
 }
 
 // finish records the outcome of loading u. Only a systemic error is returned: it stops the batch.
@@ -769,13 +783,7 @@ func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, boo
 	if err != nil {
 		return snowflake.Object{}, false, err
 	}
-	objs = filter(objs, func(o snowflake.Object) bool {
-		return o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView
-	})
-	names := make([]string, len(objs))
-	for i, o := range objs {
-		names[i] = o.ID.Name
-	}
+	objs, names := syncable(objs)
 	exact, ok := snowflake.ResolveName(names, n.Object)
 	if !ok {
 		return snowflake.Object{}, false, nil
