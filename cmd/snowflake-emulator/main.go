@@ -47,10 +47,11 @@ func run(args []string) error {
 	slowNth := fs.Int("slow", 0, "delay the answer to the Nth query request by -slow-delay")
 	slowDelay := fs.Duration("slow-delay", 30*time.Second, "delay for -slow")
 	tokenTTL := fs.Duration("session-token-ttl", time.Hour, "session token validity")
+	showRowLimit := fs.Int("show-row-limit", emulator.DefaultShowRowLimit, "most rows SHOW <objects> returns without LIMIT (error 090153 above)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := emulator.Options{User: *userName, Password: *password, SessionTokenTTL: *tokenTTL}
+	opts := emulator.Options{User: *userName, Password: *password, SessionTokenTTL: *tokenTTL, ShowRowLimit: *showRowLimit}
 	if *latency != "" {
 		l, err := emulator.ParseLatencies(*latency)
 		if err != nil {

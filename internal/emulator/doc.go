@@ -26,8 +26,9 @@
 // [IF NOT EXISTS] (COPY GRANTS for OR REPLACE), DROP ... [IF EXISTS], USE ROLE | WAREHOUSE |
 // DATABASE | SCHEMA, ALTER USER ... SET | UNSET, ALTER SESSION SET | UNSET, SHOW DATABASES |
 // SCHEMAS | TABLES | VIEWS | OBJECTS | COLUMNS | ROLES | USERS [LIKE] [IN ...] [STARTS WITH]
-// [LIMIT], SHOW GRANTS ON ACCOUNT | DATABASE | SCHEMA | TABLE | VIEW x, TO ROLE, TO USER, OF
-// ROLE, SHOW FUTURE GRANTS IN SCHEMA | DATABASE x | TO ROLE r, GRANT / REVOKE [GRANT OPTION FOR]
+// [LIMIT n [FROM 'name']], SHOW GRANTS ON ACCOUNT | DATABASE | SCHEMA | TABLE | VIEW x, TO
+// ROLE, TO USER, OF ROLE [LIMIT n], SHOW FUTURE GRANTS IN SCHEMA | DATABASE x | TO ROLE r
+// [LIMIT n], GRANT / REVOKE [GRANT OPTION FOR]
 // privileges | ALL [PRIVILEGES] ON ACCOUNT | DATABASE | SCHEMA | [TABLE] | VIEW x | ALL
 // SCHEMAS | TABLES | VIEWS IN ... | FUTURE ... IN ... TO | FROM [ROLE] r [WITH GRANT OPTION],
 // GRANT OWNERSHIP ... [REVOKE | COPY CURRENT GRANTS], GRANT / REVOKE ROLE r TO | FROM ROLE |
@@ -48,6 +49,36 @@
 // for their kind, or, when the schema has none for that kind, those of their database.
 // Objects are visible (SHOW, INFORMATION_SCHEMA, USE) to roles that own them or hold any
 // privilege on them.
+//
+// # SHOW row limit and pagination
+//
+// SHOW <objects> (DATABASES, SCHEMAS, TABLES, VIEWS, OBJECTS, COLUMNS, ROLES, USERS) returns at
+// most Options.ShowRowLimit rows (10,000, Snowflake's, by default). Rows are sorted by name,
+// comparing bytes (upper case before lower case), within database and schema when the scope
+// spans several (SHOW SCHEMAS IN ACCOUNT: by database, then name; SHOW TABLES | VIEWS |
+// OBJECTS IN DATABASE | ACCOUNT: by database, schema, then name). LIKE (case-insensitive) and
+// STARTS WITH (case-sensitive prefix) filter first. Then FROM 'x' keeps only the rows whose
+// name is greater than x, so the cursor is exclusive: LIMIT n FROM '<last name of the previous
+// page>' returns the next page, and a partial name (FROM 'J') starts at the first name after
+// it (JCUSTOMER). The cursor compares the object name alone, not database and schema, so
+// paging a scope of several schemas skips or repeats rows, as Snowflake warns. With STARTS WITH
+// s, FROM x returns nothing unless x itself starts with s. Then LIMIT n keeps the first n rows.
+// A result of more rows than the limit without LIMIT, or a LIMIT above the limit, is error
+// 090153 (SQLState 22000): "The result set size exceeded the max number of rows(10000)
+// supported for SHOW statements. Use LIMIT option to limit result set to a smaller number."
+// SHOW GRANTS and SHOW FUTURE GRANTS take LIMIT n (FROM is a syntax error) and have no row
+// limit: their reference page documents none, so none is imposed.
+//
+// Sources: "SHOW TABLES", "SHOW OBJECTS", "SHOW SCHEMAS", "SHOW ROLES" (parameter LIMIT rows
+// [FROM 'name_string'] and its note on STARTS WITH; usage notes on the 10,000 rows and on
+// pagination across schemas; the example LIMIT 3 FROM 'J'), "SHOW Commands: Pagination
+// Support" (bcr-1080, bundle 2023_05), "SHOW GRANTS". The message is the one Snowflake's
+// drivers report (snowflake-jdbc, snowflake-sqlalchemy issues); the number 090153 comes from
+// our design notes and, like the SQLState, is not verified against the documentation, which
+// gives neither. The documentation does not say which error a LIMIT above 10,000 gives; the
+// emulator answers 090153. The note's example "STARTS WITH 'B' ... FROM 'A' returns no
+// results" is why FROM must itself start with STARTS WITH's string; this reading of the note
+// is ours. LIMIT 0 returns no rows (undocumented).
 //
 // # Where the emulator is knowingly simpler than Snowflake
 //

@@ -17,6 +17,7 @@ const (
 	ErrRoleNotAssigned        = 3013   // 42501: USE ROLE of a role not granted to the user
 	ErrNoCurrentDatabase      = 90105  // 22000: unqualified name and no current database
 	ErrNoCurrentSchema        = 90106  // 22000: unqualified name and no current schema
+	ErrShowRowLimit           = 90153  // 22000: SHOW <objects> result over the row limit, or LIMIT above it
 	ErrBadCredentials         = 390100 // 08004: incorrect username or password
 	ErrSessionGone            = 390111 // 08001: session no longer exists
 	ErrSessionExpired         = 390112 // 08001: session token expired, renew it
@@ -68,4 +69,10 @@ func errNoDatabase(op string) *Error {
 
 func errNoSchema(op string) *Error {
 	return newError(ErrNoCurrentSchema, "22000", "Cannot perform %s. This session does not have a current schema. Call 'USE SCHEMA', or use a qualified name.", op)
+}
+
+// errShowLimit is Snowflake's refusal of a SHOW <objects> result larger than max rows. The
+// wording is Snowflake's (as its drivers report it); the SQLState is not verified.
+func errShowLimit(max int) *Error {
+	return newError(ErrShowRowLimit, "22000", "The result set size exceeded the max number of rows(%d) supported for SHOW statements. Use LIMIT option to limit result set to a smaller number.", max)
 }

@@ -21,10 +21,11 @@ type sessionState struct {
 // execCtx runs statements of one session against the account. The caller holds the account
 // lock (a write lock unless the statement only reads).
 type execCtx struct {
-	a     *account
-	st    *sessionState
-	binds map[string]string // bound ? values by 1-based index
-	set   roleSet
+	a         *account
+	st        *sessionState
+	binds     map[string]string // bound ? values by 1-based index
+	set       roleSet
+	showLimit int // most rows SHOW <objects> returns (Options.ShowRowLimit)
 }
 
 // roles is the session's role set, computed once per statement (USE ROLE resets it).

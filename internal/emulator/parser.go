@@ -677,14 +677,15 @@ type showStmt struct {
 	in       kind     // ACCOUNT, DATABASE, SCHEMA, TABLE, VIEW; "" = default scope
 	inName   []string // nil = the current one
 	starts   string
-	limit    int
+	limit    int          // LIMIT rows; -1 when absent
+	from     *string      // LIMIT ... FROM 'name_string'; nil when absent
 	grantsOn *grantTarget // SHOW GRANTS ON
 	grantsTo string       // "ROLE", "USER" (SHOW GRANTS TO), "OF" (SHOW GRANTS OF ROLE)
 	grantee  string
 }
 
 func (p *parser) parseShow() (statement, error) {
-	s := &showStmt{}
+	s := &showStmt{limit: -1}
 	p.acceptKw("TERSE")
 	if p.acceptKw("FUTURE") {
 		if err := p.expectKw("GRANTS"); err != nil {
@@ -713,6 +714,9 @@ func (p *parser) parseShow() (statement, error) {
 			}
 		default:
 			return nil, p.unexpected()
+		}
+		if err := p.parseShowLimit(s, false); err != nil {
+			return nil, err
 		}
 		return s, p.end()
 	}
@@ -749,16 +753,33 @@ func (p *parser) parseShow() (statement, error) {
 		}
 		s.starts = v
 	}
-	if p.acceptKw("LIMIT") {
-		t := p.next()
-		n, err := strconv.Atoi(t.val)
-		if t.kind != tNumber || err != nil {
-			p.i--
-			return nil, p.unexpected()
-		}
-		s.limit = n
+	if err := p.parseShowLimit(s, true); err != nil {
+		return nil, err
 	}
 	return s, p.end()
+}
+
+// parseShowLimit reads an optional LIMIT <rows>, followed by FROM '<name_string>' when from is
+// set (SHOW <objects>); SHOW GRANTS takes LIMIT only.
+func (p *parser) parseShowLimit(s *showStmt, from bool) error {
+	if !p.acceptKw("LIMIT") {
+		return nil
+	}
+	t := p.next()
+	n, err := strconv.Atoi(t.val)
+	if t.kind != tNumber || err != nil || n < 0 {
+		p.i--
+		return p.unexpected()
+	}
+	s.limit = n
+	if from && p.acceptKw("FROM") {
+		v, err := p.str()
+		if err != nil {
+			return err
+		}
+		s.from = &v
+	}
+	return nil
 }
 
 func (p *parser) parseShowIn(s *showStmt) error {
@@ -831,6 +852,9 @@ func (p *parser) parseShowGrants(s *showStmt) error {
 		}
 	default:
 		return p.unexpected()
+	}
+	if err := p.parseShowLimit(s, false); err != nil {
+		return err
 	}
 	return p.end()
 }

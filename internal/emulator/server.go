@@ -28,6 +28,10 @@ type Options struct {
 	// SessionTokenTTL is how long a session token is valid before the driver must renew it
 	// (error 390112); 0 means one hour. MasterTokenTTL bounds renewals; 0 means four hours.
 	SessionTokenTTL, MasterTokenTTL time.Duration
+	// ShowRowLimit is the most rows SHOW <objects> (DATABASES, SCHEMAS, TABLES, VIEWS, OBJECTS,
+	// COLUMNS, ROLES, USERS) returns; a larger result without LIMIT, or a LIMIT above it, is
+	// error 090153. 0 means DefaultShowRowLimit (10,000), Snowflake's. SHOW GRANTS has no limit.
+	ShowRowLimit int
 }
 
 // Server is a Snowflake emulator: an in-memory account served over Snowflake's REST
@@ -80,6 +84,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MasterTokenTTL == 0 {
 		opts.MasterTokenTTL = 4 * time.Hour
+	}
+	if opts.ShowRowLimit <= 0 {
+		opts.ShowRowLimit = DefaultShowRowLimit
 	}
 	admin := normalizeUserName(opts.User)
 	s := &Server{
@@ -227,7 +234,7 @@ func (s *Server) execute(src string, raw rawStatement, st *sessionState, binds m
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
-	return stmt.run(&execCtx{a: s.acct, st: st, binds: binds})
+	return stmt.run(&execCtx{a: s.acct, st: st, binds: binds, showLimit: s.opts.ShowRowLimit})
 }
 
 func newID() string {

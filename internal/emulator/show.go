@@ -53,7 +53,7 @@ func (f nameFilter) match(name string) bool {
 	return (f.like == nil || f.like.MatchString(name)) && strings.HasPrefix(name, f.starts)
 }
 
-func showResult(names []string, rows [][]*string, limit int) *result {
+func showResult(names []string, rows [][]*string) *result {
 	cols := make([]colMeta, len(names))
 	for i, n := range names {
 		cols[i] = colMeta{n, "text"}
@@ -61,10 +61,46 @@ func showResult(names []string, rows [][]*string, limit int) *result {
 			cols[i].typ = "timestamp_ltz"
 		}
 	}
-	if limit > 0 && len(rows) > limit {
-		rows = rows[:limit]
-	}
 	return &result{cols: cols, rows: rows, stmtType: stmtTypeSCL}
+}
+
+// DefaultShowRowLimit is the most rows SHOW <objects> returns (Options.ShowRowLimit).
+const DefaultShowRowLimit = 10000
+
+// objectResult is the result of SHOW <objects>: rows, already filtered by LIKE and STARTS
+// WITH and sorted in SHOW's order, go through the FROM cursor, then LIMIT. The FROM cursor
+// keeps the rows whose name (the name column; column_name for SHOW COLUMNS) is greater than
+// the string, comparing bytes, so it is case-sensitive and takes partial names; combined with
+// STARTS WITH it returns nothing unless the string itself starts with STARTS WITH's. Without
+// LIMIT, more than x.showLimit rows is error 090153; a LIMIT above x.showLimit is too.
+func (s *showStmt) objectResult(x *execCtx, names []string, rows [][]*string) (*result, error) {
+	if s.limit > x.showLimit {
+		return nil, errShowLimit(x.showLimit)
+	}
+	if s.from != nil {
+		key := slices.Index(names, "name")
+		if key < 0 {
+			key = slices.Index(names, "column_name")
+		}
+		from := *s.from
+		if !strings.HasPrefix(from, s.starts) {
+			rows = nil
+		}
+		rows = slices.DeleteFunc(rows, func(r []*string) bool { return *r[key] <= from })
+	}
+	if s.limit < 0 && len(rows) > x.showLimit {
+		return nil, errShowLimit(x.showLimit)
+	}
+	return s.grantResult(names, rows), nil
+}
+
+// grantResult is the result of SHOW [FUTURE] GRANTS, which takes LIMIT but no FROM and has no
+// row limit of its own (the SHOW GRANTS reference documents none).
+func (s *showStmt) grantResult(names []string, rows [][]*string) *result {
+	if s.limit >= 0 && len(rows) > s.limit {
+		rows = rows[:s.limit]
+	}
+	return showResult(names, rows)
 }
 
 func yn(b bool) *string {
@@ -81,19 +117,19 @@ func (s *showStmt) run(x *execCtx) (*result, error) {
 	case "FUTURE GRANTS":
 		return s.showFutureGrants(x)
 	case "DATABASES":
-		return s.showDatabases(x), nil
+		return s.showDatabases(x)
 	case "SCHEMAS":
 		return s.showSchemas(x)
 	case "TABLES", "VIEWS", "OBJECTS", "COLUMNS":
 		return s.showTables(x)
 	case "ROLES":
-		return s.showRoles(x), nil
+		return s.showRoles(x)
 	default: // USERS
-		return s.showUsers(x), nil
+		return s.showUsers(x)
 	}
 }
 
-func (s *showStmt) showDatabases(x *execCtx) *result {
+func (s *showStmt) showDatabases(x *execCtx) (*result, error) {
 	f, set := s.filter(), x.roles()
 	var rows [][]*string
 	for _, db := range x.a.root.sortedChildren(kDatabase) {
@@ -103,8 +139,8 @@ func (s *showStmt) showDatabases(x *execCtx) *result {
 		rows = append(rows, []*string{ts(db.created), str(db.name), str("N"), yn(db.name == x.st.database),
 			str(""), str(db.ownerName()), str(db.comment), transientOpt(db), str("1"), str("STANDARD"), nil, str("ROLE")})
 	}
-	return showResult([]string{"created_on", "name", "is_default", "is_current", "origin", "owner", "comment",
-		"options", "retention_time", "kind", "budget", "owner_role_type"}, rows, s.limit)
+	return s.objectResult(x, []string{"created_on", "name", "is_default", "is_current", "origin", "owner", "comment",
+		"options", "retention_time", "kind", "budget", "owner_role_type"}, rows)
 }
 
 func transientOpt(o *object) *string {
@@ -176,8 +212,8 @@ func (s *showStmt) showSchemas(x *execCtx) (*result, error) {
 				str(sc.ownerName()), str(sc.comment), transientOpt(sc), str("1"), str("ROLE"), nil})
 		}
 	}
-	return showResult([]string{"created_on", "name", "is_default", "is_current", "database_name", "owner",
-		"comment", "options", "retention_time", "owner_role_type", "budget"}, rows, s.limit), nil
+	return s.objectResult(x, []string{"created_on", "name", "is_default", "is_current", "database_name", "owner",
+		"comment", "options", "retention_time", "owner_role_type", "budget"}, rows)
 }
 
 func (s *showStmt) showTables(x *execCtx) (*result, error) {
@@ -214,7 +250,7 @@ func (s *showStmt) showTables(x *execCtx) (*result, error) {
 		}
 		rows = append(rows, tableRow(s.what, o))
 	}
-	return showResult(showColumns[s.what], rows, s.limit), nil
+	return s.objectResult(x, showColumns[s.what], rows)
 }
 
 var showColumns = map[string][]string{
@@ -282,7 +318,7 @@ func canonicalType(t string) string {
 	return t
 }
 
-func (s *showStmt) showRoles(x *execCtx) *result {
+func (s *showStmt) showRoles(x *execCtx) (*result, error) {
 	f, set := s.filter(), x.roles()
 	names := make([]string, 0, len(x.a.roles))
 	for n := range x.a.roles {
@@ -302,11 +338,11 @@ func (s *showStmt) showRoles(x *execCtx) *result {
 			yn(set[r] && r.name != x.st.role), str(strconv.Itoa(len(r.users))), str(strconv.Itoa(len(r.parents))),
 			str(strconv.Itoa(len(r.children))), str(owner), str(r.comment), str("ROLE")})
 	}
-	return showResult([]string{"created_on", "name", "is_default", "is_current", "is_inherited",
-		"assigned_to_users", "granted_to_roles", "granted_roles", "owner", "comment", "owner_role_type"}, rows, s.limit)
+	return s.objectResult(x, []string{"created_on", "name", "is_default", "is_current", "is_inherited",
+		"assigned_to_users", "granted_to_roles", "granted_roles", "owner", "comment", "owner_role_type"}, rows)
 }
 
-func (s *showStmt) showUsers(x *execCtx) *result {
+func (s *showStmt) showUsers(x *execCtx) (*result, error) {
 	f := s.filter()
 	names := make([]string, 0, len(x.a.users))
 	for n := range x.a.users {
@@ -323,11 +359,11 @@ func (s *showStmt) showUsers(x *execCtx) *result {
 			str(u.defaultWarehouse), str(u.defaultNS), str(u.defaultRole), nil, str("false"), nil, nil,
 			str(u.owner), nil, nil, nil, boolStr(u.password != ""), boolStr(u.pubKeys[0] != nil || u.pubKeys[1] != nil)})
 	}
-	return showResult([]string{"name", "created_on", "login_name", "display_name", "first_name", "last_name",
+	return s.objectResult(x, []string{"name", "created_on", "login_name", "display_name", "first_name", "last_name",
 		"email", "mins_to_unlock", "days_to_expiry", "comment", "disabled", "must_change_password",
 		"snowflake_lock", "default_warehouse", "default_namespace", "default_role", "default_secondary_roles",
 		"ext_authn_duo", "ext_authn_uid", "mins_to_bypass_mfa", "owner", "last_success_login",
-		"expires_at_time", "locked_until_time", "has_password", "has_rsa_public_key"}, rows, s.limit)
+		"expires_at_time", "locked_until_time", "has_password", "has_rsa_public_key"}, rows)
 }
 
 var grantColumns = []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name",
@@ -377,7 +413,7 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 			rows = append(rows, grantRow(g))
 		}
 		sortGrantRows(rows)
-		return showResult(grantColumns, rows, 0), nil
+		return s.grantResult(grantColumns, rows), nil
 	case "ROLE":
 		r, err := x.role(s.grantee)
 		if err != nil {
@@ -398,7 +434,7 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 				str("ROLE"), str(r.name), str("true"), str(r.name)})
 		}
 		sortGrantRows(rows)
-		return showResult(grantColumns, rows, 0), nil
+		return s.grantResult(grantColumns, rows), nil
 	case "USER":
 		u, err := x.user(s.grantee)
 		if err != nil {
@@ -422,7 +458,7 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 	slices.SortFunc(rows, func(a, b []*string) int {
 		return cmp.Or(cmp.Compare(*a[1], *b[1]), cmp.Compare(*a[2], *b[2]), cmp.Compare(*a[3], *b[3]))
 	})
-	return showResult([]string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}, rows, 0), nil
+	return s.grantResult([]string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}, rows), nil
 }
 
 func futureRow(g *grant) []*string {
@@ -450,6 +486,6 @@ func (s *showStmt) showFutureGrants(x *execCtx) (*result, error) {
 		}
 	}
 	sortGrantRows(rows)
-	return showResult([]string{"created_on", "privilege", "grant_on", "name", "grant_to", "grantee_name",
-		"grant_option"}, rows, 0), nil
+	return s.grantResult([]string{"created_on", "privilege", "grant_on", "name", "grant_to", "grantee_name",
+		"grant_option"}, rows), nil
 }
