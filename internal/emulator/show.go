@@ -150,9 +150,18 @@ func transientOpt(o *object) *string {
 	return str("")
 }
 
-// scopeDatabases resolves the IN clause of SHOW SCHEMAS/TABLES/...: the databases to list,
-// or a single schema (or table) when the scope names one.
+// scope resolves the IN clause of SHOW SCHEMAS/TABLES/...: the databases to list, or a single
+// schema (or table) when the scope names one. A named database or schema that does not exist
+// (or is not visible) is 002043, not the 002003 of a missing object.
 func (s *showStmt) scope(x *execCtx) (dbs []*object, schema *object, table *object, err error) {
+	dbs, schema, table, err = s.resolveScope(x)
+	if e, ok := err.(*Error); ok && e.Number == ErrDoesNotExist && (s.in == kDatabase || s.in == kSchema) {
+		err = errCannotPerform()
+	}
+	return dbs, schema, table, err
+}
+
+func (s *showStmt) resolveScope(x *execCtx) (dbs []*object, schema *object, table *object, err error) {
 	in := s.in
 	if in == "" {
 		if x.st.database == "" {
@@ -198,13 +207,8 @@ func (s *showStmt) showSchemas(x *execCtx) (*result, error) {
 		if !set.sees(db) && s.in == kAccount {
 			continue
 		}
-		schemas := db.sortedChildren(kSchema)
-		info := &object{kind: kSchema, name: "INFORMATION_SCHEMA", parent: db, created: db.created,
-			comment: "Views describing the contents of schemas in this database"}
-		i, _ := slices.BinarySearchFunc(schemas, info.name, func(o *object, n string) int { return strings.Compare(o.name, n) })
-		schemas = slices.Insert(schemas, i, info)
-		for _, sc := range schemas {
-			if !f.match(sc.name) || sc != info && !set.sees(sc) {
+		for _, sc := range withInfoSchema(db) {
+			if !f.match(sc.name) || !set.sees(sc) {
 				continue
 			}
 			current := db.name == x.st.database && sc.name == x.st.schema
@@ -366,8 +370,20 @@ func (s *showStmt) showUsers(x *execCtx) (*result, error) {
 		"expires_at_time", "locked_until_time", "has_password", "has_rsa_public_key"}, rows)
 }
 
+// grantColumns are the columns of SHOW GRANTS TO ROLE; SHOW GRANTS ON adds granted_by_role_type
+// as its last column (bcr-754, bundle 2023_04: "the column is the last column in the output").
 var grantColumns = []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name",
 	"grant_option", "granted_by"}
+
+var grantOnColumns = append(slices.Clip(grantColumns), "granted_by_role_type")
+
+// userGrantColumns are the columns of SHOW GRANTS TO USER and SHOW GRANTS (bcr-1803, bundle
+// 2025_01); of ROLE the columns of SHOW GRANTS OF ROLE.
+var (
+	userGrantColumns = []string{"created_on", "privilege", "granted_on", "name", "role", "granted_to",
+		"grantee_name", "grant_option", "granted_by"}
+	ofRoleColumns = []string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}
+)
 
 // privilegeRow is one row of SHOW GRANTS ON / TO ROLE.
 type privilegeRow struct {
@@ -383,7 +399,7 @@ func grantRow(g *grant) []*string {
 
 func ownershipRow(o *object) []*string {
 	return []*string{ts(o.created), str(privOwnership), str(string(o.kind)), str(o.fqn()), str("ROLE"),
-		str(o.owner.name), str("true"), str(o.ownerGrantedBy)}
+		str(o.owner.name), str("true"), str(o.owner.name)}
 }
 
 // sortGrantRows orders rows by privilege, granted_on, name and grantee.
@@ -413,7 +429,10 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 			rows = append(rows, grantRow(g))
 		}
 		sortGrantRows(rows)
-		return s.grantResult(grantColumns, rows), nil
+		for i := range rows {
+			rows[i] = append(rows[i], str("ROLE")) // granted_by_role_type: grantors are account roles
+		}
+		return s.grantResult(grantOnColumns, rows), nil
 	case "ROLE":
 		r, err := x.role(s.grantee)
 		if err != nil {
@@ -436,13 +455,20 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 		sortGrantRows(rows)
 		return s.grantResult(grantColumns, rows), nil
 	case "USER":
-		u, err := x.user(s.grantee)
+		name := s.grantee
+		if name == "" { // SHOW GRANTS: the current user
+			name = x.st.user
+		}
+		u, err := x.user(name)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range u.roles {
-			rows = append(rows, []*string{ts(g.created), str(g.granted.name), str("USER"), str(u.name), str(g.grantedBy)})
+			rows = append(rows, []*string{ts(g.created), str("USAGE"), str("ROLE"), str(quoteName(g.granted.name)),
+				str(g.granted.name), str("USER"), str(u.name), str("false"), str(g.grantedBy)})
 		}
+		slices.SortFunc(rows, func(a, b []*string) int { return cmp.Compare(*a[4], *b[4]) })
+		return s.grantResult(userGrantColumns, rows), nil
 	default: // OF ROLE
 		r, err := x.role(s.grantee)
 		if err != nil {
@@ -458,7 +484,7 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 	slices.SortFunc(rows, func(a, b []*string) int {
 		return cmp.Or(cmp.Compare(*a[1], *b[1]), cmp.Compare(*a[2], *b[2]), cmp.Compare(*a[3], *b[3]))
 	})
-	return s.grantResult([]string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}, rows), nil
+	return s.grantResult(ofRoleColumns, rows), nil
 }
 
 func futureRow(g *grant) []*string {
