@@ -110,7 +110,12 @@
 // gives neither. The documentation does not say which error a LIMIT above 10,000 gives; the
 // emulator answers 090153. The note's example "STARTS WITH 'B' ... FROM 'A' returns no
 // results" is why FROM must itself start with STARTS WITH's string; this reading of the note
-// is ours. LIMIT 0 returns no rows (undocumented).
+// is ours. LIMIT 0 returns no rows (undocumented). The limit counts the rows left after LIKE
+// and STARTS WITH; the generic usage note of SHOW OBJECTS ("Any records above the ten
+// thousand records limit aren't returned, even with a filter applied") may mean that Snowflake
+// counts before filtering, or truncates instead of failing: the pages disagree, and the
+// emulator follows SHOW TABLES / VIEWS / SCHEMAS ("results in an error") and the drivers'
+// reports (SHOW OBJECTS through JDBC's getTables fails with this error).
 //
 // # Where the emulator is knowingly simpler than Snowflake
 //

@@ -213,11 +213,13 @@ func (s *showStmt) showSchemas(x *execCtx) (*result, error) {
 			}
 			current := db.name == x.st.database && sc.name == x.st.schema
 			rows = append(rows, []*string{ts(sc.created), str(sc.name), str("N"), yn(current), str(db.name),
-				str(sc.ownerName()), str(sc.comment), transientOpt(sc), str("1"), str("ROLE"), nil})
+				str(sc.ownerName()), str(sc.comment), transientOpt(sc), str("1"), str("ROLE"), nil, nil})
 		}
 	}
+	// SHOW SCHEMAS § Examples end with owner_role_type, object_visibility; budget is kept from
+	// Snowflake's earlier answers.
 	return s.objectResult(x, []string{"created_on", "name", "is_default", "is_current", "database_name", "owner",
-		"comment", "options", "retention_time", "owner_role_type", "budget"}, rows)
+		"comment", "options", "retention_time", "owner_role_type", "budget", "object_visibility"}, rows)
 }
 
 func (s *showStmt) showTables(x *execCtx) (*result, error) {
@@ -257,15 +259,19 @@ func (s *showStmt) showTables(x *execCtx) (*result, error) {
 	return s.objectResult(x, showColumns[s.what], rows)
 }
 
+// showColumns are the columns of SHOW TABLES, VIEWS, OBJECTS and COLUMNS, in the order of their
+// reference pages' Output sections (SHOW TABLES: search_optimization*; SHOW VIEWS: kind; SHOW
+// OBJECTS: budget, is_hybrid, is_dynamic as in its example, is_iceberg), plus columns of
+// Snowflake's answers the tables leave out (budget, is_dynamic of SHOW TABLES).
 var showColumns = map[string][]string{
 	"TABLES": {"created_on", "name", "database_name", "schema_name", "kind", "comment", "cluster_by", "rows",
-		"bytes", "owner", "retention_time", "automatic_clustering", "change_tracking", "is_external",
-		"enable_schema_evolution", "owner_role_type", "is_event", "budget", "is_hybrid", "is_iceberg",
-		"is_dynamic", "is_immutable"},
-	"VIEWS": {"created_on", "name", "reserved", "database_name", "schema_name", "owner", "comment", "text",
+		"bytes", "owner", "retention_time", "automatic_clustering", "change_tracking", "search_optimization",
+		"search_optimization_progress", "search_optimization_bytes", "is_external", "enable_schema_evolution",
+		"owner_role_type", "is_event", "budget", "is_hybrid", "is_iceberg", "is_dynamic", "is_immutable"},
+	"VIEWS": {"created_on", "name", "reserved", "kind", "database_name", "schema_name", "owner", "comment", "text",
 		"is_secure", "is_materialized", "owner_role_type", "change_tracking"},
 	"OBJECTS": {"created_on", "name", "database_name", "schema_name", "kind", "comment", "cluster_by", "rows",
-		"bytes", "owner", "retention_time", "owner_role_type"},
+		"bytes", "owner", "retention_time", "owner_role_type", "budget", "is_hybrid", "is_dynamic", "is_iceberg"},
 	"COLUMNS": {"table_name", "schema_name", "column_name", "data_type", "null?", "default", "kind",
 		"expression", "comment", "database_name", "autoincrement"},
 }
@@ -279,16 +285,17 @@ func tableRow(what string, o *object) []*string {
 	case "TABLES":
 		return []*string{ts(o.created), str(o.name), str(o.database()), str(o.schema()), str(tableKind),
 			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("OFF"), str("OFF"),
-			str("N"), str("N"), str("ROLE"), str("N"), nil, str("N"), str("N"), str("N"), str("N")}
+			str("OFF"), nil, nil, str("N"), str("N"), str("ROLE"), str("N"), nil, str("N"), str("N"), str("N"), str("N")}
 	case "VIEWS":
-		return []*string{ts(o.created), str(o.name), str(""), str(o.database()), str(o.schema()),
+		return []*string{ts(o.created), str(o.name), str(""), str("VIEW"), str(o.database()), str(o.schema()),
 			str(o.ownerName()), str(o.comment), str(o.viewText), boolStr(o.secure), str("false"), str("ROLE"), str("OFF")}
 	default: // OBJECTS
 		if o.kind == kView {
 			tableKind = "VIEW"
 		}
 		return []*string{ts(o.created), str(o.name), str(o.database()), str(o.schema()), str(tableKind),
-			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("ROLE")}
+			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("ROLE"), nil, str("N"),
+			str("N"), str("N")}
 	}
 }
 
