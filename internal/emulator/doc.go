@@ -26,14 +26,14 @@
 // [IF NOT EXISTS] (COPY GRANTS for OR REPLACE), DROP ... [IF EXISTS], USE ROLE | WAREHOUSE |
 // DATABASE | SCHEMA, ALTER USER ... SET | UNSET, ALTER SESSION SET | UNSET, SHOW DATABASES |
 // SCHEMAS | TABLES | VIEWS | OBJECTS | COLUMNS | ROLES | USERS [LIKE] [IN ...] [STARTS WITH]
-// [LIMIT n [FROM 'name']], SHOW GRANTS ON ACCOUNT | DATABASE | SCHEMA | TABLE | VIEW x, TO
+// [LIMIT n [FROM 'name']] (SHOW USERS: [LIMIT n] [FROM 'name']), SHOW GRANTS ON ACCOUNT | DATABASE | SCHEMA | TABLE | VIEW x, TO
 // ROLE, TO USER, OF ROLE [LIMIT n], SHOW FUTURE GRANTS IN SCHEMA | DATABASE x | TO ROLE r
 // [LIMIT n], SHOW GRANTS [LIMIT n] (TO USER of the session's user), GRANT / REVOKE [GRANT
 // OPTION FOR] privileges | ALL [PRIVILEGES] ON ACCOUNT | DATABASE | SCHEMA | [TABLE] | VIEW x |
 // ALL SCHEMAS | TABLES | VIEWS IN ... | FUTURE ... IN ... TO | FROM [ROLE] r [WITH GRANT
 // OPTION] [RESTRICT | CASCADE], GRANT OWNERSHIP ... [REVOKE | COPY CURRENT GRANTS], GRANT /
-// REVOKE ROLE r TO | FROM ROLE |
-// USER x, BEGIN / COMMIT / ROLLBACK (accepted, no effect), SELECT of constants, ? bindings and
+// REVOKE ROLE r TO | FROM ROLE | USER x, BEGIN / COMMIT / ROLLBACK (accepted, no effect),
+// SELECT of constants, ? bindings and
 // CURRENT_ROLE() / CURRENT_USER() / CURRENT_DATABASE() / CURRENT_SCHEMA() /
 // CURRENT_WAREHOUSE() / CURRENT_ACCOUNT() / CURRENT_VERSION(), and SELECT cols | * FROM
 // [db.]INFORMATION_SCHEMA.TABLES | VIEWS | COLUMNS | SCHEMATA | TABLE_PRIVILEGES |
@@ -51,8 +51,8 @@
 // container (or its ownership); DROP needs ownership; USE ROLE needs the role granted to the
 // user. New objects receive the future grants of their schema for their kind, or, when the
 // schema has none for that kind, those of their database. Objects are visible (SHOW,
-// INFORMATION_SCHEMA, USE) to roles that own them or hold any privilege on them, and to every
-// object to roles with MANAGE GRANTS.
+// INFORMATION_SCHEMA, USE) to roles that own them or hold any privilege on them; roles with
+// MANAGE GRANTS see every object.
 //
 // Grants: GRANT OWNERSHIP fails with 003036 (23001, "Dependent grant of privilege ... exists")
 // while any grant exists on the object, unless REVOKE CURRENT GRANTS (drops them) or COPY
@@ -149,7 +149,9 @@
 //     not transferable. Dependents are found by granted_by naming the revoked role; a grant
 //     made by a role above it (through inheritance) is not one of them.
 //   - SHOW ... TERSE is accepted and returns every column (a reader by column name is not
-//     affected). INFORMATION_SCHEMA lists only the six views the emulator models, without
+//     affected). The columns of SHOW DATABASES, ROLES, USERS and COLUMNS were not re-checked
+//     against today's reference pages; those of SHOW GRANTS, TABLES, VIEWS, OBJECTS and
+//     SCHEMAS were (corpus show_grants and show_objects). INFORMATION_SCHEMA lists only the six views the emulator models, without
 //     their columns in COLUMNS.
 //   - DROP ROLE hands owned objects to the dropping role; DROP of a database or schema drops
 //     everything under it (no RESTRICT). DROP TABLE of a view answers 002003 ("Table ... does

@@ -765,6 +765,13 @@ func (p *parser) parseShow() (statement, error) {
 	if err := p.parseShowLimit(s, true); err != nil {
 		return nil, err
 	}
+	if s.what == "USERS" && s.from == nil && p.acceptKw("FROM") { // SHOW USERS: [ LIMIT <rows> ] [ FROM '<name_string>' ]
+		v, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		s.from = &v
+	}
 	return s, p.end()
 }
 
