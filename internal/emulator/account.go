@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rsa"
 	"regexp"
 	"slices"
@@ -64,15 +65,15 @@ type object struct {
 	parent   *object
 	children map[string]*object
 
-	owner          *role
-	ownerGrantedBy string
-	created        time.Time
-	comment        string
-	transient      bool
+	owner     *role
+	created   time.Time
+	comment   string
+	transient bool
 
 	columns  []column // tables and views
 	viewText string   // views: the CREATE text, never evaluated
 	secure   bool
+	builtin  bool // INFORMATION_SCHEMA and its views: visible to every role, never granted on
 
 	grants  map[grantKey]*grant  // privileges granted on this object
 	futures map[futureKey]*grant // databases and schemas: future grants on objects created inside
@@ -249,7 +250,7 @@ func (set roleSet) owns(obj *object) bool { return obj.owner != nil && set[obj.o
 
 // sees reports whether obj is visible to the roles: they own it or hold any privilege on it.
 func (set roleSet) sees(obj *object) bool {
-	if set.owns(obj) {
+	if obj.builtin || set.owns(obj) {
 		return true
 	}
 	for _, g := range obj.grants {
@@ -257,7 +258,13 @@ func (set roleSet) sees(obj *object) bool {
 			return true
 		}
 	}
-	return false
+	// MANAGE GRANTS "implicitly allows its holder to see every object in the account" (SHOW
+	// TABLES, SHOW GRANTS: usage notes).
+	root := obj
+	for root.parent != nil {
+		root = root.parent
+	}
+	return root.kind == kAccount && set.holds(root, "MANAGE GRANTS", false)
 }
 
 func (a *account) manageGrants(set roleSet) bool { return set.holds(a.root, "MANAGE GRANTS", false) }
@@ -285,7 +292,7 @@ func (a *account) dropRole(r, heir *role) {
 		delete(g.obj.futures, futureKey{g.future, g.priv, r.name})
 	}
 	for obj := range r.owned {
-		a.setOwner(obj, heir, heir.name)
+		a.setOwner(obj, heir)
 	}
 	for x := range r.ownsRoles {
 		x.owner = heir
@@ -415,12 +422,13 @@ func (a *account) revokeFuture(in *object, on kind, priv string, r *role) bool {
 	return true
 }
 
-func (a *account) setOwner(obj *object, r *role, by string) {
+// setOwner makes r the owner of obj (nil: none). SHOW GRANTS reports the owner as the grantor
+// of its OWNERSHIP, as in the SHOW GRANTS reference's examples.
+func (a *account) setOwner(obj *object, r *role) {
 	if obj.owner != nil {
 		delete(obj.owner.owned, obj)
 	}
 	obj.owner = r
-	obj.ownerGrantedBy = by
 	if r != nil {
 		r.owned[obj] = struct{}{}
 	}
@@ -436,7 +444,7 @@ func (a *account) createObject(parent *object, k kind, name string, owner *role)
 		obj.futures = map[futureKey]*grant{}
 	}
 	parent.children[name] = obj
-	a.setOwner(obj, owner, owner.name)
+	a.setOwner(obj, owner)
 	var futures []*grant
 	for _, container := range []*object{parent, parent.parent} {
 		if container == nil || container.futures == nil {
@@ -453,7 +461,7 @@ func (a *account) createObject(parent *object, k kind, name string, owner *role)
 	}
 	for _, g := range futures {
 		if g.priv == privOwnership {
-			a.setOwner(obj, g.role, g.grantedBy)
+			a.setOwner(obj, g.role)
 		} else {
 			a.addGrant(obj, g.priv, g.role, g.grantOption, g.grantedBy)
 		}
@@ -477,7 +485,7 @@ func (a *account) removeObject(obj *object) {
 		delete(g.role.futures, g)
 		delete(obj.futures, k)
 	}
-	a.setOwner(obj, nil, "")
+	a.setOwner(obj, nil)
 	delete(obj.parent.children, obj.name)
 }
 
@@ -544,4 +552,41 @@ func (o *object) sortedChildren(k kind) []*object {
 	}
 	slices.SortFunc(out, func(x, y *object) int { return strings.Compare(x.name, y.name) })
 	return out
+}
+
+// sortedGrants returns the grants on obj ordered by privilege, then grantee.
+func sortedGrants(obj *object) []*grant {
+	out := make([]*grant, 0, len(obj.grants))
+	for _, g := range obj.grants {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(x, y *grant) int {
+		return cmp.Or(strings.Compare(x.priv, y.priv), strings.Compare(x.role.name, y.role.name))
+	})
+	return out
+}
+
+// dependents returns the grants of privilege priv on obj that role r made (granted_by r) to
+// other roles: what r's grant, held WITH GRANT OPTION, allowed. Ordered by grantee.
+func (a *account) dependents(obj *object, priv string, r *role) []*grant {
+	var out []*grant
+	for _, g := range sortedGrants(obj) {
+		if g.priv == priv && g.grantedBy == r.name && g.role != r {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// revokeDependents revokes, recursively, the grants that depend on r's grant of priv on obj
+// (REVOKE ... CASCADE; without CASCADE there are none by then).
+func (a *account) revokeDependents(obj *object, priv string, r *role) {
+	for _, g := range a.dependents(obj, priv, r) {
+		if obj.grants[grantKey{priv, g.role.name}] != g {
+			continue // already revoked further down
+		}
+		delete(obj.grants, grantKey{priv, g.role.name})
+		delete(g.role.privs, g)
+		a.revokeDependents(obj, priv, g.role)
+	}
 }

@@ -1,240 +1,314 @@
 package emulator_test
 
 import (
+	"bufio"
+	"context"
+	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/emulator"
 )
 
-const corpusSeed = `
-CREATE DATABASE SALES;
-CREATE SCHEMA SALES.RAW;
-CREATE TABLE SALES.PUBLIC.ORDERS (ID NUMBER NOT NULL, AMOUNT NUMBER(10, 2));
-CREATE TABLE SALES.PUBLIC.CUSTOMERS (ID NUMBER, NAME VARCHAR);
-CREATE VIEW SALES.PUBLIC.V_ORDERS AS SELECT * FROM ORDERS;
-CREATE TABLE SALES.RAW.EVENTS (ID NUMBER);
-CREATE DATABASE HR;
-CREATE ROLE PRIV_ANALYSTS;
-CREATE ROLE PRIV_LOADERS;
-CREATE ROLE "mixed Case";
-CREATE ROLE OWNER_ROLE;
-CREATE USER ALICE PASSWORD = 'pw';
-`
-
-// corpusCase is one statement and what it must do: fail with err, or leave check's output
-// (SHOW GRANTS ...) equal to want (order ignored; see renderGrants for the line format).
+// The corpus (testdata/corpus/*.txt, one file per statement family) is Snowflake's documented
+// behaviour, each case citing its source. A file is a sequence of blocks separated by blank
+// lines; # starts a comment line. A block is "key: value" lines:
+//
+//	seed:     SQL run as ACCOUNTADMIN before the cases (blocks with seed lines only)
+//	source:   the documentation page title and section the case checks (required, repeatable)
+//	note:     where the documentation is silent or ambiguous, what the case assumes
+//	sql:      a statement to run (repeatable; all but the last must succeed)
+//	error:    the error number the last sql (or the login, or the query) must give
+//	message:  a substring of that error's message
+//	connect:  log in with user=U password=P [role=R] [database=D] instead of running sql
+//	query:    a query whose result must match
+//	columns:  the query's exact column names, comma-separated
+//	render:   the columns that render each row (space-separated); default: the grant rendering
+//	want:     one rendered row (repeatable); rows compare in any order unless "order: exact"
+//	rows:     the exact number of rows (when the rows themselves are not listed)
+//
+// The cases of a file run in order on one session of one emulator, each seeing the state the
+// previous ones left, so the first failing case stops its file.
 type corpusCase struct {
-	sql   string
-	err   int
-	check string
-	want  []string
+	line           int // where the case starts in its file
+	sources, notes []string
+	sql            []string
+	err            int
+	message        string
+	connect        string
+	query, render  string
+	columns        []string
+	want           []string
+	wantSet, exact bool
+	rows           int
+	hasRows        bool
+	name           string
+	seed           []string
 }
 
-const (
-	ordersOwner    = "OWNERSHIP TABLE SALES.PUBLIC.ORDERS ACCOUNTADMIN WGO BY ACCOUNTADMIN"
-	customersOwner = "OWNERSHIP TABLE SALES.PUBLIC.CUSTOMERS ACCOUNTADMIN WGO BY ACCOUNTADMIN"
-	viewOwner      = "OWNERSHIP VIEW SALES.PUBLIC.V_ORDERS ACCOUNTADMIN WGO BY ACCOUNTADMIN"
-)
-
-var corpus = []corpusCase{
-	{sql: "GRANT USAGE ON DATABASE SALES TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON DATABASE SALES", want: []string{
-		"OWNERSHIP DATABASE SALES ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE DATABASE SALES PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT USAGE ON SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON SCHEMA SALES.PUBLIC", want: []string{
-		"OWNERSHIP SCHEMA SALES.PUBLIC ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE SCHEMA SALES.PUBLIC PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT INSERT, UPDATE ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"INSERT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN", "UPDATE TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE UPDATE ON TABLE SALES.PUBLIC.ORDERS FROM ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE UPDATE ON TABLE SALES.PUBLIC.ORDERS FROM ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON VIEW SALES.PUBLIC.V_ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT INSERT ON VIEW SALES.PUBLIC.V_ORDERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrSyntax},
-	{sql: "GRANT REFERENCES ON VIEW SALES.PUBLIC.V_ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT ALL ON VIEW SALES.PUBLIC.V_ORDERS TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_LOADERS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE ALL PRIVILEGES ON VIEW SALES.PUBLIC.V_ORDERS FROM ROLE PRIV_LOADERS", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.NOPE TO ROLE PRIV_ANALYSTS", err: emulator.ErrDoesNotExist},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE NOPE", err: emulator.ErrDoesNotExist},
-	{sql: "GRANT SELECT ON VIEW SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrDoesNotExist},
-	{sql: "GRANT SELEC ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrSyntax},
-	{sql: "GRANT SELECT ON ALL TABLES IN SCHEMA SALES.PUBLIC TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS", want: []string{
-		customersOwner, "SELECT TABLE SALES.PUBLIC.CUSTOMERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON ALL VIEWS IN SCHEMA SALES.PUBLIC TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V_ORDERS", want: []string{
-		viewOwner, "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT USAGE ON ALL SCHEMAS IN DATABASE SALES TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON SCHEMA SALES.RAW", want: []string{
-		"OWNERSHIP SCHEMA SALES.RAW ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE SCHEMA SALES.RAW PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON ALL TABLES IN DATABASE SALES TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.RAW.EVENTS", want: []string{
-		"OWNERSHIP TABLE SALES.RAW.EVENTS ACCOUNTADMIN WGO BY ACCOUNTADMIN", "SELECT TABLE SALES.RAW.EVENTS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE SELECT ON ALL TABLES IN SCHEMA SALES.RAW FROM ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.RAW.EVENTS", want: []string{
-		"OWNERSHIP TABLE SALES.RAW.EVENTS ACCOUNTADMIN WGO BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON FUTURE TABLES IN SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS", check: "SHOW FUTURE GRANTS IN SCHEMA SALES.PUBLIC", want: []string{
-		"SELECT TABLE SALES.PUBLIC.<TABLE> PRIV_ANALYSTS"}},
-	{sql: "CREATE TABLE SALES.PUBLIC.NEW1 (ID INT)", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.NEW1", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.NEW1 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.NEW1 PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT INSERT ON FUTURE TABLES IN DATABASE SALES TO ROLE PRIV_LOADERS", check: "SHOW FUTURE GRANTS IN DATABASE SALES", want: []string{
-		"INSERT TABLE SALES.<TABLE> PRIV_LOADERS"}},
-	{sql: "CREATE TABLE SALES.RAW.NEW2 (ID INT)", check: "SHOW GRANTS ON TABLE SALES.RAW.NEW2", want: []string{
-		"OWNERSHIP TABLE SALES.RAW.NEW2 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "INSERT TABLE SALES.RAW.NEW2 PRIV_LOADERS BY ACCOUNTADMIN"}},
-	// Schema-level future grants for a kind take precedence over database-level ones.
-	{sql: "CREATE TABLE SALES.PUBLIC.NEW3 (ID INT)", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.NEW3", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.NEW3 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.NEW3 PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE SELECT ON FUTURE TABLES IN SCHEMA SALES.PUBLIC FROM ROLE PRIV_ANALYSTS", check: "SHOW FUTURE GRANTS IN SCHEMA SALES.PUBLIC", want: []string{}},
-	{sql: "CREATE TABLE SALES.PUBLIC.NEW4 (ID INT)", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.NEW4", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.NEW4 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.NEW4 PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON FUTURE VIEWS IN SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS", check: "SHOW FUTURE GRANTS IN SCHEMA SALES.PUBLIC", want: []string{
-		"SELECT VIEW SALES.PUBLIC.<VIEW> PRIV_ANALYSTS"}},
-	{sql: "CREATE VIEW SALES.PUBLIC.V2 AS SELECT 1", check: "SHOW GRANTS ON VIEW SALES.PUBLIC.V2", want: []string{
-		"OWNERSHIP VIEW SALES.PUBLIC.V2 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "SELECT VIEW SALES.PUBLIC.V2 PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_LOADERS WITH GRANT OPTION", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN",
-		"SELECT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS WGO BY ACCOUNTADMIN"}},
-	{sql: "REVOKE GRANT OPTION FOR SELECT ON TABLE SALES.PUBLIC.ORDERS FROM ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN",
-		"SELECT TABLE SALES.PUBLIC.ORDERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT ROLE PRIV_ANALYSTS TO ROLE PRIV_LOADERS", check: "SHOW GRANTS OF ROLE PRIV_ANALYSTS", want: []string{"PRIV_ANALYSTS ROLE PRIV_LOADERS"}},
-	{sql: "GRANT ROLE PRIV_LOADERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrCycle},
-	{sql: "GRANT ROLE PRIV_ANALYSTS TO USER ALICE", check: "SHOW GRANTS TO USER ALICE", want: []string{"PRIV_ANALYSTS USER ALICE"}},
-	{sql: "GRANT ROLE PRIV_ANALYSTS TO USER NOBODY", err: emulator.ErrDoesNotExist},
-	{check: "SHOW GRANTS TO ROLE PRIV_ANALYSTS", want: []string{
-		"USAGE DATABASE SALES PRIV_ANALYSTS BY ACCOUNTADMIN", "USAGE SCHEMA SALES.PUBLIC PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.CUSTOMERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT TABLE SALES.PUBLIC.NEW1 PRIV_ANALYSTS BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.NEW3 PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "REFERENCES VIEW SALES.PUBLIC.V_ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT VIEW SALES.PUBLIC.V2 PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "REVOKE ROLE PRIV_ANALYSTS FROM USER ALICE", check: "SHOW GRANTS TO USER ALICE", want: []string{}},
-	{sql: "REVOKE ROLE PRIV_ANALYSTS FROM ROLE PRIV_LOADERS", check: "SHOW GRANTS OF ROLE PRIV_ANALYSTS", want: []string{}},
-	{sql: `GRANT USAGE ON DATABASE HR TO ROLE "mixed Case"`, check: "SHOW GRANTS ON DATABASE HR", want: []string{
-		"OWNERSHIP DATABASE HR ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE DATABASE HR mixed Case BY ACCOUNTADMIN"}},
-	{sql: `GRANT USAGE ON DATABASE hr TO ROLE "mixed Case"`, check: "SHOW GRANTS ON DATABASE hr", want: []string{
-		"OWNERSHIP DATABASE HR ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE DATABASE HR mixed Case BY ACCOUNTADMIN"}},
-	{sql: `GRANT USAGE ON DATABASE "hr" TO ROLE "mixed Case"`, err: emulator.ErrDoesNotExist},
-	{sql: `GRANT MONITOR ON DATABASE HR TO ROLE mixed`, err: emulator.ErrDoesNotExist},
-	{sql: `CREATE SCHEMA HR."Odd ""Name"""`, check: `SHOW GRANTS ON SCHEMA HR."Odd ""Name"""`, want: []string{
-		`OWNERSHIP SCHEMA HR."Odd ""Name""" ACCOUNTADMIN WGO BY ACCOUNTADMIN`}},
-	{sql: `GRANT USAGE ON SCHEMA HR."Odd ""Name""" TO ROLE "mixed Case"`, check: `SHOW GRANTS TO ROLE "mixed Case"`, want: []string{
-		"USAGE DATABASE HR mixed Case BY ACCOUNTADMIN", `USAGE SCHEMA HR."Odd ""Name""" mixed Case BY ACCOUNTADMIN`}},
-	{sql: "GRANT CREATE TABLE, CREATE VIEW ON SCHEMA SALES.PUBLIC TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON SCHEMA SALES.PUBLIC", want: []string{
-		"OWNERSHIP SCHEMA SALES.PUBLIC ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE SCHEMA SALES.PUBLIC PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"USAGE SCHEMA SALES.PUBLIC PRIV_LOADERS BY ACCOUNTADMIN", "CREATE TABLE SCHEMA SALES.PUBLIC PRIV_LOADERS BY ACCOUNTADMIN",
-		"CREATE VIEW SCHEMA SALES.PUBLIC PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT CREATE SCHEMA, MONITOR ON DATABASE SALES TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON DATABASE SALES", want: []string{
-		"OWNERSHIP DATABASE SALES ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE DATABASE SALES PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"CREATE SCHEMA DATABASE SALES PRIV_LOADERS BY ACCOUNTADMIN", "MONITOR DATABASE SALES PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT SELECT ON DATABASE SALES TO ROLE PRIV_LOADERS", err: emulator.ErrSyntax},
-	{sql: "GRANT CREATE DATABASE ON ACCOUNT TO ROLE OWNER_ROLE", check: "SHOW GRANTS TO ROLE OWNER_ROLE", want: []string{
-		"CREATE DATABASE ACCOUNT EMULATOR OWNER_ROLE BY ACCOUNTADMIN"}},
-	{sql: "GRANT OWNERSHIP ON TABLE SALES.PUBLIC.CUSTOMERS TO ROLE OWNER_ROLE", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.CUSTOMERS OWNER_ROLE WGO BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.CUSTOMERS PRIV_ANALYSTS BY ACCOUNTADMIN",
-		"SELECT TABLE SALES.PUBLIC.CUSTOMERS PRIV_LOADERS BY ACCOUNTADMIN"}},
-	{sql: "GRANT OWNERSHIP ON TABLE SALES.PUBLIC.CUSTOMERS TO ROLE OWNER_ROLE REVOKE CURRENT GRANTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.CUSTOMERS OWNER_ROLE WGO BY OWNER_ROLE"}},
-	{sql: "REVOKE OWNERSHIP ON TABLE SALES.PUBLIC.CUSTOMERS FROM ROLE OWNER_ROLE", err: emulator.ErrSyntax},
-	{sql: "GRANT ROLE OWNER_ROLE TO USER ADMIN", check: "SHOW GRANTS TO USER ADMIN", want: []string{"ACCOUNTADMIN USER ADMIN", "OWNER_ROLE USER ADMIN"}},
-	// A role without MANAGE GRANTS may grant only on what it owns.
-	{sql: "USE ROLE OWNER_ROLE", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.CUSTOMERS OWNER_ROLE WGO BY OWNER_ROLE"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.CUSTOMERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.CUSTOMERS", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.CUSTOMERS OWNER_ROLE WGO BY OWNER_ROLE", "SELECT TABLE SALES.PUBLIC.CUSTOMERS PRIV_ANALYSTS BY OWNER_ROLE"}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrInsufficientPrivileges},
-	{sql: "REVOKE SELECT ON TABLE SALES.PUBLIC.ORDERS FROM ROLE PRIV_ANALYSTS", err: emulator.ErrInsufficientPrivileges},
-	{sql: "GRANT USAGE ON DATABASE SALES TO ROLE OWNER_ROLE", err: emulator.ErrInsufficientPrivileges},
-	{sql: "GRANT ROLE PRIV_ANALYSTS TO ROLE OWNER_ROLE", err: emulator.ErrInsufficientPrivileges},
-	{sql: "GRANT SELECT ON FUTURE TABLES IN SCHEMA SALES.PUBLIC TO ROLE PRIV_ANALYSTS", err: emulator.ErrInsufficientPrivileges},
-	{sql: "CREATE ROLE R_BY_OWNER", err: emulator.ErrInsufficientPrivileges},
-	{sql: "CREATE DATABASE OWNED", check: "SHOW GRANTS ON DATABASE OWNED", want: []string{"OWNERSHIP DATABASE OWNED OWNER_ROLE WGO BY OWNER_ROLE"}},
-	{sql: "GRANT USAGE ON DATABASE OWNED TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON DATABASE OWNED", want: []string{
-		"OWNERSHIP DATABASE OWNED OWNER_ROLE WGO BY OWNER_ROLE", "USAGE DATABASE OWNED PRIV_ANALYSTS BY OWNER_ROLE"}},
-	// With MANAGE GRANTS the grant is recorded as made by the object's owner.
-	{sql: "USE ROLE SECURITYADMIN", check: "SHOW GRANTS ON DATABASE OWNED", want: []string{
-		"OWNERSHIP DATABASE OWNED OWNER_ROLE WGO BY OWNER_ROLE", "USAGE DATABASE OWNED PRIV_ANALYSTS BY OWNER_ROLE"}},
-	{sql: "GRANT MONITOR ON DATABASE OWNED TO ROLE PRIV_LOADERS", check: "SHOW GRANTS ON DATABASE OWNED", want: []string{
-		"OWNERSHIP DATABASE OWNED OWNER_ROLE WGO BY OWNER_ROLE", "USAGE DATABASE OWNED PRIV_ANALYSTS BY OWNER_ROLE",
-		"MONITOR DATABASE OWNED PRIV_LOADERS BY OWNER_ROLE"}},
-	{sql: "REVOKE USAGE ON DATABASE OWNED FROM ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON DATABASE OWNED", want: []string{
-		"OWNERSHIP DATABASE OWNED OWNER_ROLE WGO BY OWNER_ROLE", "MONITOR DATABASE OWNED PRIV_LOADERS BY OWNER_ROLE"}},
-	{sql: "USE ROLE ACCOUNTADMIN", check: "SHOW GRANTS OF ROLE OWNER_ROLE", want: []string{"OWNER_ROLE USER ADMIN"}},
-	{sql: "DROP ROLE PRIV_LOADERS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "SHOW GRANTS TO ROLE PRIV_LOADERS", err: emulator.ErrDoesNotExist},
-	{sql: "SHOW GRANTS ON TABLE SALES.PUBLIC.NOPE", err: emulator.ErrDoesNotExist},
-	{sql: "SHOW GRANTS ON SCHEMA SALES.NOPE", err: emulator.ErrDoesNotExist},
-	{sql: "SHOW GRANTS TO USER NOBODY", err: emulator.ErrDoesNotExist},
-	{sql: "DROP TABLE SALES.PUBLIC.ORDERS", err: 0, check: "SHOW GRANTS ON TABLE SALES.PUBLIC.NEW1", want: []string{
-		"OWNERSHIP TABLE SALES.PUBLIC.NEW1 ACCOUNTADMIN WGO BY ACCOUNTADMIN", "SELECT TABLE SALES.PUBLIC.NEW1 PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "CREATE TABLE SALES.PUBLIC.ORDERS (ID INT)", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{ordersOwner}},
-	{sql: "GRANT SELECT ON SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "CREATE OR REPLACE TABLE SALES.PUBLIC.ORDERS (ID INT) COPY GRANTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "CREATE OR REPLACE TABLE SALES.PUBLIC.ORDERS (ID INT)", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{ordersOwner}},
-	{sql: "grant select on table sales.public.orders to role priv_analysts", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: `GRANT SELECT ON TABLE "sales".PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS`, err: emulator.ErrDoesNotExist},
-	{sql: "USE SCHEMA SALES.PUBLIC", check: "SHOW GRANTS ON TABLE ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT INSERT ON TABLE ORDERS TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE PUBLIC.ORDERS", want: []string{
-		ordersOwner, "SELECT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN", "INSERT TABLE SALES.PUBLIC.ORDERS PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "GRANT USAGE ON SCHEMA RAW TO ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON SCHEMA SALES.RAW", want: []string{
-		"OWNERSHIP SCHEMA SALES.RAW ACCOUNTADMIN WGO BY ACCOUNTADMIN", "USAGE SCHEMA SALES.RAW PRIV_ANALYSTS BY ACCOUNTADMIN"}},
-	{sql: "DROP ROLE PRIV_ANALYSTS", check: "SHOW GRANTS ON TABLE SALES.PUBLIC.ORDERS", want: []string{ordersOwner}},
-	{sql: "GRANT SELECT ON TABLE SALES.PUBLIC.ORDERS TO ROLE PRIV_ANALYSTS", err: emulator.ErrDoesNotExist},
+// corpusMinimum is the least number of cases each family must keep.
+var corpusMinimum = map[string]int{
+	"grant": 30, "revoke": 10, "show_grants": 15, "show_objects": 20, "create_drop": 10, "use": 5,
+	"information_schema": 8, "session": 4,
 }
 
-// TestGrantCorpus runs the corpus in order on one session; each case sees the state the
-// previous ones left.
-func TestGrantCorpus(t *testing.T) {
-	srv := start(t, emulator.Options{}, corpusSeed)
-	db := openDB(t, srv.DSN("SALES"))
-	for i, c := range corpus {
-		name := c.sql
-		if name == "" {
-			name = c.check
+func readCorpus(t *testing.T, path string) (seed []string, cases []corpusCase) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var blocks [][]string
+	var starts []int
+	var cur []string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+			if cur != nil {
+				blocks, cur = append(blocks, cur), nil
+			}
+		case strings.HasPrefix(line, "#"):
+		default:
+			if cur == nil {
+				starts = append(starts, n)
+			}
+			cur = append(cur, line)
 		}
-		ok := t.Run(fmt.Sprintf("%02d %s", i, name), func(t *testing.T) {
-			if c.sql != "" {
-				_, err := db.Exec(c.sql)
-				switch {
-				case c.err != 0 && err == nil:
-					t.Fatalf("succeeded, want error %06d", c.err)
-				case c.err != 0:
-					if n, _ := snowflakeErrorNumber(t, err); n != c.err {
-						t.Fatalf("error %v, want number %06d", err, c.err)
-					}
-				case err != nil:
-					t.Fatalf("unexpected error: %v", err)
+	}
+	if cur != nil {
+		blocks = append(blocks, cur)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range blocks {
+		c := corpusCase{line: starts[i]}
+		for _, l := range b {
+			key, val, ok := strings.Cut(l, ":")
+			if !ok {
+				t.Fatalf("%s:%d: %q is not key: value", path, starts[i], l)
+			}
+			val = strings.TrimSpace(val)
+			switch key {
+			case "seed":
+				seed = append(seed, val)
+				c.seed = append(c.seed, val)
+			case "source":
+				c.sources = append(c.sources, val)
+			case "note":
+				c.notes = append(c.notes, val)
+			case "sql":
+				c.sql = append(c.sql, val)
+			case "error":
+				if c.err, err = strconv.Atoi(val); err != nil {
+					t.Fatalf("%s:%d: error %q", path, starts[i], val)
+				}
+			case "message":
+				c.message = val
+			case "connect":
+				c.connect = val
+			case "query":
+				c.query = val
+			case "columns":
+				c.columns = strings.Split(val, ",")
+				for j := range c.columns {
+					c.columns[j] = strings.TrimSpace(c.columns[j])
+				}
+			case "render":
+				c.render = val
+			case "want":
+				c.want, c.wantSet = append(c.want, val), true
+			case "order":
+				c.exact = val == "exact"
+			case "rows":
+				if c.rows, err = strconv.Atoi(val); err != nil {
+					t.Fatalf("%s:%d: rows %q", path, starts[i], val)
+				}
+				c.hasRows = true
+			default:
+				t.Fatalf("%s:%d: unknown key %q", path, starts[i], key)
+			}
+		}
+		if c.seed != nil {
+			if len(c.seed) != len(b) {
+				t.Fatalf("%s:%d: a seed block holds seed lines only", path, starts[i])
+			}
+			continue
+		}
+		if len(c.sources) == 0 {
+			t.Fatalf("%s:%d: case without a source", path, starts[i])
+		}
+		// A case must be able to fail: it expects an error, or a result.
+		if c.err == 0 && !c.wantSet && !c.hasRows && c.columns == nil {
+			t.Fatalf("%s:%d: case expects nothing", path, starts[i])
+		}
+		if (c.wantSet || c.hasRows || c.columns != nil) && c.query == "" {
+			t.Fatalf("%s:%d: result expected without a query", path, starts[i])
+		}
+		switch {
+		case c.connect != "":
+			c.name = "connect " + c.connect
+		case len(c.sql) > 0:
+			c.name = c.sql[len(c.sql)-1]
+		default:
+			c.name = c.query
+		}
+		cases = append(cases, c)
+	}
+	return seed, cases
+}
+
+// TestCorpus runs every family of the corpus through the real driver.
+func TestCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "corpus", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, path := range files {
+		family := strings.TrimSuffix(filepath.Base(path), ".txt")
+		seed, cases := readCorpus(t, path)
+		counts[family] = len(cases)
+		t.Run(family, func(t *testing.T) {
+			srv := start(t, emulator.Options{}, strings.Join(seed, "\n"))
+			db := openDB(t, srv.DSN("SALES"))
+			for i, c := range cases {
+				ok := t.Run(fmt.Sprintf("%03d %s", i, c.name), func(t *testing.T) {
+					runCorpusCase(t, srv, db, c)
+				})
+				if !ok {
+					t.Fatalf("%s:%d failed; the later cases of %s depend on it", path, c.line, family)
 				}
 			}
-			if c.check == "" {
-				return
-			}
-			got := renderGrants(mustQuery(t, db, c.check))
-			want := append([]string{}, c.want...)
-			slices.Sort(got)
-			slices.Sort(want)
-			if !sameLines(got, want) {
-				t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", c.check, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-			}
 		})
-		if !ok {
-			t.FailNow() // later cases depend on this one's state
+	}
+	total := 0
+	for family, min := range corpusMinimum {
+		if counts[family] < min {
+			t.Errorf("family %s has %d cases, want at least %d", family, counts[family], min)
+		}
+		total += counts[family]
+	}
+	t.Logf("corpus: %d cases %v", total, counts)
+}
+
+func runCorpusCase(t *testing.T, srv *emulator.Server, db *sql.DB, c corpusCase) {
+	ctx := context.Background()
+	var err error
+	switch {
+	case c.connect != "":
+		var conn *sql.DB
+		conn, err = sql.Open("snowflake", corpusDSN(t, srv, c.connect))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetMaxOpenConns(1)
+		if err = conn.PingContext(ctx); err == nil && c.query != "" {
+			db = conn
+		}
+	default:
+		for i, q := range c.sql {
+			if _, err = db.ExecContext(ctx, q); err != nil && i < len(c.sql)-1 {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
 	}
-	if len(corpus) < 60 {
-		t.Errorf("corpus has %d cases, want at least 60", len(corpus))
+	var cols []string
+	var rows [][]string
+	if err == nil && c.query != "" {
+		cols, rows, err = queryRows(ctx, db, c.query)
 	}
+	switch {
+	case c.err != 0 && err == nil:
+		t.Fatalf("succeeded, want error %06d (%s)", c.err, strings.Join(c.sources, "; "))
+	case c.err != 0:
+		if n, _ := snowflakeErrorNumber(t, err); n != c.err {
+			t.Fatalf("error %v, want number %06d (%s)", err, c.err, strings.Join(c.sources, "; "))
+		}
+		if !strings.Contains(err.Error(), c.message) {
+			t.Fatalf("error %q does not contain %q", err, c.message)
+		}
+		return
+	case err != nil:
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if c.columns != nil && !slices.Equal(cols, c.columns) {
+		t.Errorf("%s: columns\n  %s\nwant\n  %s", c.query, strings.Join(cols, ","), strings.Join(c.columns, ","))
+	}
+	if c.hasRows && len(rows) != c.rows {
+		t.Errorf("%s: %d rows, want %d", c.query, len(rows), c.rows)
+	}
+	if !c.wantSet {
+		return
+	}
+	got := renderRows(t, cols, rows, c.render)
+	want := slices.Clone(c.want)
+	if len(want) == 1 && want[0] == "" {
+		want = nil // "want:" alone: no rows
+	}
+	if !c.exact {
+		slices.Sort(got)
+		slices.Sort(want)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s (%s):\ngot:\n  %s\nwant:\n  %s", c.query, strings.Join(c.sources, "; "),
+			strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// renderRows renders rows by the named columns joined by spaces, or as renderGrants does.
+func renderRows(t *testing.T, cols []string, rows [][]string, render string) []string {
+	t.Helper()
+	if render == "" {
+		return renderGrants(cols, rows)
+	}
+	names := strings.Fields(render)
+	idx := make([]int, len(names))
+	for i, n := range names {
+		if idx[i] = slices.Index(cols, n); idx[i] < 0 {
+			t.Fatalf("no column %q in %v", n, cols)
+		}
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		vals := make([]string, len(idx))
+		for i, j := range idx {
+			vals[i] = r[j]
+		}
+		out = append(out, strings.TrimSpace(strings.Join(vals, " ")))
+	}
+	return out
+}
+
+// corpusDSN builds the DSN of a connect case: "user=U password=P role=R database=D".
+func corpusDSN(t *testing.T, srv *emulator.Server, spec string) string {
+	t.Helper()
+	kv := map[string]string{}
+	for _, f := range strings.Fields(spec) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			t.Fatalf("connect: %q is not key=value", f)
+		}
+		kv[k] = v
+	}
+	params := url.Values{"account": {"emulator"}, "protocol": {"http"}, "disableTelemetry": {"true"},
+		"validateDefaultParameters": {"false"}}
+	if kv["role"] != "" {
+		params.Set("role", kv["role"])
+	}
+	path := ""
+	if kv["database"] != "" {
+		path = "/" + url.PathEscape(kv["database"])
+	}
+	return fmt.Sprintf("%s:%s@%s%s?%s", url.QueryEscape(kv["user"]), url.QueryEscape(kv["password"]), srv.Addr(), path, params.Encode())
 }

@@ -95,7 +95,8 @@ func TestErrors(t *testing.T) {
 		state           string
 	}{
 		{"missing table", "", "SHOW GRANTS ON TABLE SALES.PUBLIC.NOPE", 2003, "02000"},
-		{"missing database", "", "SHOW SCHEMAS IN DATABASE NOPE", 2003, "02000"},
+		{"missing database", "", "GRANT USAGE ON DATABASE NOPE TO ROLE ANALYST", 2003, "02000"},
+		{"missing container of SHOW", "", "SHOW SCHEMAS IN DATABASE NOPE", 2043, "02000"},
 		{"missing role", "", "GRANT ROLE NOPE TO USER BOB", 2003, "02000"},
 		{"syntax", "", "GRANT SELECT ORDERS TO ROLE ANALYST", 1003, "42000"},
 		{"unknown statement", "", "FROBNICATE ALL THE THINGS", 1003, "42000"},
@@ -409,7 +410,7 @@ func TestShowAndInformationSchema(t *testing.T) {
 		{"SELECT TABLE_NAME, TABLE_TYPE FROM SALES.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'", nil, "TABLE_TYPE", []string{"BASE TABLE", "VIEW"}},
 		{"SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?, 'V_ORDERS')", []any{"RAW", "EVENTS"}, "TABLE_NAME", []string{"EVENTS"}},
 		{"SELECT * FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME ILIKE 'ord%'", nil, "TABLE_OWNER", []string{"ACCOUNTADMIN"}},
-		{"SELECT SCHEMA_NAME FROM SALES.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME != 'PUBLIC'", nil, "SCHEMA_NAME", []string{"RAW"}},
+		{"SELECT SCHEMA_NAME FROM SALES.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME != 'PUBLIC'", nil, "SCHEMA_NAME", []string{"INFORMATION_SCHEMA", "RAW"}},
 		{"SELECT GRANTEE, PRIVILEGE_TYPE FROM INFORMATION_SCHEMA.TABLE_PRIVILEGES WHERE TABLE_NAME = 'V_ORDERS'", nil, "PRIVILEGE_TYPE", []string{"OWNERSHIP", "SELECT"}},
 		{"SELECT OBJECT_TYPE, PRIVILEGE_TYPE, GRANTEE FROM INFORMATION_SCHEMA.OBJECT_PRIVILEGES WHERE GRANTEE = 'ANALYST'", nil, "OBJECT_TYPE", []string{"DATABASE", "SCHEMA", "VIEW"}},
 		{"SELECT CURRENT_DATABASE(), CURRENT_SCHEMA() AS S", nil, "S", []string{"PUBLIC"}},
@@ -424,7 +425,8 @@ func TestShowAndInformationSchema(t *testing.T) {
 	}
 	t.Run("SHOW GRANTS columns", func(t *testing.T) {
 		cols, _ := mustQuery(t, admin, "SHOW GRANTS ON DATABASE SALES")
-		want := []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option", "granted_by"}
+		want := []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option",
+			"granted_by", "granted_by_role_type"} // bcr-754: granted_by_role_type last, SHOW GRANTS ON only
 		if !slices.Equal(cols, want) {
 			t.Errorf("columns %v, want %v", cols, want)
 		}

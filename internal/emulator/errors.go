@@ -14,6 +14,7 @@ const (
 	ErrCannotPerform          = 2043   // 02000: object does not exist, or operation cannot be performed
 	ErrInsufficientPrivileges = 3001   // 42501: insufficient privileges
 	ErrCycle                  = 3012   // 42601: role grant would create a cycle (number not verified)
+	ErrDependentGrant         = 3036   // 23001: a dependent grant blocks GRANT OWNERSHIP or REVOKE RESTRICT
 	ErrRoleNotAssigned        = 3013   // 42501: USE ROLE of a role not granted to the user
 	ErrNoCurrentDatabase      = 90105  // 22000: unqualified name and no current database
 	ErrNoCurrentSchema        = 90106  // 22000: unqualified name and no current schema
@@ -75,4 +76,10 @@ func errNoSchema(op string) *Error {
 // wording is Snowflake's (as its drivers report it); the SQLState is not verified.
 func errShowLimit(max int) *Error {
 	return newError(ErrShowRowLimit, "22000", "The result set size exceeded the max number of rows(%d) supported for SHOW statements. Use LIMIT option to limit result set to a smaller number.", max)
+}
+
+// errDependentGrant is the refusal of GRANT OWNERSHIP or REVOKE (RESTRICT) while g exists.
+// Snowflake's wording for GRANT OWNERSHIP (two spaces between sentences included); hint ends it.
+func errDependentGrant(g *grant, hint string) *Error {
+	return newError(ErrDependentGrant, "23001", "SQL execution error: Dependent grant of privilege '%s' on securable '%s' to role '%s' exists.  It must be revoked first.  More than one dependent grant may exist: use 'SHOW GRANTS' command to view them.  To revoke all dependent grants %s.", g.priv, g.obj.fqn(), g.role.name, hint)
 }

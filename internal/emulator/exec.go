@@ -154,7 +154,9 @@ func (x *execCtx) tableObj(parts []string, want kind, op string) (*object, error
 		return nil, err
 	}
 	obj := sc.children[full[2]]
-	if obj == nil || want != "" && obj.kind != want {
+	// The TABLE keyword also names a view (Snowflake treats views as tables in GRANT and SHOW
+	// GRANTS ON; granted_on still reports VIEW, see bcr-2371); VIEW names only views.
+	if obj == nil || want == kView && obj.kind != kView {
 		title := "Object"
 		if want != "" {
 			title = want.title()
@@ -262,7 +264,7 @@ func (s *createStmt) run(x *execCtx) (*result, error) {
 	obj.columns, obj.viewText = s.columns, s.viewText
 	for _, g := range kept { // CREATE OR REPLACE ... COPY GRANTS
 		if g.priv == privOwnership {
-			x.a.setOwner(obj, g.role, g.grantedBy)
+			x.a.setOwner(obj, g.role)
 		} else if privilegeAllowed(obj.kind, g.priv) {
 			x.a.addGrant(obj, g.priv, g.role, g.grantOption, g.grantedBy)
 		}
@@ -572,7 +574,7 @@ func (s *grantStmt) run(x *execCtx) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !manage && !x.roles().owns(in) {
+		if !manage { // future grants need MANAGE GRANTS outside managed-access schemas
 			return nil, errPrivileges(in.kind.label(), in.fqn())
 		}
 		for _, p := range privs {
@@ -590,7 +592,10 @@ func (s *grantStmt) run(x *execCtx) (*result, error) {
 	}
 	set := x.roles()
 	for _, obj := range objs {
-		for _, p := range privs {
+		for _, p := range s.privsOn(obj, privs) {
+			if p != privOwnership && !privilegeAllowed(obj.kind, p) { // TABLE can name a view
+				return nil, errSyntaxMsg("Invalid privilege %s for %s.", p, obj.kind)
+			}
 			allowed := manage || set.owns(obj)
 			if !allowed && p != privOwnership {
 				if s.revoke {
@@ -606,16 +611,27 @@ func (s *grantStmt) run(x *execCtx) (*result, error) {
 		}
 	}
 	for _, obj := range objs {
-		for _, p := range privs {
+		for _, p := range s.privsOn(obj, privs) {
+			if err := s.precondition(x, obj, p, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, obj := range objs {
+		for _, p := range s.privsOn(obj, privs) {
 			switch {
 			case p == privOwnership:
-				if s.revokeCurrent {
-					for _, g := range obj.grants {
+				for _, g := range obj.grants {
+					switch {
+					case s.revokeCurrent:
 						x.a.revokeGrant(obj, g.priv, g.role, false)
+					case s.copyCurrent: // the new owner becomes the grantor of every grant
+						g.grantedBy = r.name
 					}
 				}
-				x.a.setOwner(obj, r, x.grantor(obj))
+				x.a.setOwner(obj, r)
 			case s.revoke:
+				x.a.revokeDependents(obj, p, r)
 				x.a.revokeGrant(obj, p, r, s.grantOption)
 			default:
 				x.a.addGrant(obj, p, r, s.grantOption, x.grantor(obj))
@@ -623,6 +639,39 @@ func (s *grantStmt) run(x *execCtx) (*result, error) {
 		}
 	}
 	return status("Statement executed successfully."), nil
+}
+
+// privsOn is the statement's privileges for obj: ALL means those of obj's own type, which
+// differs from the keyword's when TABLE names a view.
+func (s *grantStmt) privsOn(obj *object, privs []string) []string {
+	if s.all {
+		return privileges[obj.kind]
+	}
+	return privs
+}
+
+// precondition checks what must hold before privilege p on obj changes hands: GRANT
+// OWNERSHIP without REVOKE or COPY CURRENT GRANTS fails while grants exist on the object
+// (unless it goes to its owner), and REVOKE without CASCADE fails while the role's grant has
+// been re-granted (dependent grants: same privilege, granted by that role).
+func (s *grantStmt) precondition(x *execCtx, obj *object, p string, r *role) error {
+	switch {
+	case p == privOwnership && !s.revoke:
+		if s.revokeCurrent || s.copyCurrent || obj.owner == r {
+			return nil
+		}
+		if gs := sortedGrants(obj); len(gs) > 0 {
+			return errDependentGrant(gs[0], "while transferring object ownership, use convenience command 'GRANT OWNERSHIP ON <target_objects> TO <target_role> REVOKE CURRENT GRANTS'")
+		}
+	case s.revoke && !s.cascade:
+		if obj.grants[grantKey{p, r.name}] == nil {
+			return nil
+		}
+		if deps := x.a.dependents(obj, p, r); len(deps) > 0 {
+			return errDependentGrant(deps[0], "while revoking, use 'REVOKE ... CASCADE'")
+		}
+	}
+	return nil
 }
 
 // targets resolves ON <object> or ON ALL <kind>s IN <container> to objects.

@@ -76,7 +76,7 @@ var infoViews = map[string]*infoView{
 			for _, o := range x.infoObjects(db, l, kTable, kView) {
 				for i, c := range o.columns {
 					rows = append(rows, []*string{str(db.name), str(o.parent.name), str(o.name), str(c.name),
-						str(strconv.Itoa(i + 1)), nil, yesNo(c.nullable), str(canonicalType(c.typ))})
+						str(strconv.Itoa(i + 1)), nil, yesNo(c.nullable), str(sqlTypeName(c.typ))})
 				}
 			}
 			return rows
@@ -148,7 +148,7 @@ func objectGrants(o *object) []*grant {
 	out := make([]*grant, 0, len(o.grants)+1)
 	if o.owner != nil {
 		out = append(out, &grant{obj: o, priv: privOwnership, role: o.owner, grantOption: true,
-			grantedBy: o.ownerGrantedBy, created: o.created})
+			grantedBy: o.owner.name, created: o.created})
 	}
 	rest := make([]*grant, 0, len(o.grants))
 	for _, g := range o.grants {
@@ -173,14 +173,44 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// infoSchemas lists the visible schemas of db in the lookup, by name.
+// infoSchemaName is the schema every database has; infoViewNames are the views in it that the
+// emulator models (the keys of infoViews), which INFORMATION_SCHEMA.TABLES and VIEWS list too.
+const infoSchemaName = "INFORMATION_SCHEMA"
+
+var infoViewNames = []string{"COLUMNS", "OBJECT_PRIVILEGES", "SCHEMATA", "TABLES", "TABLE_PRIVILEGES", "VIEWS"}
+
+// infoSchemaOf returns db's INFORMATION_SCHEMA, built on demand: ownerless, visible to every
+// role, holding its views (without columns).
+func infoSchemaOf(db *object) *object {
+	sc := &object{kind: kSchema, name: infoSchemaName, parent: db, created: db.created, builtin: true,
+		children: map[string]*object{}, comment: "Views describing the contents of schemas in this database"}
+	for _, n := range infoViewNames {
+		sc.children[n] = &object{kind: kView, name: n, parent: sc, created: db.created, builtin: true}
+	}
+	return sc
+}
+
+// withInfoSchema returns the schemas of db, INFORMATION_SCHEMA included, ordered by name.
+func withInfoSchema(db *object) []*object {
+	schemas := db.sortedChildren(kSchema)
+	info := infoSchemaOf(db)
+	i, _ := slices.BinarySearchFunc(schemas, info.name, func(o *object, n string) int { return compareStrings(o.name, n) })
+	return slices.Insert(schemas, i, info)
+}
+
+// infoSchemas lists the visible schemas of db in the lookup, by name, INFORMATION_SCHEMA
+// included (the SCHEMATA, TABLES and VIEWS references: "including the INFORMATION_SCHEMA").
 func (x *execCtx) infoSchemas(db *object, l lookup) []*object {
 	var out []*object
 	if l.schemas == nil {
-		out = db.sortedChildren(kSchema)
+		out = withInfoSchema(db)
 	} else {
 		for _, n := range l.schemas {
-			if sc := db.children[n]; sc != nil && !slices.Contains(out, sc) {
+			sc := db.children[n]
+			if n == infoSchemaName {
+				sc = infoSchemaOf(db)
+			}
+			if sc != nil && !slices.ContainsFunc(out, func(o *object) bool { return o.name == sc.name }) {
 				out = append(out, sc)
 			}
 		}
@@ -211,4 +241,18 @@ func (x *execCtx) infoObjects(db *object, l lookup, kinds ...kind) []*object {
 		}
 	}
 	return out
+}
+
+// sqlTypeName is the DATA_TYPE INFORMATION_SCHEMA.COLUMNS reports: SHOW COLUMNS' internal name
+// (FIXED, REAL) spelled as SQL spells it (NUMBER, FLOAT). The COLUMNS reference does not list
+// the values; these are Snowflake's answers.
+func sqlTypeName(t string) string {
+	switch c := canonicalType(t); c {
+	case "FIXED":
+		return "NUMBER"
+	case "REAL":
+		return "FLOAT"
+	default:
+		return c
+	}
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -540,6 +541,8 @@ type grantStmt struct {
 	role          string
 	grantOption   bool // GRANT ... WITH GRANT OPTION; REVOKE GRANT OPTION FOR ...
 	revokeCurrent bool // GRANT OWNERSHIP ... REVOKE CURRENT GRANTS
+	copyCurrent   bool // GRANT OWNERSHIP ... COPY CURRENT GRANTS
+	cascade       bool // REVOKE ... CASCADE (RESTRICT is the default)
 }
 
 // grantRoleStmt is GRANT/REVOKE ROLE r TO/FROM ROLE|USER x.
@@ -614,12 +617,18 @@ func (p *parser) parseGrant(revoke bool) (statement, error) {
 	if !revoke && p.acceptKw("WITH", "GRANT", "OPTION") {
 		s.grantOption = true
 	}
-	if p.acceptKw("REVOKE", "CURRENT", "GRANTS") {
+	switch {
+	case !revoke && p.acceptKw("REVOKE", "CURRENT", "GRANTS"):
 		s.revokeCurrent = true
-	} else if !p.acceptKw("COPY", "CURRENT", "GRANTS") {
-		if !p.acceptKw("CASCADE") {
-			p.acceptKw("RESTRICT")
-		}
+	case !revoke && p.acceptKw("COPY", "CURRENT", "GRANTS"):
+		s.copyCurrent = true
+	case revoke && p.acceptKw("CASCADE"):
+		s.cascade = true
+	case revoke:
+		p.acceptKw("RESTRICT")
+	}
+	if (s.revokeCurrent || s.copyCurrent) && !slices.Equal(s.privs, []string{privOwnership}) {
+		return nil, errSyntaxMsg("Only OWNERSHIP grant command may specify REVOKE CURRENT GRANTS option.")
 	}
 	return s, p.end()
 }
@@ -756,6 +765,13 @@ func (p *parser) parseShow() (statement, error) {
 	if err := p.parseShowLimit(s, true); err != nil {
 		return nil, err
 	}
+	if s.what == "USERS" && s.from == nil && p.acceptKw("FROM") { // SHOW USERS: [ LIMIT <rows> ] [ FROM '<name_string>' ]
+		v, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		s.from = &v
+	}
 	return s, p.end()
 }
 
@@ -850,6 +866,8 @@ func (p *parser) parseShowGrants(s *showStmt) error {
 		if s.grantee, err = p.ident(); err != nil {
 			return err
 		}
+	case p.atEnd() || p.isKw("LIMIT"): // SHOW GRANTS: TO USER <current user>
+		s.grantsTo = "USER"
 	default:
 		return p.unexpected()
 	}

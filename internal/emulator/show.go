@@ -150,9 +150,18 @@ func transientOpt(o *object) *string {
 	return str("")
 }
 
-// scopeDatabases resolves the IN clause of SHOW SCHEMAS/TABLES/...: the databases to list,
-// or a single schema (or table) when the scope names one.
+// scope resolves the IN clause of SHOW SCHEMAS/TABLES/...: the databases to list, or a single
+// schema (or table) when the scope names one. A named database or schema that does not exist
+// (or is not visible) is 002043, not the 002003 of a missing object.
 func (s *showStmt) scope(x *execCtx) (dbs []*object, schema *object, table *object, err error) {
+	dbs, schema, table, err = s.resolveScope(x)
+	if e, ok := err.(*Error); ok && e.Number == ErrDoesNotExist && (s.in == kDatabase || s.in == kSchema) {
+		err = errCannotPerform()
+	}
+	return dbs, schema, table, err
+}
+
+func (s *showStmt) resolveScope(x *execCtx) (dbs []*object, schema *object, table *object, err error) {
 	in := s.in
 	if in == "" {
 		if x.st.database == "" {
@@ -198,22 +207,19 @@ func (s *showStmt) showSchemas(x *execCtx) (*result, error) {
 		if !set.sees(db) && s.in == kAccount {
 			continue
 		}
-		schemas := db.sortedChildren(kSchema)
-		info := &object{kind: kSchema, name: "INFORMATION_SCHEMA", parent: db, created: db.created,
-			comment: "Views describing the contents of schemas in this database"}
-		i, _ := slices.BinarySearchFunc(schemas, info.name, func(o *object, n string) int { return strings.Compare(o.name, n) })
-		schemas = slices.Insert(schemas, i, info)
-		for _, sc := range schemas {
-			if !f.match(sc.name) || sc != info && !set.sees(sc) {
+		for _, sc := range withInfoSchema(db) {
+			if !f.match(sc.name) || !set.sees(sc) {
 				continue
 			}
 			current := db.name == x.st.database && sc.name == x.st.schema
 			rows = append(rows, []*string{ts(sc.created), str(sc.name), str("N"), yn(current), str(db.name),
-				str(sc.ownerName()), str(sc.comment), transientOpt(sc), str("1"), str("ROLE"), nil})
+				str(sc.ownerName()), str(sc.comment), transientOpt(sc), str("1"), str("ROLE"), nil, nil})
 		}
 	}
+	// SHOW SCHEMAS § Examples end with owner_role_type, object_visibility; budget is kept from
+	// Snowflake's earlier answers.
 	return s.objectResult(x, []string{"created_on", "name", "is_default", "is_current", "database_name", "owner",
-		"comment", "options", "retention_time", "owner_role_type", "budget"}, rows)
+		"comment", "options", "retention_time", "owner_role_type", "budget", "object_visibility"}, rows)
 }
 
 func (s *showStmt) showTables(x *execCtx) (*result, error) {
@@ -253,15 +259,19 @@ func (s *showStmt) showTables(x *execCtx) (*result, error) {
 	return s.objectResult(x, showColumns[s.what], rows)
 }
 
+// showColumns are the columns of SHOW TABLES, VIEWS, OBJECTS and COLUMNS, in the order of their
+// reference pages' Output sections (SHOW TABLES: search_optimization*; SHOW VIEWS: kind; SHOW
+// OBJECTS: budget, is_hybrid, is_dynamic as in its example, is_iceberg), plus columns of
+// Snowflake's answers the tables leave out (budget, is_dynamic of SHOW TABLES).
 var showColumns = map[string][]string{
 	"TABLES": {"created_on", "name", "database_name", "schema_name", "kind", "comment", "cluster_by", "rows",
-		"bytes", "owner", "retention_time", "automatic_clustering", "change_tracking", "is_external",
-		"enable_schema_evolution", "owner_role_type", "is_event", "budget", "is_hybrid", "is_iceberg",
-		"is_dynamic", "is_immutable"},
-	"VIEWS": {"created_on", "name", "reserved", "database_name", "schema_name", "owner", "comment", "text",
+		"bytes", "owner", "retention_time", "automatic_clustering", "change_tracking", "search_optimization",
+		"search_optimization_progress", "search_optimization_bytes", "is_external", "enable_schema_evolution",
+		"owner_role_type", "is_event", "budget", "is_hybrid", "is_iceberg", "is_dynamic", "is_immutable"},
+	"VIEWS": {"created_on", "name", "reserved", "kind", "database_name", "schema_name", "owner", "comment", "text",
 		"is_secure", "is_materialized", "owner_role_type", "change_tracking"},
 	"OBJECTS": {"created_on", "name", "database_name", "schema_name", "kind", "comment", "cluster_by", "rows",
-		"bytes", "owner", "retention_time", "owner_role_type"},
+		"bytes", "owner", "retention_time", "owner_role_type", "budget", "is_hybrid", "is_dynamic", "is_iceberg"},
 	"COLUMNS": {"table_name", "schema_name", "column_name", "data_type", "null?", "default", "kind",
 		"expression", "comment", "database_name", "autoincrement"},
 }
@@ -275,16 +285,17 @@ func tableRow(what string, o *object) []*string {
 	case "TABLES":
 		return []*string{ts(o.created), str(o.name), str(o.database()), str(o.schema()), str(tableKind),
 			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("OFF"), str("OFF"),
-			str("N"), str("N"), str("ROLE"), str("N"), nil, str("N"), str("N"), str("N"), str("N")}
+			str("OFF"), nil, nil, str("N"), str("N"), str("ROLE"), str("N"), nil, str("N"), str("N"), str("N"), str("N")}
 	case "VIEWS":
-		return []*string{ts(o.created), str(o.name), str(""), str(o.database()), str(o.schema()),
+		return []*string{ts(o.created), str(o.name), str(""), str("VIEW"), str(o.database()), str(o.schema()),
 			str(o.ownerName()), str(o.comment), str(o.viewText), boolStr(o.secure), str("false"), str("ROLE"), str("OFF")}
 	default: // OBJECTS
 		if o.kind == kView {
 			tableKind = "VIEW"
 		}
 		return []*string{ts(o.created), str(o.name), str(o.database()), str(o.schema()), str(tableKind),
-			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("ROLE")}
+			str(o.comment), str(""), str("0"), str("0"), str(o.ownerName()), str("1"), str("ROLE"), nil, str("N"),
+			str("N"), str("N")}
 	}
 }
 
@@ -366,8 +377,20 @@ func (s *showStmt) showUsers(x *execCtx) (*result, error) {
 		"expires_at_time", "locked_until_time", "has_password", "has_rsa_public_key"}, rows)
 }
 
+// grantColumns are the columns of SHOW GRANTS TO ROLE; SHOW GRANTS ON adds granted_by_role_type
+// as its last column (bcr-754, bundle 2023_04: "the column is the last column in the output").
 var grantColumns = []string{"created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name",
 	"grant_option", "granted_by"}
+
+var grantOnColumns = append(slices.Clip(grantColumns), "granted_by_role_type")
+
+// userGrantColumns are the columns of SHOW GRANTS TO USER and SHOW GRANTS (bcr-1803, bundle
+// 2025_01); of ROLE the columns of SHOW GRANTS OF ROLE.
+var (
+	userGrantColumns = []string{"created_on", "privilege", "granted_on", "name", "role", "granted_to",
+		"grantee_name", "grant_option", "granted_by"}
+	ofRoleColumns = []string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}
+)
 
 // privilegeRow is one row of SHOW GRANTS ON / TO ROLE.
 type privilegeRow struct {
@@ -383,7 +406,7 @@ func grantRow(g *grant) []*string {
 
 func ownershipRow(o *object) []*string {
 	return []*string{ts(o.created), str(privOwnership), str(string(o.kind)), str(o.fqn()), str("ROLE"),
-		str(o.owner.name), str("true"), str(o.ownerGrantedBy)}
+		str(o.owner.name), str("true"), str(o.owner.name)}
 }
 
 // sortGrantRows orders rows by privilege, granted_on, name and grantee.
@@ -413,7 +436,10 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 			rows = append(rows, grantRow(g))
 		}
 		sortGrantRows(rows)
-		return s.grantResult(grantColumns, rows), nil
+		for i := range rows {
+			rows[i] = append(rows[i], str("ROLE")) // granted_by_role_type: grantors are account roles
+		}
+		return s.grantResult(grantOnColumns, rows), nil
 	case "ROLE":
 		r, err := x.role(s.grantee)
 		if err != nil {
@@ -436,13 +462,20 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 		sortGrantRows(rows)
 		return s.grantResult(grantColumns, rows), nil
 	case "USER":
-		u, err := x.user(s.grantee)
+		name := s.grantee
+		if name == "" { // SHOW GRANTS: the current user
+			name = x.st.user
+		}
+		u, err := x.user(name)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range u.roles {
-			rows = append(rows, []*string{ts(g.created), str(g.granted.name), str("USER"), str(u.name), str(g.grantedBy)})
+			rows = append(rows, []*string{ts(g.created), str("USAGE"), str("ROLE"), str(quoteName(g.granted.name)),
+				str(g.granted.name), str("USER"), str(u.name), str("false"), str(g.grantedBy)})
 		}
+		slices.SortFunc(rows, func(a, b []*string) int { return cmp.Compare(*a[4], *b[4]) })
+		return s.grantResult(userGrantColumns, rows), nil
 	default: // OF ROLE
 		r, err := x.role(s.grantee)
 		if err != nil {
@@ -458,7 +491,7 @@ func (s *showStmt) showGrants(x *execCtx) (*result, error) {
 	slices.SortFunc(rows, func(a, b []*string) int {
 		return cmp.Or(cmp.Compare(*a[1], *b[1]), cmp.Compare(*a[2], *b[2]), cmp.Compare(*a[3], *b[3]))
 	})
-	return s.grantResult([]string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}, rows), nil
+	return s.grantResult(ofRoleColumns, rows), nil
 }
 
 func futureRow(g *grant) []*string {
