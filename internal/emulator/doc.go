@@ -51,8 +51,9 @@
 // container (or its ownership); DROP needs ownership; USE ROLE needs the role granted to the
 // user. New objects receive the future grants of their schema for their kind, or, when the
 // schema has none for that kind, those of their database. Objects are visible (SHOW,
-// INFORMATION_SCHEMA, USE) to roles that own them or hold any privilege on them; roles with
-// MANAGE GRANTS see every object.
+// INFORMATION_SCHEMA, USE) to roles that own them or hold any privilege on them, in SHOW only
+// if the role also has one on the parent database and schema; roles with MANAGE GRANTS see
+// every object.
 //
 // Grants: GRANT OWNERSHIP fails with 003036 (23001, "Dependent grant of privilege ... exists")
 // while any grant exists on the object, unless REVOKE CURRENT GRANTS (drops them) or COPY
@@ -125,9 +126,9 @@
 //     object type are not modelled: USE WAREHOUSE accepts any name, and grants on those types
 //     are refused as syntax errors. Managed-access schemas, secondary roles, transient or
 //     temporary semantics, ALTER ... RENAME, UNDROP and time travel are not modelled.
-//   - Visibility ignores the containers: seeing a table does not require USAGE on its
-//     database and schema (Snowflake requires a privilege on both). SHOW GRANTS and SHOW
-//     USERS show everything to every role. SHOW without IN in a database context lists
+//   - Visibility ignores the containers outside SHOW: INFORMATION_SCHEMA rows and USE do not
+//     require a privilege on the parent database and schema (SHOW does, as documented). SHOW
+//     GRANTS and SHOW USERS show everything to every role. SHOW without IN in a database context lists
 //     same-named objects of different schemas each (Snowflake shows one of them).
 //     INFORMATION_SCHEMA privilege views list every grant on a visible object.
 //   - The number and message of these errors are not verified against Snowflake: a privilege

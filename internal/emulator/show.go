@@ -204,7 +204,7 @@ func (s *showStmt) showSchemas(x *execCtx) (*result, error) {
 	f, set := s.filter(), x.roles()
 	var rows [][]*string
 	for _, db := range dbs {
-		if !set.sees(db) && s.in == kAccount {
+		if !set.sees(db) { // schemas show only with a privilege on their database too
 			continue
 		}
 		for _, sc := range withInfoSchema(db) {
@@ -244,7 +244,9 @@ func (s *showStmt) showTables(x *execCtx) (*result, error) {
 	f, set := s.filter(), x.roles()
 	var rows [][]*string
 	for _, o := range objs {
-		if want != "" && o.kind != want || !set.sees(o) {
+		// A schema object shows only when the role also has a privilege on its schema and
+		// database (SHOW <objects> § General usage notes).
+		if want != "" && o.kind != want || !set.sees(o) || !set.sees(o.parent) || !set.sees(o.parent.parent) {
 			continue
 		}
 		if s.what == "COLUMNS" {
