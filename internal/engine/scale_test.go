@@ -42,6 +42,11 @@ func statements(srv *emulator.Server, prefix string) []string {
 	return out
 }
 
+// selectOnSales grants analysts SELECT on every table and view of SALES.
+const selectOnSales = `{"serviceName":"snowflake","policies":[{"id":1,"name":"all","isEnabled":true,
+  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
+  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
+
 // A database request reads its grants by role (one SHOW GRANTS TO ROLE per managed role) and grants a
 // privilege every table of a schema lacks with one ON ALL statement; the second run changes nothing.
 func TestDatabaseRequestReadsByRoleAndGrantsOnAll(t *testing.T) {
@@ -56,10 +61,7 @@ func TestDatabaseRequestReadsByRoleAndGrantsOnAll(t *testing.T) {
 		GRANT INSERT ON TABLE SALES.S1.T005 TO ROLE PRIV_OLD; GRANT SELECT ON TABLE SALES.S1.T005 TO ROLE BI_TOOL`); err != nil {
 		t.Fatal(err)
 	}
-	const policies = `{"serviceName":"snowflake","policies":[{"id":1,"name":"all","isEnabled":true,
-	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
-	  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
-	e := newEngineWith(t, srv, policies, Options{CreateMissingRoles: true})
+	e := newEngineWith(t, srv, selectOnSales, Options{CreateMissingRoles: true})
 	srv.ResetLog()
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
 	if err != nil {
@@ -203,10 +205,7 @@ func TestDatabaseOverTheShowLimitIsPaged(t *testing.T) {
 	if err := srv.Exec(sql.String() + "CREATE ROLE PRIV_ANALYSTS; GRANT SELECT ON TABLE SALES.BIG.T00007 TO ROLE PRIV_ANALYSTS"); err != nil {
 		t.Fatal(err)
 	}
-	const policies = `{"serviceName":"snowflake","policies":[{"id":1,"name":"all","isEnabled":true,
-	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
-	  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
-	e := newEngineWith(t, srv, policies, Options{CreateMissingRoles: true})
+	e := newEngineWith(t, srv, selectOnSales, Options{CreateMissingRoles: true})
 	srv.ResetLog()
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
 	if err != nil || res[0].Status != request.StatusSuccess {
