@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"regexp"
+	"syscall"
 	"time"
 
 	_ "github.com/snowflakedb/gosnowflake"
@@ -24,6 +26,7 @@ import (
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/stack"
@@ -33,8 +36,8 @@ import (
 // 250 ms, INFORMATION_SCHEMA SELECT 1±0.3 s (the emulator draws FIXED plus a uniform part in [0, JITTER)).
 const defaultLatency = "SHOW=120ms+60ms,GRANT=160ms+80ms,REVOKE=160ms+80ms,CREATE=250ms,SELECT=700ms+600ms"
 
-// config is what one benchmark run measures.
-type config struct {
+// options say what one benchmark run measures.
+type options struct {
 	latency   map[emulator.StatementClass]emulator.Latency
 	scenarios []scenario
 	handler   string    // the built handler binary
@@ -55,9 +58,9 @@ func main() {
 }
 
 func benchmark(latency string, large bool, only string, asJSON, verbose bool) error {
-	cfg := config{}
+	opts := options{}
 	var err error
-	if cfg.latency, err = emulator.ParseLatencies(latency); err != nil {
+	if opts.latency, err = emulator.ParseLatencies(latency); err != nil {
 		return fmt.Errorf("-latency: %w", err)
 	}
 	match, err := regexp.Compile(only)
@@ -66,28 +69,36 @@ func benchmark(latency string, large bool, only string, asJSON, verbose bool) er
 	}
 	for _, sc := range scenarios(false) {
 		if match.MatchString(sc.name) && (large || !sc.large) {
-			cfg.scenarios = append(cfg.scenarios, sc)
+			opts.scenarios = append(opts.scenarios, sc)
 		}
 	}
 	if verbose {
-		cfg.logs = os.Stderr
+		opts.logs = os.Stderr
 	}
 	dir, err := os.MkdirTemp("", "bench-e2e-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if cfg.handler, err = stack.BuildHandler(dir); err != nil {
+	if opts.handler, err = stack.BuildHandler(dir); err != nil {
 		return err
 	}
-	results, err := run(context.Background(), cfg, os.Stderr)
+	// Interrupted, the current run stops and everything started is stopped (Azurite does not get the
+	// terminal's SIGINT: it runs in a process group of its own).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results, err := run(ctx, opts, os.Stderr)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(results)
+		err = enc.Encode(struct {
+			Latency     string   `json:"latency"`
+			Definitions string   `json:"definitions"`
+			Results     []result `json:"results"`
+		}{latency, definitions, results})
 	} else {
 		printTable(os.Stdout, results, latency)
 	}
@@ -122,26 +133,29 @@ type ratios struct {
 	Waves      float64 `json:"sequential_waves"`
 }
 
-// run measures every scenario of cfg, reporting progress to progress.
-func run(ctx context.Context, cfg config, progress io.Writer) ([]result, error) {
+// run measures every scenario of opts, reporting progress to progress.
+func run(ctx context.Context, opts options, progress io.Writer) ([]result, error) {
 	set, problems, err := policy.Parse([]byte(benchPolicies), policy.Mapping{})
 	if err != nil || len(problems) > 0 {
 		return nil, fmt.Errorf("benchmark policies: %v %v", err, problems)
 	}
 	var results []result
-	for _, sc := range cfg.scenarios {
+	for _, sc := range opts.scenarios {
 		var rows []result
 		for _, mode := range sc.modes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			fmt.Fprintf(progress, "%s: snowsync %s...\n", sc.name, mode)
-			r, err := runSnowsync(ctx, cfg, sc, set, mode)
+			r, err := runSnowsync(ctx, opts, sc, set, mode)
 			if err != nil {
 				return nil, fmt.Errorf("%s, snowsync %s: %w", sc.name, mode, err)
 			}
 			rows = append(rows, r)
 		}
-		if sc.naive {
+		if sc.naive && ctx.Err() == nil {
 			fmt.Fprintf(progress, "%s: naive...\n", sc.name)
-			n, err := runNaivePeer(ctx, cfg, sc, set)
+			n, err := runNaivePeer(ctx, opts, sc, set)
 			if err != nil {
 				return nil, fmt.Errorf("%s, naive: %w", sc.name, err)
 			}
@@ -153,14 +167,14 @@ func run(ctx context.Context, cfg config, progress io.Writer) ([]result, error) 
 		}
 		results = append(results, rows...)
 	}
-	return results, nil
+	return results, ctx.Err()
 }
 
 // runSnowsync delivers the scenario's batch to a fresh handler process over a fresh account.
-func runSnowsync(ctx context.Context, cfg config, sc scenario, set *policy.Set, mode string) (result, error) {
+func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set, mode string) (result, error) {
 	r := result{Scenario: sc.name, Runner: "snowsync " + mode}
-	st, err := stack.Start(ctx, stack.Options{Policies: []byte(benchPolicies), Emulator: emulator.Options{Latency: cfg.latency},
-		Settings: map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": mode}, Handler: cfg.handler, HandlerOutput: cfg.logs})
+	st, err := stack.Start(ctx, stack.Options{Policies: []byte(benchPolicies), Emulator: emulator.Options{Latency: opts.latency},
+		Settings: map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": mode}, Handler: opts.handler, HandlerOutput: opts.logs})
 	if err != nil {
 		return r, err
 	}
@@ -173,16 +187,19 @@ func runSnowsync(ctx context.Context, cfg config, sc scenario, set *policy.Set, 
 	start := time.Now()
 	res := st.Host.Deliver(ctx, batch)
 	measure(&r, time.Since(start), st.Snowflake)
-	rss, err := peakRSS(st.Pid())
-	if err != nil {
-		return r, err
+	if rss, err := peakRSS(st.Pid()); err != nil { // the handler has exited
+		r.Problems = append(r.Problems, err.Error())
+	} else {
+		r.PeakRSSMiB = float64(rss) / (1 << 20)
 	}
-	r.PeakRSSMiB = float64(rss) / (1 << 20)
 	if res.Err != nil {
 		r.Problems = append(r.Problems, fmt.Sprintf("delivery failed: %v", res.Err))
 	}
 	if len(res.Failures) > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d events went to the failure hub, the first: %.300s", len(res.Failures), res.Failures[0]))
+		var first failure.Event
+		_ = json.Unmarshal([]byte(res.Failures[0]), &first) // a malformed one shows as empty fields
+		r.Problems = append(r.Problems, fmt.Sprintf("%d events went to the failure hub, the first: %s %.200s",
+			len(res.Failures), first.ErrorType, first.ErrorMessage))
 	}
 	r.Problems = append(r.Problems, checkRecords(ctx, st, len(batch.Events))...)
 	r.Problems = append(r.Problems, check(ctx, st.Snowflake, sc, set, r.Changes)...)
@@ -190,9 +207,9 @@ func runSnowsync(ctx context.Context, cfg config, sc scenario, set *policy.Set, 
 }
 
 // runNaivePeer runs the naive peer over a fresh copy of the scenario's account.
-func runNaivePeer(ctx context.Context, cfg config, sc scenario, set *policy.Set) (result, error) {
+func runNaivePeer(ctx context.Context, opts options, sc scenario, set *policy.Set) (result, error) {
 	r := result{Scenario: sc.name, Runner: "naive"}
-	srv := emulator.New(emulator.Options{Latency: cfg.latency})
+	srv := emulator.New(emulator.Options{Latency: opts.latency})
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		return r, err
 	}
@@ -236,7 +253,7 @@ func checkRecords(ctx context.Context, st *stack.Stack, events int) []string {
 	}
 	for _, rec := range recs {
 		if rec.Status != request.StatusSuccess {
-			problems = append(problems, fmt.Sprintf("task %s: %s: %.300s %.300s", rec.RowKey, rec.Status, rec.Reason, rec.ErrorMessage))
+			problems = append(problems, fmt.Sprintf("task %s: %s: %.200s", rec.RowKey, rec.Status, rec.Reason))
 			break
 		}
 	}
