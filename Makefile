@@ -8,7 +8,7 @@ export SF_DISABLE_MINICORE := true
 
 AZURITE := tools/azurite/node_modules/.bin/azurite-table
 
-.PHONY: build test test-race tools demo bench
+.PHONY: build test test-race tools demo bench bench-e2e
 
 build:
 	$(GO) build ./...
@@ -33,5 +33,11 @@ demo: tools
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/engine/... ./internal/policy/...
+
+# The end-to-end benchmark of issue 9 against a naive per-object peer, with the latency model
+# (cmd/bench-e2e -latency). Quick look: make bench-e2e BENCH_FLAGS="-latency ''".
+BENCH_FLAGS ?= -large
+bench-e2e: tools
+	$(GO) run ./cmd/bench-e2e $(BENCH_FLAGS)
 
 include make/deploy.mk

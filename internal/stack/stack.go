@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/snowsync/snowsync/internal/app"
@@ -40,6 +42,12 @@ type Options struct {
 	Emulator emulator.Options
 	// Logger receives the handler's logs; nil discards them.
 	Logger *slog.Logger
+	// Handler, when set, is a built handler binary (see BuildHandler) that Start runs as a separate
+	// process, with the settings as environment variables, instead of serving the app in this
+	// process: App is nil then, and Pid names the process. HandlerOutput receives its stdout and
+	// stderr (nil discards them).
+	Handler       string
+	HandlerOutput io.Writer
 }
 
 // Stack is a running snowsync. Close stops everything it started.
@@ -54,7 +62,11 @@ type Stack struct {
 	Host *functionhost.Host
 
 	srv *http.Server
-	dir string
+	cmd *exec.Cmd // the handler process, with Options.Handler
+	// exited is closed when the handler process has exited; waitErr is then why.
+	exited  chan struct{}
+	waitErr error
+	dir     string
 
 	mu  sync.Mutex
 	seq map[string]int64 // next sequence number per partition
@@ -113,17 +125,15 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		ln.Close()
 		return nil, err
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if s.App, err = app.New(s.Config, logger); err != nil {
-		ln.Close()
+	s.URL = "http://" + ln.Addr().String()
+	if opts.Handler != "" {
+		ln.Close() // the handler binds the port itself
+		if err = s.startProcess(opts.Handler, settings, opts.HandlerOutput); err != nil {
+			return nil, err
+		}
+	} else if err = s.serve(ln, opts.Logger); err != nil {
 		return nil, err
 	}
-	s.srv = &http.Server{Handler: s.App.Handler, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
-	s.URL = "http://" + ln.Addr().String()
 	root, err := module.Root()
 	if err != nil {
 		return nil, err
@@ -133,10 +143,79 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, err
 	}
 	s.Host = functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
-	if err = s.Host.WaitReady(ctx); err != nil {
+	readyCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if s.cmd != nil {
+		go func() {
+			select {
+			case <-s.exited: // a handler that stopped never answers
+				cancel()
+			case <-readyCtx.Done():
+			}
+		}()
+	}
+	if err = s.Host.WaitReady(readyCtx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// serve wires the app in this process and serves it on ln.
+func (s *Stack) serve(ln net.Listener, logger *slog.Logger) (err error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.App, err = app.New(s.Config, logger); err != nil {
+		ln.Close()
+		return err
+	}
+	s.srv = &http.Server{Handler: s.App.Handler, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
+	return nil
+}
+
+// startProcess runs the handler binary with the settings as its environment, added to this
+// process's environment (a setting wins over a variable of the same name).
+func (s *Stack) startProcess(binary string, settings map[string]string, out io.Writer) error {
+	s.cmd = exec.Command(binary)
+	s.cmd.Env = os.Environ()
+	for k, v := range settings {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = out, out
+	if err := s.cmd.Start(); err != nil {
+		s.cmd = nil
+		return fmt.Errorf("start the handler: %w", err)
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	return nil
+}
+
+// Pid is the handler process's id, 0 when the handler runs in this process.
+func (s *Stack) Pid() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// BuildHandler compiles the handler binary (./handler) into dir and returns its path.
+func BuildHandler(dir string) (string, error) {
+	root, err := module.Root()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "handler")
+	cmd := exec.Command("go", "build", "-o", bin, "./handler")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the handler: %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // Batch builds a delivery of bodies on partition, with the next sequence numbers of that partition.
@@ -156,6 +235,11 @@ func (s *Stack) Batch(partition string, bodies ...[]byte) functionhost.Delivery 
 // Close stops the handler, the emulator and Azurite, and removes temporary files.
 func (s *Stack) Close() error {
 	var errs []error
+	if s.cmd != nil { // SIGTERM drains in-flight invocations; the handler gives up after 30 s
+		_ = s.cmd.Process.Signal(syscall.SIGTERM) // fails only when it has exited already
+		<-s.exited
+		errs = append(errs, s.waitErr)
+	}
 	if s.srv != nil {
 		errs = append(errs, s.srv.Close())
 	}

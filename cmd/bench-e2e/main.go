@@ -1,0 +1,261 @@
+// Command bench-e2e is snowsync's end-to-end benchmark (`make bench-e2e`): the batches of issue 9, each
+// delivered by the Functions host stand-in in the host's wire format to the handler running as its own
+// process, which talks through the real gosnowflake driver to the Snowflake emulator under a latency
+// model; next to each, a naive per-object peer (naive.go) run against a fresh copy of the same account.
+// Every run gets a fresh account, handler and Azurite. It prints wall time, round trips, sequential
+// waves and the handler's peak RSS with ratios to the naive peer, checks that every run left exactly
+// the grants the policy demands, and exits 1 when a check fails.
+//
+//	go run ./cmd/bench-e2e [-large] [-latency SPEC] [-run REGEXP] [-json] [-v]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+
+	_ "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowsync/snowsync/internal/app"
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/failure"
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/stack"
+)
+
+// defaultLatency is issue 9's model of Snowflake: SHOW 150±30 ms, GRANT and REVOKE 200±40 ms, CREATE
+// 250 ms, INFORMATION_SCHEMA SELECT 1±0.3 s (the emulator draws FIXED plus a uniform part in [0, JITTER)).
+const defaultLatency = "SHOW=120ms+60ms,GRANT=160ms+80ms,REVOKE=160ms+80ms,CREATE=250ms,SELECT=700ms+600ms"
+
+// options say what one benchmark run measures.
+type options struct {
+	latency   map[emulator.StatementClass]emulator.Latency
+	scenarios []scenario
+	handler   string    // the built handler binary
+	logs      io.Writer // the handler's output; nil discards it
+}
+
+func main() {
+	latency := flag.String("latency", defaultLatency, "latency model, CLASS=FIXED[+JITTER],... (classes: SHOW, GRANT, REVOKE, CREATE, SELECT, ...); '' for none")
+	large := flag.Bool("large", false, "also run the 100,000-table database (slow to seed and to sync)")
+	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
+	asJSON := flag.Bool("json", false, "print the results as JSON instead of a markdown table")
+	verbose := flag.Bool("v", false, "show the handler's logs on stderr")
+	flag.Parse()
+	if err := benchmark(*latency, *large, *only, *asJSON, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-e2e:", err)
+		os.Exit(1)
+	}
+}
+
+func benchmark(latency string, large bool, only string, asJSON, verbose bool) error {
+	opts := options{}
+	var err error
+	if opts.latency, err = emulator.ParseLatencies(latency); err != nil {
+		return fmt.Errorf("-latency: %w", err)
+	}
+	match, err := regexp.Compile(only)
+	if err != nil {
+		return fmt.Errorf("-run: %w", err)
+	}
+	for _, sc := range scenarios(false) {
+		if match.MatchString(sc.name) && (large || !sc.large) {
+			opts.scenarios = append(opts.scenarios, sc)
+		}
+	}
+	if verbose {
+		opts.logs = os.Stderr
+	}
+	dir, err := os.MkdirTemp("", "bench-e2e-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if opts.handler, err = stack.BuildHandler(dir); err != nil {
+		return err
+	}
+	// Interrupted, the current run stops and everything started is stopped (Azurite does not get the
+	// terminal's SIGINT: it runs in a process group of its own).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results, err := run(ctx, opts, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(struct {
+			Latency     string   `json:"latency"`
+			Definitions string   `json:"definitions"`
+			Results     []result `json:"results"`
+		}{latency, definitions, results})
+	} else {
+		printTable(os.Stdout, results, latency)
+	}
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if len(r.Problems) > 0 {
+			return fmt.Errorf("%s (%s): check failed: %v", r.Scenario, r.Runner, r.Problems)
+		}
+	}
+	return nil
+}
+
+// result is one run of one scenario.
+type result struct {
+	Scenario    string  `json:"scenario"`
+	Runner      string  `json:"runner"` // "snowsync <load mode>" or "naive"
+	WallSeconds float64 `json:"wall_seconds"`
+	RoundTrips  int     `json:"round_trips"`
+	Waves       int     `json:"sequential_waves"`
+	PeakRSSMiB  float64 `json:"peak_rss_mib,omitempty"` // the handler process; 0 for the naive peer
+	Changes     int     `json:"changes"`                // GRANT, REVOKE and CREATE statements
+	// Ratios are snowsync / naive of wall time, round trips and waves; nil without a naive run.
+	Ratios   *ratios  `json:"ratios_to_naive,omitempty"`
+	Problems []string `json:"problems,omitempty"` // failed checks
+}
+
+type ratios struct {
+	Wall       float64 `json:"wall"`
+	RoundTrips float64 `json:"round_trips"`
+	Waves      float64 `json:"sequential_waves"`
+}
+
+// run measures every scenario of opts, reporting progress to progress.
+func run(ctx context.Context, opts options, progress io.Writer) ([]result, error) {
+	set, problems, err := policy.Parse([]byte(benchPolicies), policy.Mapping{})
+	if err != nil || len(problems) > 0 {
+		return nil, fmt.Errorf("benchmark policies: %v %v", err, problems)
+	}
+	var results []result
+	for _, sc := range opts.scenarios {
+		var rows []result
+		for _, mode := range sc.modes {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(progress, "%s: snowsync %s...\n", sc.name, mode)
+			r, err := runSnowsync(ctx, opts, sc, set, mode)
+			if err != nil {
+				return nil, fmt.Errorf("%s, snowsync %s: %w", sc.name, mode, err)
+			}
+			rows = append(rows, r)
+		}
+		if sc.naive && ctx.Err() == nil {
+			fmt.Fprintf(progress, "%s: naive...\n", sc.name)
+			n, err := runNaivePeer(ctx, opts, sc, set)
+			if err != nil {
+				return nil, fmt.Errorf("%s, naive: %w", sc.name, err)
+			}
+			for i := range rows {
+				rows[i].Ratios = &ratios{Wall: rows[i].WallSeconds / n.WallSeconds,
+					RoundTrips: float64(rows[i].RoundTrips) / float64(n.RoundTrips), Waves: float64(rows[i].Waves) / float64(n.Waves)}
+			}
+			rows = append(rows, n)
+		}
+		results = append(results, rows...)
+	}
+	return results, ctx.Err()
+}
+
+// runSnowsync delivers the scenario's batch to a fresh handler process over a fresh account.
+func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set, mode string) (result, error) {
+	r := result{Scenario: sc.name, Runner: "snowsync " + mode}
+	st, err := stack.Start(ctx, stack.Options{Policies: []byte(benchPolicies), Emulator: emulator.Options{Latency: opts.latency},
+		Settings: map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": mode}, Handler: opts.handler, HandlerOutput: opts.logs})
+	if err != nil {
+		return r, err
+	}
+	defer st.Close()
+	if err := seed(st.Snowflake, sc, set); err != nil {
+		return r, err
+	}
+	st.Snowflake.ResetLog()
+	batch := st.Batch("0", sc.batch()...)
+	start := time.Now()
+	res := st.Host.Deliver(ctx, batch)
+	measure(&r, time.Since(start), st.Snowflake)
+	if rss, err := peakRSS(st.Pid()); err != nil { // the handler has exited
+		r.Problems = append(r.Problems, err.Error())
+	} else {
+		r.PeakRSSMiB = float64(rss) / (1 << 20)
+	}
+	if res.Err != nil {
+		r.Problems = append(r.Problems, fmt.Sprintf("delivery failed: %v", res.Err))
+	}
+	if len(res.Failures) > 0 {
+		var first failure.Event
+		_ = json.Unmarshal([]byte(res.Failures[0]), &first) // a malformed one shows as empty fields
+		r.Problems = append(r.Problems, fmt.Sprintf("%d events went to the failure hub, the first: %s %.200s",
+			len(res.Failures), first.ErrorType, first.ErrorMessage))
+	}
+	r.Problems = append(r.Problems, checkRecords(ctx, st, len(batch.Events))...)
+	r.Problems = append(r.Problems, check(ctx, st.Snowflake, sc, set, r.Changes)...)
+	return r, nil
+}
+
+// runNaivePeer runs the naive peer over a fresh copy of the scenario's account.
+func runNaivePeer(ctx context.Context, opts options, sc scenario, set *policy.Set) (result, error) {
+	r := result{Scenario: sc.name, Runner: "naive"}
+	srv := emulator.New(emulator.Options{Latency: opts.latency})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		return r, err
+	}
+	defer srv.Close()
+	if err := seed(srv, sc, set); err != nil {
+		return r, err
+	}
+	start := time.Now()
+	err := runNaive(ctx, srv.DSN(""), set, sc.objects())
+	measure(&r, time.Since(start), srv)
+	if err != nil {
+		r.Problems = append(r.Problems, err.Error())
+	}
+	r.Problems = append(r.Problems, check(ctx, srv, sc, set, r.Changes)...)
+	return r, nil
+}
+
+// measure fills the metrics read from the emulator's query log, which it empties.
+func measure(r *result, wall time.Duration, srv *emulator.Server) {
+	log := srv.Log()
+	srv.ResetLog()
+	r.WallSeconds = wall.Seconds()
+	r.RoundTrips = len(log)
+	r.Waves = waves(log)
+	r.Changes = changes(log)
+}
+
+// checkRecords checks that the handler wrote one SUCCESS audit record per event.
+func checkRecords(ctx context.Context, st *stack.Stack, events int) []string {
+	store, err := app.NewStore(st.Config.Audit)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	recs, err := store.List(ctx, audit.Filter{})
+	if err != nil {
+		return []string{fmt.Sprintf("read the audit records: %v", err)}
+	}
+	var problems []string
+	if len(recs) != events {
+		problems = append(problems, fmt.Sprintf("%d audit records for %d events", len(recs), events))
+	}
+	for _, rec := range recs {
+		if rec.Status != request.StatusSuccess {
+			problems = append(problems, fmt.Sprintf("task %s: %s: %.200s", rec.RowKey, rec.Status, rec.Reason))
+			break
+		}
+	}
+	return problems
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// definitions explain the table's columns; printed under it.
+const definitions = `
+- wall: snowsync from handing the batch to the host stand-in to its answer (the handler's logins included);
+  naive from opening its connection pool to its last statement.
+- round trips: statements the emulator ran for the client (its query log; each statement of a
+  multi-statement request counts; logins and token renewals are not statements and do not count).
+- waves: sequential waves, the longest chain of statements each of which started after the previous one
+  ended: chain(q) = 1 + max chain(p) over the statements p that ended before q started.
+- peak RSS: VmHWM of the handler process (fresh per run) when the batch has been answered.
+- changes: GRANT, REVOKE and CREATE statements. One grant = one (object, role, privilege); the policy
+  has one role and one privilege per level, so each grant needed is one GRANT statement for both runners.
+- ×naive: snowsync / naive, below 1 is better for snowsync.
+`
+
+// printTable writes the results as a markdown table, then the definitions.
+func printTable(w io.Writer, results []result, latency string) {
+	if latency == "" {
+		latency = "none"
+	}
+	fmt.Fprintf(w, "latency model: %s\n\n", latency)
+	fmt.Fprintln(w, "| batch | runner | wall | round trips | waves | peak RSS | changes | wall ×naive | round trips ×naive | waves ×naive | check |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range results {
+		rss, ratio := "—", []string{"—", "—", "—"}
+		if r.PeakRSSMiB > 0 {
+			rss = fmt.Sprintf("%.0f MiB", r.PeakRSSMiB)
+		}
+		if q := r.Ratios; q != nil {
+			ratio = []string{fmt.Sprintf("%.2f", q.Wall), fmt.Sprintf("%.2f", q.RoundTrips), fmt.Sprintf("%.2f", q.Waves)}
+		}
+		status := "ok"
+		if len(r.Problems) > 0 {
+			status = "FAILED: " + strings.Join(r.Problems, "; ")
+		}
+		fmt.Fprintf(w, "| %s | %s | %.2f s | %d | %d | %s | %d | %s | %s | %s | %s |\n", r.Scenario, r.Runner, r.WallSeconds,
+			r.RoundTrips, r.Waves, rss, r.Changes, ratio[0], ratio[1], ratio[2], strings.ReplaceAll(status, "|", `\|`))
+	}
+	fmt.Fprint(w, definitions)
+}

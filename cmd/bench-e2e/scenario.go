@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+// benchPolicies is the policy of every scenario: Ranger group analysts reads every table of BENCH.
+// With one role and one privilege per level, "a grant" is unambiguous: one (object, role, privilege)
+// triple, which is one GRANT statement for snowsync and for the naive peer alike. The role also needs
+// USAGE on the database and on every schema (implied grants), so a table batch over n tables in k
+// schemas of a database nobody was granted on needs n + k + 1 grants.
+const benchPolicies = `{"serviceName": "snowflake", "policyVersion": 1, "policies": [
+ {"id": 1, "name": "analysts read bench", "isEnabled": true,
+  "resources": {"database": {"values": ["BENCH"]}, "schema": {"values": ["*"]}, "table": {"values": ["*"]}},
+  "policyItems": [{"accesses": [{"type": "select", "isAllowed": true}], "groups": ["analysts"]}]}]}`
+
+// benchDB is the database every scenario builds.
+const benchDB = "BENCH"
+
+// schemaShape is one schema of a scenario's database.
+type schemaShape struct {
+	name   string
+	tables int
+}
+
+// scenario is one row of the benchmark: an account, what is already granted in it, and the batch.
+type scenario struct {
+	name    string
+	schemas []schemaShape
+	// granted reports whether the seed already holds the grants the policy demands on an object.
+	granted func(o policy.Object) bool
+	// database: the batch is one database request; otherwise one table request per table.
+	database bool
+	// modes are the CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY values snowsync runs in.
+	modes []string
+	// naive runs the per-object peer too.
+	naive bool
+	// large marks the scenario behind -large.
+	large bool
+}
+
+// converged reports whether the seed already holds every grant the policy demands.
+func (sc scenario) converged() bool {
+	for _, o := range sc.objects() {
+		if !sc.granted(o) {
+			return false
+		}
+	}
+	return true
+}
+
+func all(policy.Object) bool  { return true }
+func none(policy.Object) bool { return false }
+
+// allButTables grants everything except the first n tables of every schema.
+func allButTables(n int) func(policy.Object) bool {
+	return func(o policy.Object) bool { return o.Type != snowflake.ObjectTable || o.Name >= tableName(n) }
+}
+
+// parentsOnly grants the database and schemas, no table.
+func parentsOnly(o policy.Object) bool { return o.Type != snowflake.ObjectTable }
+
+// tableName is the name of a schema's i-th table; names sort in index order.
+func tableName(i int) string { return fmt.Sprintf("T%05d", i) }
+
+// grid is schemas schemas of tables tables each, named S001.. and T00000...
+func grid(schemas, tables int) []schemaShape {
+	out := make([]schemaShape, schemas)
+	for i := range out {
+		out[i] = schemaShape{fmt.Sprintf("S%03d", i+1), tables}
+	}
+	return out
+}
+
+const (
+	modeDefault = "load_multi_thread"
+	modeBulk    = "load_bulk"
+)
+
+// scenarios are the rows of issue 9's table; small shrinks every size, for the test.
+func scenarios(small bool) []scenario {
+	tables, schemas, missing := 10, 5, 2 // per schema: the 50-table batch and the missing tables of row 4
+	bigSchemas, bigTables := 50, 100     // 5,000 tables
+	hugeSchema, hugeRest := 20000, 80    // one schema of 20,000 tables, then 80 of 1,000: 100,000
+	hugeRestTables := 1000
+	if small {
+		tables, schemas, missing = 3, 2, 1
+		bigSchemas, bigTables = 3, 4
+		hugeSchema, hugeRest, hugeRestTables = 30, 2, 5
+	}
+	huge := append([]schemaShape{{"S000", hugeSchema}}, grid(hugeRest, hugeRestTables)...)
+	both := []string{modeDefault, modeBulk}
+	return []scenario{
+		{name: "one table, parents granted", schemas: grid(1, 1), granted: parentsOnly, modes: []string{modeDefault}, naive: true},
+		{name: fmt.Sprintf("%d tables over %d schemas, %d grants needed", tables*schemas, schemas, tables*schemas+schemas+1),
+			schemas: grid(schemas, tables), granted: none, modes: both, naive: true},
+		{name: fmt.Sprintf("same %d-table batch, converged", tables*schemas), schemas: grid(schemas, tables), granted: all, modes: both, naive: true},
+		{name: fmt.Sprintf("database request, %d tables, %d grants missing", bigSchemas*bigTables, bigSchemas*missing),
+			schemas: grid(bigSchemas, bigTables), granted: allButTables(missing), database: true, modes: both, naive: true},
+		{name: fmt.Sprintf("brand-new database, %d tables, every grant missing", bigSchemas*bigTables),
+			schemas: grid(bigSchemas, bigTables), granted: none, database: true, modes: []string{modeDefault}, naive: true},
+		{name: fmt.Sprintf("database request, %d tables (one schema of %d), converged", hugeSchema+hugeRest*hugeRestTables, hugeSchema),
+			schemas: huge, granted: all, database: true, modes: both, large: true},
+	}
+}
+
+// publicSchema is the schema Snowflake creates with every database.
+const publicSchema = "PUBLIC"
+
+// objects lists the objects the scenario's batch covers: the database, its schemas and its tables, in
+// that order; a database request covers the empty PUBLIC schema too.
+func (sc scenario) objects() []policy.Object {
+	out := []policy.Object{{Type: snowflake.ObjectDatabase, Database: benchDB}}
+	if sc.database {
+		out = append(out, policy.Object{Type: snowflake.ObjectSchema, Database: benchDB, Schema: publicSchema})
+	}
+	for _, s := range sc.schemas {
+		out = append(out, policy.Object{Type: snowflake.ObjectSchema, Database: benchDB, Schema: s.name})
+	}
+	for _, s := range sc.schemas {
+		for i := range s.tables {
+			out = append(out, policy.Object{Type: snowflake.ObjectTable, Database: benchDB, Schema: s.name, Name: tableName(i)})
+		}
+	}
+	return out
+}
+
+// seedChunk is how many statements one Exec call runs, to bound the parsed SQL held at once.
+const seedChunk = 2000
+
+// seed builds the scenario's account in srv: the database, schemas and tables, the policy's roles,
+// and the grants sc.granted says a previous sync left. Every name goes through snowflake's quoting.
+func seed(srv *emulator.Server, sc scenario, set *policy.Set) error {
+	var b strings.Builder
+	n := 0
+	stmt := func(sql string) error {
+		b.WriteString(sql)
+		b.WriteString(";\n")
+		if n++; n%seedChunk != 0 {
+			return nil
+		}
+		err := srv.Exec(b.String())
+		b.Reset()
+		return err
+	}
+	for _, r := range set.Roles() {
+		if err := stmt("CREATE ROLE " + snowflake.QuoteIdent(r)); err != nil {
+			return err
+		}
+	}
+	objects := sc.objects()
+	for _, o := range objects {
+		if o.Schema == publicSchema && o.Type == snowflake.ObjectSchema {
+			continue // created with the database
+		}
+		if err := stmt("CREATE " + string(o.Type) + " " + fqn(o) + tableColumns(o)); err != nil {
+			return err
+		}
+	}
+	for _, o := range objects {
+		if !sc.granted(o) {
+			continue
+		}
+		for _, g := range set.Desired(o) {
+			if err := stmt(grantSQL(o, g.Role, []snowflake.Privilege{g.Privilege})); err != nil {
+				return err
+			}
+		}
+	}
+	return srv.Exec(b.String())
+}
+
+func tableColumns(o policy.Object) string {
+	if o.Type == snowflake.ObjectTable {
+		return " (ID NUMBER)"
+	}
+	return ""
+}
+
+// fqn is the object's quoted, fully qualified name.
+func fqn(o policy.Object) string {
+	switch o.Type {
+	case snowflake.ObjectDatabase:
+		return snowflake.DatabaseID{Name: o.Database}.FullyQualifiedName()
+	case snowflake.ObjectSchema:
+		return snowflake.SchemaID{Database: o.Database, Name: o.Schema}.FullyQualifiedName()
+	}
+	return snowflake.ObjectID{Database: o.Database, Schema: o.Schema, Name: o.Name}.FullyQualifiedName()
+}
+
+// grantSQL is one GRANT statement of privileges on o to role.
+func grantSQL(o policy.Object, role string, privs []snowflake.Privilege) string {
+	names := make([]string, len(privs))
+	for i, p := range privs {
+		names[i] = string(p)
+	}
+	return "GRANT " + strings.Join(names, ", ") + " ON " + string(o.Type) + " " + fqn(o) + " TO ROLE " + snowflake.QuoteIdent(role)
+}
+
+// batch is the scenario's sync requests: one database request, or one table request per table.
+func (sc scenario) batch() [][]byte {
+	if sc.database {
+		return [][]byte{syncRequest("bench-db", fmt.Sprintf(`{"type":"database","values":{"database":%q}}`, benchDB))}
+	}
+	var out [][]byte
+	for _, o := range sc.objects() {
+		if o.Type == snowflake.ObjectTable {
+			out = append(out, syncRequest("bench-"+o.Schema+"-"+o.Name,
+				fmt.Sprintf(`{"type":"table","values":{"database":%q,"schema":%q,"table":%q}}`, o.Database, o.Schema, o.Name)))
+		}
+	}
+	return out
+}
+
+func syncRequest(id, resource string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":"RESOURCE_SYNC","appType":"PS_CONNECTOR","appSubType":"SNOWFLAKE",`+
+		`"source":"KAFKA","createTime":"2026-11-30T12:00:00Z","requestInfo":{"resources":[%s]}}`, id, resource))
+}
