@@ -61,6 +61,11 @@ param eventHubTriggerEnabled bool = true
 @description('CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED.')
 param failureHubEnabled bool = true
 
+@description('CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES: longest JSON-escaped originalMessage in a failure event; a longer body is cut there and kept whole in the body table.')
+@minValue(1024)
+@maxValue(933888)
+param failureMessageMaxBytes int = 786432
+
 @description('CONNECTOR_ON_DEMAND_V2_BATCH_SIZE: events per invocation; becomes host.json maxEventBatchSize (and minEventBatchSize).')
 @minValue(1)
 @maxValue(1000)
@@ -103,6 +108,9 @@ param loadResourcesKey string = 'load_multi_thread'
 param loadThreads int = 8
 
 param auditTableName string = 'OnDemandSyncTasks'
+
+@description('CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME: whole bodies of failed events too long for their failure event.')
+param auditBodyTableName string = 'OnDemandSyncBodies'
 
 // ---- Snowflake ----
 
@@ -219,6 +227,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: names.deploymentContainer
     auditTableName: auditTableName
+    auditBodyTableName: auditBodyTableName
     principalId: identity.outputs.principalId
   }
 }
@@ -298,11 +307,13 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__credential', value: 'managedidentity' }
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__clientId', value: clientId }
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME', value: eventHubs.outputs.failureHubName }
+  { name: 'CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES', value: string(failureMessageMaxBytes) }
 
   // Audit table, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__tableServiceUri', value: storage.outputs.tableEndpoint }
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__clientId', value: clientId }
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME', value: storage.outputs.auditTableName }
+  { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME', value: storage.outputs.auditBodyTableName }
 
   // Connector.
   { name: 'CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED', value: boolString(onDemandSyncEnabled) }

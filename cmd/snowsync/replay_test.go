@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
 )
@@ -169,5 +171,71 @@ func TestReplayOncePerSourceEvent(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "1 failure events repeat") {
 		t.Errorf("stderr = %q", stderr.String())
+	}
+}
+
+// TestReplayRestoresCutBodies replays failure events whose bodies were cut, reading the whole bodies
+// from a real Azurite body table.
+func TestReplayRestoresCutBodies(t *testing.T) {
+	srv := azurite.StartT(t)
+	const bodyTable = "CliBodies"
+	bodies, err := audit.NewBodies(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: bodyTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := `{"id":"big","type":"RESOURCE_SYNC","source":"KAFKA","requestInfo":{"resources":[` +
+		strings.Repeat(`{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":"T\u0001"}},`, 40000) +
+		`{"type":"database","values":{"database":"SALES"}}]}}`
+	var seq int64 = 40
+	event := func(rowKey string, body []byte, keep bool) publish.Received {
+		seq++
+		s := seq
+		e := failure.Event{ErrorType: "SYNC_ERROR", ErrorMessage: "m", Topic: "sync-requests", ConsumerGroup: "$Default", Partition: "2",
+			SequenceNumber: &s, Timestamp: *failure.FormatTime(testNow.Add(-time.Minute)), AuditPartitionKey: "2026-11-24", AuditRowKey: rowKey}
+		if !e.SetOriginalLimited(body, 64<<10) {
+			t.Fatal("body not cut")
+		}
+		if keep {
+			if err := bodies.Put(t.Context(), audit.Key{PartitionKey: "2026-11-24", RowKey: rowKey}, body); err != nil {
+				t.Fatal(err)
+			}
+			e.OriginalMessageStore = bodies.Location()
+		} else {
+			e.OriginalMessageStoreError = "keep the whole body: connection refused"
+		}
+		m, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return publish.Received{Body: []byte(m), EnqueuedTime: testNow.Add(-time.Minute), Partition: "0", SequenceNumber: s}
+	}
+	other := strings.Replace(whole, `"big"`, `"big2"`, 1)
+	received := []publish.Received{
+		event("kept", []byte(whole), true),
+		event("lost", []byte(whole), false),
+		event("missing", []byte(other), true),
+	}
+	// The third body is gone from the table since (deleted by hand, or the table was emptied).
+	if err := bodies.Put(t.Context(), audit.Key{PartitionKey: "2026-11-24", RowKey: "missing"}, []byte("another body")); err != nil {
+		t.Fatal(err)
+	}
+	d, hubs := newDeps(merge(hubEnv, env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(),
+		"CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME": bodyTable}))
+	hubs.failures.Add(received...)
+	got := runCommand(t, d, "replay", "--since", "1h", "--force")
+	if got.code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", got.code, got.stderr)
+	}
+	if batches := batchBodies(hubs.sync.Batches()); len(batches) != 1 || len(batches[0]) != 1 || batches[0][0] != whole {
+		t.Errorf("published %d batches; want the one whole body restored", len(batches))
+	}
+	for _, want := range []string{"failure event 0/42: only the first ", "the whole body was not kept (keep the whole body: connection refused), left out",
+		"failure event 0/43: whole body from table \"CliBodies\"", "is not the one the event describes"} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, want)
+		}
+	}
+	if strings.Contains(got.stderr, audit.DevelopmentAccountKey) {
+		t.Errorf("stderr shows the account key")
 	}
 }

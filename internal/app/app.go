@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/snowsync/snowsync/functions"
@@ -34,8 +33,10 @@ const SyncTimeout = 9 * time.Minute
 type App struct {
 	Handler http.Handler
 	Store   *audit.Store
-	Engine  *engine.Engine
-	db      *sql.DB
+	// Bodies keeps the whole bodies that failure events cut.
+	Bodies *audit.Bodies
+	Engine *engine.Engine
+	db     *sql.DB
 }
 
 // Close releases the Snowflake connection pool.
@@ -44,6 +45,10 @@ func (a *App) Close() error { return a.db.Close() }
 // New wires an App from cfg.
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	store, err := NewStore(cfg.Audit)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := NewBodies(cfg.Audit)
 	if err != nil {
 		return nil, err
 	}
@@ -70,10 +75,11 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
-		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
+		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
+		Bodies: bodies, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
 		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, Logger: logger})
-	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db}, nil
+	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db}, nil
 }
 
 // NewEngine builds the sync engine over db: policies from the configured source, the managed scope
@@ -125,23 +131,46 @@ func policySource(p config.Policy, mapping policy.Mapping) (policy.Source, error
 // NewStore opens the audit store: by connection string, or by table service URL with a managed
 // identity (a user-assigned one when ClientID is set) or, off Azure, the default credential chain.
 func NewStore(a config.Audit) (*audit.Store, error) {
-	conn := audit.Connection{ConnectionString: a.ConnectionString.Reveal(), ServiceURL: a.ServiceURL}
-	if a.ServiceURL != "" {
-		var cred azcore.TokenCredential
-		var err error
-		if a.ClientID != "" {
-			cred, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(a.ClientID)})
-		} else {
-			cred, err = azidentity.NewDefaultAzureCredential(nil)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("setting %s: credential: %w", a.Setting, err)
-		}
-		conn.Credential = cred
+	conn, err := auditConnection(a)
+	if err != nil {
+		return nil, err
 	}
 	store, err := audit.NewStore(conn, &audit.Options{Table: a.Table})
 	if err != nil {
 		return nil, fmt.Errorf("setting %s: %w", a.Setting, err)
 	}
 	return store, nil
+}
+
+// NewBodies opens the table of whole bodies beside the audit table (a.BodyTable), with the same
+// connection: failure events too long for the failure hub are cut, and their bodies kept there.
+func NewBodies(a config.Audit) (*audit.Bodies, error) {
+	conn, err := auditConnection(a)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := audit.NewBodies(conn, &audit.Options{Table: a.BodyTable})
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %w", a.Setting, err)
+	}
+	return bodies, nil
+}
+
+// auditConnection is how the audit store is reached: its connection string, or its table service URL
+// with a credential.
+func auditConnection(a config.Audit) (audit.Connection, error) {
+	conn := audit.Connection{ConnectionString: a.ConnectionString.Reveal(), ServiceURL: a.ServiceURL}
+	if a.ServiceURL == "" {
+		return conn, nil
+	}
+	var err error
+	if a.ClientID != "" {
+		conn.Credential, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(a.ClientID)})
+	} else {
+		conn.Credential, err = azidentity.NewDefaultAzureCredential(nil)
+	}
+	if err != nil {
+		return conn, fmt.Errorf("setting %s: credential: %w", a.Setting, err)
+	}
+	return conn, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/secret"
 )
 
@@ -63,6 +64,9 @@ type FailureHub struct {
 	Name       string
 	Connection secret.String
 	Namespace  string
+	// MaxOriginal caps the JSON-escaped original message in a failure event; a longer body is cut
+	// there and kept whole in the audit store's body table (Audit.BodyTable).
+	MaxOriginal int
 }
 
 // Audit locates the audit table. Exactly one of ConnectionString and ServiceURL is set.
@@ -72,6 +76,8 @@ type Audit struct {
 	ServiceURL string
 	ClientID   string
 	Table      string
+	// BodyTable keeps the whole bodies that failure events cut (FailureHub.MaxOriginal).
+	BodyTable string
 	// Setting names the setting the connection came from, for error messages.
 	Setting string
 }
@@ -169,6 +175,8 @@ func read(r *reader) Config {
 		Connection: r.secret("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING"),
 		Namespace:  r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace", ""),
 		Name:       r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", ""),
+		MaxOriginal: r.integer("CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES", failure.DefaultOriginalLimit,
+			1<<10, failure.MaxOriginalLimit),
 	}
 	r.require(c.FailureHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", "(function.json's failures binding names it)")
 	if c.FailureHub.Enabled {
@@ -242,7 +250,8 @@ func read(r *reader) Config {
 // readAudit reads the audit table's connection: its own setting first, identity-based or not, then the
 // host's storage (AzureWebJobsStorage), identity-based or not.
 func readAudit(r *reader) Audit {
-	a := Audit{Table: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "OnDemandSyncTasks")}
+	a := Audit{Table: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "OnDemandSyncTasks"),
+		BodyTable: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", "OnDemandSyncBodies")}
 	for _, prefix := range []string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION", "AzureWebJobsStorage"} {
 		conn := r.secret(prefix)
 		uri := r.str(prefix+"__tableServiceUri", "")
@@ -268,8 +277,15 @@ func readAudit(r *reader) Audit {
 			r.fail(a.Setting, "is not a URL with a scheme and host (the value is not shown: it may hold a SAS token)")
 		}
 	}
-	if !validTableName(a.Table) {
-		r.fail("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "%q is not a valid table name (3-63 letters and digits, starting with a letter)", a.Table)
+	for _, t := range []struct{ name, table string }{
+		{"CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", a.Table}, {"CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", a.BodyTable},
+	} {
+		if !validTableName(t.table) {
+			r.fail(t.name, "%q is not a valid table name (3-63 letters and digits, starting with a letter)", t.table)
+		}
+	}
+	if strings.EqualFold(a.Table, a.BodyTable) {
+		r.fail("CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", "%q is the audit table; name another table", a.BodyTable)
 	}
 	return a
 }

@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -371,4 +374,66 @@ func mustRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// A body too long for an Event Hubs event, here 2 MiB of control characters that JSON-escape to 12 MiB,
+// goes to the failure hub cut to fit, and whole to the body table, where a replay finds it.
+func TestLongFailedEventFitsTheFailureHub(t *testing.T) {
+	s := start(t, nil)
+	ctx := t.Context()
+	long := bytes.Repeat([]byte("\x01\x02{"), 700<<10)
+	res := s.Host.Deliver(ctx, s.Batch("4", long, syncRequest("t-ok", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Err != nil || res.Attempts != 1 || len(res.Failures) != 1 {
+		t.Fatalf("delivery: %d attempts, err %v, %d failure events; want one attempt and one failure event", res.Attempts, res.Err, len(res.Failures))
+	}
+	if len(res.Failures[0]) > functionhost.MaxOutputEvent {
+		t.Fatalf("failure event of %d bytes", len(res.Failures[0]))
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(long)
+	if e.ErrorType != "INVALID_JSON" || !e.OriginalMessageTruncated || e.OriginalMessageLength != len(long) ||
+		e.OriginalMessageSHA256 != hex.EncodeToString(sum[:]) || e.OriginalMessageStore != "table:OnDemandSyncBodies" {
+		t.Errorf("failure event: %s, truncated %v, length %d, sha256 %s, store %q", e.ErrorType, e.OriginalMessageTruncated,
+			e.OriginalMessageLength, e.OriginalMessageSHA256, e.OriginalMessageStore)
+	}
+	kept, err := s.App.Bodies.Get(ctx, audit.Key{PartitionKey: e.AuditPartitionKey, RowKey: e.AuditRowKey})
+	if err != nil || !bytes.Equal(kept, long) {
+		t.Errorf("body table: %d bytes, %v; want the whole body", len(kept), err)
+	}
+	if recs := records(t, s); len(recs) != 2 {
+		t.Errorf("%d records, want one per event", len(recs))
+	}
+}
+
+// With Table Storage down the body cannot be kept: the batch is retried, and on the last attempt the
+// failure event goes out cut, with the body's length and SHA-256 and why the rest was not kept.
+func TestLongFailedEventWithStorageDown(t *testing.T) {
+	s := start(t, nil)
+	long := bytes.Repeat([]byte("\x01\x02{"), 700<<10)
+	batch := s.Batch("5", long)
+	if err := s.Azurite.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = 1
+	res := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup}).Deliver(t.Context(), batch)
+	if res.Attempts != 2 || res.Status != http.StatusOK || len(res.Failures) != 1 || len(res.Failures[0]) > functionhost.MaxOutputEvent {
+		t.Fatalf("%d attempts, last status %d, %d failure events, err %v; want 2 attempts, then 200 with 1 failure event within 1 MiB",
+			res.Attempts, res.Status, len(res.Failures), res.Err)
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !e.OriginalMessageTruncated || e.OriginalMessageLength != len(long) || e.OriginalMessageSHA256 == "" ||
+		e.OriginalMessageStore != "" || e.OriginalMessageStoreError == "" {
+		t.Errorf("failure event: truncated %v, length %d, store %q, store error %q", e.OriginalMessageTruncated,
+			e.OriginalMessageLength, e.OriginalMessageStore, e.OriginalMessageStoreError)
+	}
 }
