@@ -19,6 +19,7 @@ import (
 	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/engine"
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task"
 )
@@ -69,12 +70,13 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snowflake connection (CONNECTOR_SNOWFLAKE_*): %w", err)
 	}
-	eng, err := NewEngine(cfg, db, logger)
+	policies, err := NewPolicies(cfg, logger)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
+	eng := newEngine(cfg, db, policies)
+	runner := &task.Runner{Syncer: &PolicyGate{Policies: policies, Syncer: eng}, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
 		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
 		Bodies: bodies, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
@@ -85,24 +87,60 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 // NewEngine builds the sync engine over db: policies from the configured source, the managed scope
 // and roles, and an executor that applies statements, or records them in a dry run.
 func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
-	mapping := policy.Mapping{EntityPrefix: cfg.Roles.EntityPrefix, UserPrefix: cfg.Roles.UserPrefix, PreserveCase: cfg.Roles.PreserveCase}
+	policies, err := NewPolicies(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(cfg, db, policies), nil
+}
+
+// NewPolicies returns the cache of the configured policy source, refreshed every
+// CONNECTOR_POLICY_REFRESH_INTERVAL_SEC.
+func NewPolicies(cfg config.Config, logger *slog.Logger) (*policy.Cache, error) {
+	mapping := roleMapping(cfg.Roles)
 	src, err := policySource(cfg.Policy, mapping)
 	if err != nil {
 		return nil, err
 	}
+	return policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), nil
+}
+
+func roleMapping(r config.Roles) policy.Mapping {
+	return policy.Mapping{EntityPrefix: r.EntityPrefix, UserPrefix: r.UserPrefix, PreserveCase: r.PreserveCase}
+}
+
+func newEngine(cfg config.Config, db *sql.DB, policies engine.Policies) *engine.Engine {
 	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{RequestTimeout: cfg.Snowflake.QueryTimeout})
 	if !cfg.Roles.GrantUpdates {
 		exec = &snowflake.Recorder{}
 	}
 	s := cfg.Scope
-	return engine.New(db, exec, policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), engine.Options{
+	return engine.New(db, exec, policies, engine.Options{
 		Scope:              engine.NewScope(s.Databases, s.Schemas, s.Tables, s.IgnoreDatabases, s.IgnoreSchemas, s.IgnoreTables),
-		Mapping:            mapping,
+		Mapping:            roleMapping(cfg.Roles),
 		ManagedRoles:       cfg.Roles.Managed,
 		CreateMissingRoles: cfg.Roles.CreateMissing,
 		LoadMode:           cfg.LoadMode,
 		LoadThreads:        cfg.LoadThreads,
-	}), nil
+	})
+}
+
+// PolicyGate is a task.Syncer that makes "no policy set was ever loaded" (a cold start while the
+// policy source is down) systemic, as engine.Policies documents it: the batch is retried (HTTP 500)
+// and, on the host's last attempt, its tasks FAIL (SYNC_ERROR) and go to the failure hub, as for a
+// Snowflake outage. Without it the engine fails every resource at once, on the first attempt. Once a
+// set is loaded, Current serves it even while refreshes fail, so the gate costs nothing.
+type PolicyGate struct {
+	Policies engine.Policies
+	Syncer   task.Syncer
+}
+
+// Sync implements task.Syncer.
+func (g *PolicyGate) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	if _, err := g.Policies.Current(ctx); err != nil {
+		return nil, fmt.Errorf("no policies loaded yet: %w", err)
+	}
+	return g.Syncer.Sync(ctx, reqs)
 }
 
 // policySource returns the configured policy source. A local file is read and parsed now, so that a

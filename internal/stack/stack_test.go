@@ -8,12 +8,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	_ "github.com/snowflakedb/gosnowflake"
@@ -435,5 +438,47 @@ func TestLongFailedEventWithStorageDown(t *testing.T) {
 		e.OriginalMessageStore != "" || e.OriginalMessageStoreError == "" {
 		t.Errorf("failure event: truncated %v, length %d, store %q, store error %q", e.OriginalMessageTruncated,
 			e.OriginalMessageLength, e.OriginalMessageStore, e.OriginalMessageStoreError)
+	}
+}
+
+// A cold start while Ranger Admin is down is systemic: the batch is retried, and only the host's last
+// attempt records the tasks FAILED and sends them to the failure hub. Once Ranger answers, batches sync.
+func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
+	var up atomic.Bool
+	ranger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !up.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, policies)
+	}))
+	defer ranger.Close()
+	s := start(t, map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": ranger.URL,
+		"CONNECTOR_RANGER_SERVICE_NAME": "snowflake", "CONNECTOR_RANGER_USERNAME": "admin", "CONNECTOR_RANGER_PASSWORD": "ranger-pa55"})
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = 2
+	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	res := host.Deliver(t.Context(), s.Batch("6", syncRequest("t-cold", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Attempts != 3 || res.Status != http.StatusOK || len(res.Failures) != 1 {
+		t.Fatalf("%d attempts, last status %d, %d failure events (%v); want 500 twice, then 200 with the task FAILED",
+			res.Attempts, res.Status, len(res.Failures), res.Err)
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil || e.ErrorType != "SYNC_ERROR" || !strings.Contains(e.ErrorMessage, "no policies loaded") {
+		t.Errorf("failure event %+v (%v); want SYNC_ERROR saying no policies were loaded", e, err)
+	}
+	if strings.Contains(res.Failures[0], "ranger-pa55") {
+		t.Errorf("failure event shows the Ranger password")
+	}
+	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
+		t.Fatalf("records %+v; want one FAILED", recs)
+	}
+	up.Store(true)
+	res = s.Host.Deliver(t.Context(), s.Batch("6", syncRequest("t-warm", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Err != nil || res.Attempts != 1 || len(res.Failures) != 0 {
+		t.Fatalf("with Ranger up: %d attempts, err %v, failures %v", res.Attempts, res.Err, res.Failures)
 	}
 }
