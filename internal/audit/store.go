@@ -50,8 +50,9 @@ func DevelopmentConnectionString(tableEndpoint string) string {
 // Credential for identity-based access (the …__tableServiceUri setting). ServiceURL without
 // Credential is used as is, e.g. with a SAS token in its query.
 type Connection struct {
-	// ConnectionString is an Azure Storage connection string. "UseDevelopmentStorage=true", which
-	// aztables does not parse, means Azurite's development account on 127.0.0.1:10002.
+	// ConnectionString is an Azure Storage connection string, with an account key or a SAS (see
+	// parseConnectionString). "UseDevelopmentStorage=true" means Azurite's development account on
+	// 127.0.0.1:10002.
 	ConnectionString string
 	ServiceURL       string
 	Credential       azcore.TokenCredential
@@ -94,7 +95,10 @@ func newServiceClient(conn Connection, opts *Options) (*aztables.ServiceClient, 
 	)
 	switch {
 	case conn.ConnectionString != "":
-		svc, err = aztables.NewServiceClientFromConnectionString(expandConnectionString(conn.ConnectionString), opts.ClientOptions)
+		var c storageConnection
+		if c, err = parseConnectionString(conn.ConnectionString); err == nil {
+			svc, err = c.serviceClient(opts.ClientOptions)
+		}
 	case conn.ServiceURL != "" && conn.Credential != nil:
 		svc, err = aztables.NewServiceClient(conn.ServiceURL, conn.Credential, opts.ClientOptions)
 	case conn.ServiceURL != "":
@@ -103,21 +107,10 @@ func newServiceClient(conn Connection, opts *Options) (*aztables.ServiceClient, 
 		return nil, errors.New("audit: new store: neither a connection string nor a table service URL is set")
 	}
 	if err != nil {
-		// aztables' connection string errors never quote the string, so no secret leaks here.
+		// Neither parseConnectionString's nor aztables' errors quote the connection, so no secret leaks here.
 		return nil, fmt.Errorf("audit: new store: %w", err)
 	}
 	return svc, nil
-}
-
-// expandConnectionString replaces the development storage shorthand by the explicit string.
-func expandConnectionString(s string) string {
-	for part := range strings.SplitSeq(s, ";") {
-		k, v, _ := strings.Cut(part, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "UseDevelopmentStorage") && strings.EqualFold(strings.TrimSpace(v), "true") {
-			return DevelopmentConnectionString(developmentTableEndpoint)
-		}
-	}
-	return s
 }
 
 // EnsureTable creates the table unless it exists.

@@ -66,6 +66,10 @@ func TestParseJDBCURLErrors(t *testing.T) {
 		"jdbc:snowflake://x.snowflakecomputing.com/?private_key_file_pwd=" + pw,
 		"jdbc:snowflake://user:" + pw + "@x.snowflakecomputing.com/",
 		"jdbc:snowflake://x.snowflakecomputing.com:" + pw + "/",
+		"jdbc:snowflake://x.snowflakecomputing.com/" + pw + "?role=SYNC",             // a token pasted into the path
+		"jdbc:snowflake://x.snowflakecomputing.com/;password=" + pw,                  // a JDBC-style property in the path
+		"jdbc:snowflake://x.snowflakecomputing.com/?token=%zz" + pw,                  // a bad escape next to a credential
+		"jdbc:snowflake://x.snowflakecomputing.com/?warehouse=W;authenticator=" + pw, // a semicolon in the query
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := ParseJDBCURL(raw)
