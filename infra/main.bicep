@@ -300,6 +300,7 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_BATCH_SIZE', value: string(batchSize) }
   { name: 'CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS', value: string(batchTimeoutMs) }
   { name: 'CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD', value: string(queueThreshold) }
+  { name: 'CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES', value: string(min(batchSize * 8388608, 1073741824)) }
 
   // Output binding: the failure hub, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED', value: boolString(failureHubEnabled) }

@@ -15,10 +15,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 const replayUsage = `Usage: snowsync replay --since T [--until T] [--error-type X] [--edit] [--dry-run] [--force]
@@ -47,10 +49,17 @@ type replayItem struct {
 	received publish.Received
 	event    failure.Event
 	body     []byte
+	// inInvocation is the 1-based index of the body in the kept invocation of an INVOCATION_TOO_LARGE
+	// failure event; 0 otherwise.
+	inInvocation int
 }
 
 func (it replayItem) label() string {
-	return fmt.Sprintf("failure event %s/%d", it.received.Partition, it.received.SequenceNumber)
+	l := fmt.Sprintf("failure event %s/%d", it.received.Partition, it.received.SequenceNumber)
+	if it.inInvocation > 0 {
+		l += fmt.Sprintf(" (event %d of the invocation)", it.inInvocation)
+	}
+	return l
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, d *deps) error {
@@ -262,8 +271,22 @@ func restoreBodies(ctx context.Context, items []replayItem, getenv func(string) 
 			fmt.Fprintf(stderr, "%s: whole body from table %q (setting %s): %v, left out\n", it.label(), cfg.Audit.BodyTable, cfg.Audit.Setting, err)
 			continue
 		}
-		it.body = body
-		out = append(out, it)
+		if e.ErrorType != functions.ErrInvocationTooLarge {
+			it.body = body
+			out = append(out, it)
+			continue
+		}
+		// A whole invocation the handler kept undecoded: each of its events is replayed.
+		batch, err := trigger.DecodeBatchInPlace(body, functions.TriggerBinding)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: the kept invocation does not decode (%v), left out\n", it.label(), err)
+			continue
+		}
+		for i, ev := range batch.Events {
+			part := it
+			part.body, part.inInvocation = ev.Body, i+1
+			out = append(out, part)
+		}
 	}
 	return out, nil
 }

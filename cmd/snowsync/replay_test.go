@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"slices"
@@ -9,10 +10,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 func TestReplay(t *testing.T) {
@@ -215,6 +218,25 @@ func TestReplayRestoresCutBodies(t *testing.T) {
 		event("lost", []byte(whole), false),
 		event("missing", []byte(other), true),
 	}
+	// An invocation the handler kept whole, undecoded, because it was over its limit.
+	invocation, err := trigger.EncodeBatch(trigger.OutgoingBatch{Binding: functions.TriggerBinding, Events: []trigger.OutgoingEvent{
+		{Body: []byte(whole), SequenceNumber: 7}, {Body: []byte(other), SequenceNumber: 8}}}, trigger.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invKey := audit.Key{PartitionKey: "2026-11-24", RowKey: "invocation-0b7c"}
+	n, sum, err := bodies.PutStream(t.Context(), invKey, bytes.NewReader(invocation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := failure.Event{ErrorType: functions.ErrInvocationTooLarge, ErrorMessage: "too large", Topic: "sync-requests",
+		Timestamp: *failure.FormatTime(testNow.Add(-time.Minute)), AuditPartitionKey: invKey.PartitionKey, AuditRowKey: invKey.RowKey,
+		OriginalMessageTruncated: true, OriginalMessageLength: int(n), OriginalMessageSHA256: sum, OriginalMessageStore: bodies.Location()}
+	invEvent, err := inv.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	received = append(received, publish.Received{Body: []byte(invEvent), EnqueuedTime: testNow.Add(-time.Minute), Partition: "1", SequenceNumber: 9})
 	// The third body is gone from the table since (deleted by hand, or the table was emptied).
 	if err := bodies.Put(t.Context(), audit.Key{PartitionKey: "2026-11-24", RowKey: "missing"}, []byte("another body")); err != nil {
 		t.Fatal(err)
@@ -226,8 +248,12 @@ func TestReplayRestoresCutBodies(t *testing.T) {
 	if got.code != 0 {
 		t.Fatalf("exit status %d; stderr:\n%s", got.code, got.stderr)
 	}
-	if batches := batchBodies(hubs.sync.Batches()); len(batches) != 1 || len(batches[0]) != 1 || batches[0][0] != whole {
-		t.Errorf("published %d batches; want the one whole body restored", len(batches))
+	var published []string
+	for _, b := range batchBodies(hubs.sync.Batches()) {
+		published = append(published, b...)
+	}
+	if !slices.Equal(published, []string{whole, whole, other}) {
+		t.Errorf("published %d bodies; want the whole body restored, then the invocation's two events", len(published))
 	}
 	for _, want := range []string{"failure event 0/42: only the first ", "the whole body was not kept (keep the whole body: connection refused), left out",
 		"failure event 0/43: whole body from table \"CliBodies\"", "is not the one the event describes"} {

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -26,7 +28,8 @@ const DefaultBodyTable = "OnDemandSyncBodies"
 // of BodyChunk bytes, each in binary properties of 64 KiB (Table Storage's limits: 64 KiB a property,
 // 1 MiB an entity, which Azurite measures on the base64-encoded request). Entity i has RowKey "<audit row key>-<i, 5 digits>"; entity 0 also carries the
 // body's length, SHA-256 and number of entities, and is written last, so a body is readable only once
-// whole. Every write is an upsert: a re-delivered event stores the same body again.
+// whole. Every write is an upsert: a re-delivered event stores the same body again. A body is read back
+// whole (Get); it is written as a stream (PutStream), so a body larger than memory can be kept.
 type Bodies struct {
 	client     *aztables.Client
 	table      string
@@ -65,37 +68,68 @@ func (b *Bodies) Location() string { return "table:" + b.table }
 
 // Put stores body under key, replacing what was stored there.
 func (b *Bodies) Put(ctx context.Context, key Key, body []byte) error {
+	_, _, err := b.PutStream(ctx, key, bytes.NewReader(body))
+	return err
+}
+
+// PutStream stores what r yields under key, replacing what was stored there, and returns its length
+// and SHA-256 (hex). It holds two entities' bytes at a time, whatever the length: entity 0 waits in
+// memory to be written last.
+func (b *Bodies) PutStream(ctx context.Context, key Key, r io.Reader) (int64, string, error) {
 	if err := errors.Join(checkKey("PartitionKey", key.PartitionKey), checkKey("RowKey", key.RowKey)); err != nil {
-		return fmt.Errorf("audit: put body: %w: %w", ErrInvalidKey, err)
+		return 0, "", fmt.Errorf("audit: put body: %w: %w", ErrInvalidKey, err)
 	}
-	chunks := max(1, (len(body)+BodyChunk-1)/BodyChunk)
-	if chunks > maxBodyChunks {
-		return fmt.Errorf("audit: put body %s/%s: %d bytes is over the limit of %d", key.PartitionKey, key.RowKey, len(body), maxBodyChunks*BodyChunk)
+	h := sha256.New()
+	var first []byte
+	var length int64
+	chunk := make([]byte, BodyChunk)
+	finish := func(chunks int) (int64, string, error) { // entity 0, with the totals, makes the body visible
+		sum := hex.EncodeToString(h.Sum(nil))
+		return length, sum, b.putChunk(ctx, key, 0, first, map[string]any{
+			"Length": aztables.EDMInt64(length), "Sha256": sum, "Chunks": int32(chunks)})
 	}
-	sum := sha256.Sum256(body)
-	for i := chunks - 1; i >= 0; i-- { // entity 0 last: it makes the body visible
-		chunk := body[min(i*BodyChunk, len(body)):min((i+1)*BodyChunk, len(body))]
-		e := aztables.EDMEntity{Entity: aztables.Entity{PartitionKey: key.PartitionKey, RowKey: bodyRowKey(key.RowKey, i)},
-			Properties: map[string]any{}}
-		for j := 0; j*bodyProperty < len(chunk); j++ {
-			e.Properties[fmt.Sprintf("D%02d", j)] = aztables.EDMBinary(chunk[j*bodyProperty : min((j+1)*bodyProperty, len(chunk))])
+	for i := 0; ; i++ {
+		n, err := io.ReadFull(r, chunk)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return 0, "", fmt.Errorf("audit: put body %s/%s: read: %w", key.PartitionKey, key.RowKey, err)
 		}
+		if n == 0 && i > 0 {
+			return finish(i)
+		}
+		if i == maxBodyChunks {
+			return 0, "", fmt.Errorf("audit: put body %s/%s: over the limit of %d bytes", key.PartitionKey, key.RowKey, int64(maxBodyChunks)*BodyChunk)
+		}
+		h.Write(chunk[:n])
+		length += int64(n)
 		if i == 0 {
-			e.Properties["Length"] = aztables.EDMInt64(len(body))
-			e.Properties["Sha256"] = hex.EncodeToString(sum[:])
-			e.Properties["Chunks"] = int32(chunks)
+			first, chunk = chunk[:n], make([]byte, BodyChunk)
+		} else if err := b.putChunk(ctx, key, i, chunk[:n], nil); err != nil {
+			return 0, "", err
 		}
-		data, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("audit: put body %s/%s: encode: %w", key.PartitionKey, key.RowKey, err)
+		if n < BodyChunk {
+			return finish(i + 1)
 		}
-		err = withTable(ctx, b.client, &b.tableReady, func() error {
-			_, err := b.client.UpsertEntity(ctx, data, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace})
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("audit: put body %s/%s in table %s: %w", key.PartitionKey, key.RowKey, b.table, err)
-		}
+	}
+}
+
+// putChunk upserts entity i of the body under key, holding data and the extra properties.
+func (b *Bodies) putChunk(ctx context.Context, key Key, i int, data []byte, extra map[string]any) error {
+	e := aztables.EDMEntity{Entity: aztables.Entity{PartitionKey: key.PartitionKey, RowKey: bodyRowKey(key.RowKey, i)},
+		Properties: map[string]any{}}
+	for j := 0; j*bodyProperty < len(data); j++ {
+		e.Properties[fmt.Sprintf("D%02d", j)] = aztables.EDMBinary(data[j*bodyProperty : min((j+1)*bodyProperty, len(data))])
+	}
+	maps.Copy(e.Properties, extra)
+	enc, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: put body %s/%s: encode: %w", key.PartitionKey, key.RowKey, err)
+	}
+	err = withTable(ctx, b.client, &b.tableReady, func() error {
+		_, err := b.client.UpsertEntity(ctx, enc, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("audit: put body %s/%s in table %s: %w", key.PartitionKey, key.RowKey, b.table, err)
 	}
 	return nil
 }

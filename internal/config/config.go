@@ -42,7 +42,17 @@ type Config struct {
 	LoadThreads int
 	// QueueThreshold bounds the events in flight across concurrent invocations.
 	QueueThreshold int
+	// MaxInvocationBytes bounds the body of one OnDemandSync invocation (see DefaultMaxInvocationBytes).
+	MaxInvocationBytes int64
 }
+
+// DefaultMaxInvocationBytes is CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES's default for a batch size:
+// the largest request the trigger can send, batchSize events of Event Hubs' 1 MiB at most, each
+// escaped twice on the wire (as an element of the events array, and the array inside a JSON string:
+// a control character takes 7 bytes), with room for the metadata: 8 MiB an event. It is capped at
+// 1 GiB, half of a 2 GiB Flex Consumption instance: the handler decodes the request in place, so an
+// invocation holds about its request's size (see trigger.BenchmarkDecodeBatch).
+func DefaultMaxInvocationBytes(batchSize int) int64 { return min(int64(batchSize)*8<<20, 1<<30) }
 
 // EventHub is the trigger's side of the configuration. The Functions host reads these settings itself
 // (function.json and host.json refer to them); snowsync validates them and records the hub and consumer
@@ -163,6 +173,7 @@ func read(r *reader) Config {
 		BatchSize:     r.integer("CONNECTOR_ON_DEMAND_V2_BATCH_SIZE", 50, 1, 1000),
 		BatchTimeout:  r.duration("CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS", 5000, 1, 600000, time.Millisecond),
 	}
+	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
 	// function.json names both hubs (%...%): the host cannot index OnDemandSync without the names, even
 	// with the trigger or the failure hub disabled. Connections are needed only when enabled.
 	r.require(c.EventHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", "(function.json's trigger names it)")
