@@ -133,6 +133,9 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 			return fail("the account= parameter is required when the host is an IP address")
 		}
 		out.Account, _, _ = strings.Cut(out.Host, ".")
+		if out.Account == "" {
+			return fail("no account: neither the host's first label nor an account= parameter names one")
+		}
 	}
 	out.Port = 443
 	if out.Protocol == "http" {
