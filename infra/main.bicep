@@ -81,6 +81,11 @@ param batchTimeoutMs int = 5000
 @maxValue(100000)
 param queueThreshold int = 100
 
+@description('CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT: a request naming more resources FAILS (TOO_MANY_RESOURCES) unsynced.')
+@minValue(1)
+@maxValue(100000)
+param maxResourcesPerEvent int = 5000
+
 // ---- connector ----
 
 @description('CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED: false keeps receiving and auditing events but SKIPS every resource.')
@@ -301,6 +306,7 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS', value: string(batchTimeoutMs) }
   { name: 'CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD', value: string(queueThreshold) }
   { name: 'CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES', value: string(min(batchSize * 8388608, 1073741824)) }
+  { name: 'CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT', value: string(maxResourcesPerEvent) }
 
   // Output binding: the failure hub, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED', value: boolString(failureHubEnabled) }

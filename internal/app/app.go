@@ -78,7 +78,7 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	eng := newEngine(cfg, db, policies)
 	runner := &task.Runner{Syncer: &PolicyGate{Policies: policies, Syncer: eng}, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
 		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
-		Bodies: bodies, Logger: logger}
+		Bodies: bodies, MaxResources: cfg.MaxResources, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
 		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, MaxInvocationBytes: cfg.MaxInvocationBytes, Bodies: bodies, Logger: logger})
 	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db}, nil

@@ -44,6 +44,8 @@ type Config struct {
 	QueueThreshold int
 	// MaxInvocationBytes bounds the body of one OnDemandSync invocation (see DefaultMaxInvocationBytes).
 	MaxInvocationBytes int64
+	// MaxResources bounds the resources one request may name; a request naming more FAILS.
+	MaxResources int
 }
 
 // DefaultMaxInvocationBytes is CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES's default for a batch size:
@@ -174,6 +176,7 @@ func read(r *reader) Config {
 		BatchTimeout:  r.duration("CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS", 5000, 1, 600000, time.Millisecond),
 	}
 	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
+	c.MaxResources = r.integer("CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT", 5000, 1, 100000)
 	// function.json names both hubs (%...%): the host cannot index OnDemandSync without the names, even
 	// with the trigger or the failure hub disabled. Connections are needed only when enabled.
 	r.require(c.EventHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", "(function.json's trigger names it)")

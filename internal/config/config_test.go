@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"batch timeout", c.EventHub.BatchTimeout, 5 * time.Second},
 		{"queue threshold", c.QueueThreshold, 100},
 		{"invocation limit", c.MaxInvocationBytes, int64(400 << 20)},
+		{"resources limit", c.MaxResources, 5000},
 		{"load mode", c.LoadMode, LoadConcurrent},
 		{"audit table", c.Audit.Table, "OnDemandSyncTasks"},
 		{"body table", c.Audit.BodyTable, "OnDemandSyncBodies"},

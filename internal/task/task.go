@@ -100,8 +100,11 @@ type Runner struct {
 	MaxOriginal int
 	// Bodies keeps the whole bodies that failure events cut; nil keeps none, and such events say so.
 	Bodies BodyStore
-	Logger *slog.Logger
-	Now    func() time.Time
+	// MaxResources bounds the resources of one request (0: no bound); a request naming more FAILS
+	// (TOO_MANY_RESOURCES) without being synced, so that one event cannot hold a batch's memory and time.
+	MaxResources int
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // KeyFor returns the audit key of an event processed at now: the partition key is the UTC date of
@@ -283,6 +286,12 @@ func (r *Runner) parse(t *task) {
 	}
 	if t.rejected != nil && t.rejected.Status == request.StatusFailed {
 		t.fail(t.rejected.ErrorType, t.rejected.Reason, t.rejected.Reason)
+	}
+	if n := len(t.parsed.Resources) + len(t.parsed.Invalid); t.rejected == nil && r.MaxResources > 0 && n > r.MaxResources {
+		msg := fmt.Sprintf("%d resources, over the %d one request may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT): "+
+			"split the request, or request the schema or database that holds them", n, r.MaxResources)
+		t.parsed.Invalid = nil // the record lists none of them: the failure event has the body
+		t.fail(request.ErrTooManyResources, msg, msg)
 	}
 }
 

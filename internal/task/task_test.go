@@ -471,3 +471,21 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 		})
 	}
 }
+
+func TestTooManyResourcesFail(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	syncer := &fakeSyncer{result: byTable}
+	r := newRunner(syncer, st)
+	r.MaxResources = 3
+	out, err := r.Run(t.Context(), inputs(body("many", "A", "B", "C", "D"), body("few", "A", "B", "C")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := out[0].Record; rec.Status != request.StatusFailed || rec.ErrorType != string(request.ErrTooManyResources) ||
+		!strings.Contains(rec.ErrorMessage, "4 resources, over the 3") || out[0].Failure == "" || *rec.TaskID != "many" {
+		t.Errorf("request over the bound: %+v; want FAILED TOO_MANY_RESOURCES with a failure event", rec)
+	}
+	if rec := out[1].Record; rec.Status != request.StatusSuccess || rec.Synced != 3 || syncer.calls != 1 {
+		t.Errorf("request at the bound: %+v after %d Sync calls; want it synced alone", rec, syncer.calls)
+	}
+}
