@@ -3,8 +3,13 @@ package trigger
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"runtime"
+	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -108,24 +113,109 @@ func BenchmarkDecodeBatch(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("request of %d MiB for %d MiB of events", len(body)>>20, 50*len(event)>>20)
-	b.Run("encoding/json", func(b *testing.B) {
+	// Each side reads the request as the handler does, then decodes it; peak-MiB is the most heap that
+	// was in use during an operation, over what was in use before it.
+	b.Run("before: ReadAll and encoding/json", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
+		peak := watchHeap(b)
 		for b.Loop() {
-			if bodies, ok := referenceBodies(body, "events"); !ok || len(bodies) != 50 {
-				b.Fatal("decode failed")
-			}
-		}
-	})
-	b.Run("in place", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		buf := make([]byte, len(body))
-		for b.Loop() {
-			copy(buf, body) // what the handler reads the request into
-			if got, err := DecodeBatchInPlace(buf, "events"); err != nil || len(got.Events) != 50 {
+			peak.start()
+			read, err := io.ReadAll(bytes.NewReader(body))
+			if err != nil {
 				b.Fatal(err)
 			}
+			bodies, ok := referenceBodies(read, "events")
+			if !ok || len(bodies) != 50 {
+				b.Fatal("decode failed")
+			}
+			events := make([][]byte, len(bodies))
+			for i, s := range bodies {
+				events[i] = []byte(*s) // as DecodeBatch did
+			}
+			peak.stop(events)
 		}
 	})
+	b.Run("after: Content-Length buffer, in place", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		b.ReportAllocs()
+		peak := watchHeap(b)
+		for b.Loop() {
+			peak.start()
+			read := make([]byte, len(body))
+			if _, err := io.ReadFull(bytes.NewReader(body), read); err != nil {
+				b.Fatal(err)
+			}
+			got, err := DecodeBatchInPlace(read, "events")
+			if err != nil || len(got.Events) != 50 {
+				b.Fatal(err)
+			}
+			peak.stop(got)
+		}
+	})
+}
+
+// heapWatch samples the live heap while a benchmark operation runs.
+type heapWatch struct {
+	b        *testing.B
+	base     uint64
+	max      atomic.Uint64
+	done     chan struct{}
+	finished chan struct{}
+	peaks    []float64
+}
+
+func watchHeap(b *testing.B) *heapWatch {
+	w := &heapWatch{b: b}
+	b.Cleanup(func() {
+		var sum float64
+		for _, p := range w.peaks {
+			sum += p
+		}
+		if len(w.peaks) > 0 {
+			b.ReportMetric(sum/float64(len(w.peaks)), "peak-MiB")
+		}
+	})
+	return w
+}
+
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func (w *heapWatch) start() {
+	w.b.StopTimer()
+	runtime.GC()
+	w.base = liveHeap()
+	w.max.Store(w.base)
+	w.done, w.finished = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(w.finished)
+		for {
+			if h := liveHeap(); h > w.max.Load() {
+				w.max.Store(h)
+			}
+			select {
+			case <-w.done:
+				return
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+	}()
+	w.b.StartTimer()
+}
+
+// stop ends the operation; keep is its result, alive until the end of the operation.
+func (w *heapWatch) stop(keep any) {
+	w.b.StopTimer()
+	if h := liveHeap(); h > w.max.Load() {
+		w.max.Store(h)
+	}
+	close(w.done)
+	<-w.finished
+	runtime.KeepAlive(keep)
+	w.peaks = append(w.peaks, float64(w.max.Load()-w.base)/(1<<20))
+	w.b.StartTimer()
 }
