@@ -75,6 +75,17 @@ func start(t *testing.T, settings map[string]string) *Stack {
 	return s
 }
 
+// hostWithRetries is a host stand-in for s whose function retries a failed invocation maxRetries times.
+func hostWithRetries(t *testing.T, s *Stack, maxRetries int) *functionhost.Host {
+	t.Helper()
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = maxRetries
+	return functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+}
+
 func syncRequest(id string, resources ...string) []byte {
 	return []byte(fmt.Sprintf(`{"id":%q,"type":"RESOURCE_SYNC","appType":"PS_CONNECTOR","appSubType":"SNOWFLAKE","source":"KAFKA",`+
 		`"createTime":"2026-11-24T10:15:00Z","requestInfo":{"resources":[%s]}}`, id, strings.Join(resources, ",")))
@@ -253,12 +264,7 @@ func TestAuditStoreOutageIsRetriedWholesale(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One host retry is enough to show the policy applies; each attempt waits out the SDK's own retries.
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 1
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	host := hostWithRetries(t, s, 1)
 	res := host.Deliver(ctx, batch)
 	// The first attempt answered 500 (nothing half-done), so the host retried; on its last attempt the
 	// host checkpoints whatever happens, so the handler answers 2xx and loses nothing: every event goes
@@ -334,12 +340,7 @@ func TestRefusedGrantFailsOnlyItsTask(t *testing.T) {
 
 func TestSnowflakeLoginRefusedIsSystemic(t *testing.T) {
 	s := start(t, map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": "wrong-password"})
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 1
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	host := hostWithRetries(t, s, 1)
 	res := host.Deliver(context.Background(), s.Batch("5", syncRequest("t-1", table("SALES", "PUBLIC", "ORDERS")), []byte("x")))
 	// The first attempt answers 500 (not N failed tasks), so the host retries; the last attempt, after
 	// which the host checkpoints anyway, records the tasks as FAILED and sends them to the failure hub.
@@ -420,12 +421,7 @@ func TestLongFailedEventWithStorageDown(t *testing.T) {
 	if err := s.Azurite.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 1
-	res := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup}).Deliver(t.Context(), batch)
+	res := hostWithRetries(t, s, 1).Deliver(t.Context(), batch)
 	if res.Attempts != 2 || res.Status != http.StatusOK || len(res.Failures) != 1 || len(res.Failures[0]) > functionhost.MaxOutputEvent {
 		t.Fatalf("%d attempts, last status %d, %d failure events, err %v; want 2 attempts, then 200 with 1 failure event within 1 MiB",
 			res.Attempts, res.Status, len(res.Failures), res.Err)
@@ -455,12 +451,7 @@ func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
 	defer ranger.Close()
 	s := start(t, map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": ranger.URL,
 		"CONNECTOR_RANGER_SERVICE_NAME": "snowflake", "CONNECTOR_RANGER_USERNAME": "admin", "CONNECTOR_RANGER_PASSWORD": "ranger-pa55"})
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 2
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	host := hostWithRetries(t, s, 2)
 	res := host.Deliver(t.Context(), s.Batch("6", syncRequest("t-cold", table("SALES", "PUBLIC", "ORDERS"))))
 	if res.Attempts != 3 || res.Status != http.StatusOK || len(res.Failures) != 1 {
 		t.Fatalf("%d attempts, last status %d, %d failure events (%v); want 500 twice, then 200 with the task FAILED",

@@ -189,7 +189,7 @@ func (s *scanner) bodies(v span) ([]*[]byte, error) {
 		v = span{0, len(inner)}
 	case '[':
 	default:
-		return nil, fmt.Errorf("a JSON %s, not an array", kind(s.b[v.start]))
+		return nil, errors.New("neither an array nor a string holding one")
 	}
 	var out []*[]byte
 	for i := arr.ws(v.start) + 1; ; {
@@ -208,24 +208,10 @@ func (s *scanner) bodies(v span) ([]*[]byte, error) {
 			b := unescapeInPlace(arr.b[i+1 : end-1])
 			out = append(out, &b)
 		default:
-			return nil, fmt.Errorf("element %d is a JSON %s, not a string", len(out), kind(arr.b[i]))
+			return nil, fmt.Errorf("element %d is neither a string nor null", len(out))
 		}
 		i = end
 	}
-}
-
-func kind(c byte) string {
-	switch c {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	}
-	return "number"
 }
 
 // unescapeInPlace decodes the escapes of a JSON string's contents (valid JSON, quotes excluded) over
