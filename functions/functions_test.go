@@ -16,6 +16,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
 	"github.com/snowsync/snowsync/internal/trigger"
@@ -315,4 +316,93 @@ func TestSyncBudgetBoundsTheQueueWait(t *testing.T) {
 	}
 	close(s.release)
 	<-done
+}
+
+// An invocation over MaxInvocationBytes is not decoded: it is kept whole for replay, recorded, and
+// answered 2xx with one failure event, so that the host's checkpoint loses nothing. With or without a
+// Content-Length (the host sends one).
+func TestOversizeInvocationIsKeptForReplay(t *testing.T) {
+	az := azurite.StartT(t)
+	conn := audit.Connection{ConnectionString: az.ConnectionString()}
+	store, err := audit.NewStore(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies, err := audit.NewBodies(conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &task.Runner{Syncer: syncer{}, Store: store, Connector: "snowflake", Enabled: true, FailureHub: true}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var events []trigger.OutgoingEvent
+	for i := range 3 {
+		events = append(events, trigger.OutgoingEvent{Body: bytes.Repeat([]byte("\x01"), 300<<10), SequenceNumber: int64(i)})
+	}
+	invocation, err := trigger.EncodeBatch(trigger.OutgoingBatch{Binding: TriggerBinding, Events: events}, trigger.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		bodies  BodyStore
+		chunked bool
+		status  int
+	}{
+		{"kept", bodies, false, http.StatusOK},
+		{"kept, chunked", bodies, true, http.StatusOK},
+		{"no body store: refused", nil, false, http.StatusRequestEntityTooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(runner, store, &Options{EventHub: "sync-requests", ConsumerGroup: "$Default",
+				MaxInvocationBytes: 1 << 20, Bodies: tt.bodies, Logger: logger}).Handler())
+			defer srv.Close()
+			var body io.Reader = bytes.NewReader(invocation)
+			if tt.chunked {
+				body = io.MultiReader(body) // hides the length: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/OnDemandSync", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := "0b7c1f2e-" + strings.ReplaceAll(tt.name, " ", "")[:4]
+			req.Header.Set(trigger.InvocationIDHeader, id)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			answer, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, answer, tt.status)
+			}
+			if tt.bodies == nil {
+				if !strings.Contains(string(answer), "CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES") {
+					t.Errorf("answer %s does not name the setting", answer)
+				}
+				return
+			}
+			var r trigger.Response
+			if err := json.Unmarshal(answer, &r); err != nil {
+				t.Fatal(err)
+			}
+			failures, err := r.Failures(FailureBinding)
+			if err != nil || len(failures) != 1 {
+				t.Fatalf("failures %v, %v; want one", failures, err)
+			}
+			var e failure.Event
+			if err := json.Unmarshal([]byte(failures[0]), &e); err != nil {
+				t.Fatal(err)
+			}
+			key := audit.Key{PartitionKey: e.AuditPartitionKey, RowKey: e.AuditRowKey}
+			kept, err := bodies.Get(t.Context(), key)
+			if e.ErrorType != ErrInvocationTooLarge || key.RowKey != "invocation-"+id || err != nil || !bytes.Equal(kept, invocation) ||
+				e.OriginalMessageLength != len(invocation) {
+				t.Errorf("failure event %+v; kept %d bytes (%v), want the %d of the invocation", e, len(kept), err, len(invocation))
+			}
+			recs, err := store.Existing(t.Context(), []audit.Key{key})
+			if err != nil || recs[key].Status != request.StatusFailed || recs[key].ErrorType != ErrInvocationTooLarge {
+				t.Errorf("record %+v (%v); want FAILED %s", recs[key], err, ErrInvocationTooLarge)
+			}
+		})
+	}
 }

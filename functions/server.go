@@ -8,10 +8,12 @@
 package functions
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -36,6 +38,14 @@ type AuditReader interface {
 	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
 }
 
+// BodyStore keeps what the handler cannot process, for replay (audit.Bodies).
+type BodyStore interface {
+	// PutStream stores r's bytes under key and returns their length and SHA-256 (hex).
+	PutStream(ctx context.Context, key audit.Key, r io.Reader) (int64, string, error)
+	// Location names the store, for failure events.
+	Location() string
+}
+
 // Server serves the functions. Build it with New.
 type Server struct {
 	runner *task.Runner
@@ -48,19 +58,27 @@ type Server struct {
 	queueCap int64
 	// budget bounds the Snowflake work of an invocation, counted from its arrival (waiting included).
 	budget time.Duration
-	now    func() time.Time
+	// maxInvocation bounds the body of an OnDemandSync invocation; bodies keeps one over it.
+	maxInvocation int64
+	bodies        BodyStore
+	now           func() time.Time
 }
 
 // Options configure a Server. Zero values mean: EventHub and ConsumerGroup from the host only,
-// QueueThreshold 100, no SyncBudget, slog.Default, time.Now.
+// QueueThreshold 100, no SyncBudget, MaxInvocationBytes 400 MiB, slog.Default, time.Now.
 type Options struct {
 	EventHub, ConsumerGroup string
 	QueueThreshold          int
 	// SyncBudget is how long after an invocation arrives its Snowflake work must end, so that its
 	// records are written before the host's functionTimeout.
 	SyncBudget time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// MaxInvocationBytes bounds the body of an OnDemandSync invocation
+	// (CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES).
+	MaxInvocationBytes int64
+	// Bodies keeps an invocation over MaxInvocationBytes for replay; nil refuses it (413).
+	Bodies BodyStore
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // New returns a Server running tasks with runner and answering the tasks API from reader.
@@ -69,7 +87,8 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 		opts = &Options{}
 	}
 	s := &Server{runner: runner, audit: reader, logger: opts.Logger, eventHub: opts.EventHub,
-		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget, now: opts.Now}
+		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget,
+		maxInvocation: cmp.Or(opts.MaxInvocationBytes, 400<<20), bodies: opts.Bodies, now: opts.Now}
 	if s.queueCap <= 0 {
 		s.queueCap = 100
 	}

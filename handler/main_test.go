@@ -71,6 +71,9 @@ func TestBadSettingsStopStartUp(t *testing.T) {
 		{"eighty", "", `setting FUNCTIONS_CUSTOMHANDLER_PORT: "eighty" is not a whole number`},
 		{"7071", "CONNECTOR_POLICY_FILE=/nonexistent/policies.json", "setting CONNECTOR_POLICY_FILE:"},
 		{"7071", "CONNECTOR_SNOWFLAKE_JDBC_URL=jdbc:snowflake://", "setting CONNECTOR_SNOWFLAKE_JDBC_URL:"},
+		{"7071", "CONNECTOR_SNOWFLAKE_JDBC_URL=jdbc:snowflake://acme.snowflakecomputing.com/never-printed-7f3a?role=R", "setting CONNECTOR_SNOWFLAKE_JDBC_URL:"},
+		{"7071", "CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION=AccountName=acct;AccountKey=bmV2ZXI=;TableEndpoint=htp:/never-printed-7f3a",
+			"setting CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION: audit: new store: connection string: TableEndpoint is not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		env := settings(t, tt.port)

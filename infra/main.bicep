@@ -61,6 +61,11 @@ param eventHubTriggerEnabled bool = true
 @description('CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED.')
 param failureHubEnabled bool = true
 
+@description('CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES: longest JSON-escaped originalMessage in a failure event; a longer body is cut there and kept whole in the body table.')
+@minValue(1024)
+@maxValue(933888)
+param failureMessageMaxBytes int = 786432
+
 @description('CONNECTOR_ON_DEMAND_V2_BATCH_SIZE: events per invocation; becomes host.json maxEventBatchSize (and minEventBatchSize).')
 @minValue(1)
 @maxValue(1000)
@@ -75,6 +80,11 @@ param batchTimeoutMs int = 5000
 @minValue(1)
 @maxValue(100000)
 param queueThreshold int = 100
+
+@description('CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT: a request naming more resources FAILS (TOO_MANY_RESOURCES) unsynced.')
+@minValue(1)
+@maxValue(100000)
+param maxResourcesPerEvent int = 5000
 
 // ---- connector ----
 
@@ -108,6 +118,9 @@ param loadThreads int = 8
 param applyThreads int = 16
 
 param auditTableName string = 'OnDemandSyncTasks'
+
+@description('CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME: whole bodies of failed events too long for their failure event.')
+param auditBodyTableName string = 'OnDemandSyncBodies'
 
 // ---- Snowflake ----
 
@@ -224,6 +237,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: names.deploymentContainer
     auditTableName: auditTableName
+    auditBodyTableName: auditBodyTableName
     principalId: identity.outputs.principalId
   }
 }
@@ -296,6 +310,8 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_BATCH_SIZE', value: string(batchSize) }
   { name: 'CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS', value: string(batchTimeoutMs) }
   { name: 'CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD', value: string(queueThreshold) }
+  { name: 'CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES', value: string(min(batchSize * 8388608, 1073741824)) }
+  { name: 'CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT', value: string(maxResourcesPerEvent) }
 
   // Output binding: the failure hub, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED', value: boolString(failureHubEnabled) }
@@ -303,11 +319,13 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__credential', value: 'managedidentity' }
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__clientId', value: clientId }
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME', value: eventHubs.outputs.failureHubName }
+  { name: 'CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES', value: string(failureMessageMaxBytes) }
 
   // Audit table, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__tableServiceUri', value: storage.outputs.tableEndpoint }
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION__clientId', value: clientId }
   { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME', value: storage.outputs.auditTableName }
+  { name: 'CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME', value: storage.outputs.auditBodyTableName }
 
   // Connector.
   { name: 'CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED', value: boolString(onDemandSyncEnabled) }

@@ -3,17 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/snowsync/snowsync/functions"
+	"github.com/snowsync/snowsync/internal/app"
+	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 const replayUsage = `Usage: snowsync replay --since T [--until T] [--error-type X] [--edit] [--dry-run] [--force]
@@ -27,7 +34,9 @@ from now (24h). Reading moves no checkpoint: replaying the same range twice publ
 
 Settings: CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME and
 CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING (or its __fullyQualifiedNamespace form,
-for Entra ID) to read; CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME and
+for Entra ID) to read; the audit store's (CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION or its
+__tableServiceUri form, CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME) for cut bodies;
+CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME and
 CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING (or its __fullyQualifiedNamespace form) to publish.
 
 Examples:
@@ -40,10 +49,17 @@ type replayItem struct {
 	received publish.Received
 	event    failure.Event
 	body     []byte
+	// inInvocation is the 1-based index of the body in the kept invocation of an INVOCATION_TOO_LARGE
+	// failure event; 0 otherwise.
+	inInvocation int
 }
 
 func (it replayItem) label() string {
-	return fmt.Sprintf("failure event %s/%d", it.received.Partition, it.received.SequenceNumber)
+	l := fmt.Sprintf("failure event %s/%d", it.received.Partition, it.received.SequenceNumber)
+	if it.inInvocation > 0 {
+		l += fmt.Sprintf(" (event %d of the invocation)", it.inInvocation)
+	}
+	return l
 }
 
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, d *deps) error {
@@ -104,6 +120,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, d *
 		return fmt.Errorf("failure hub %q (%s): %w", from.Name, failureHubSettings, err)
 	}
 	items := replayItems(received, *errorTypes, stderr)
+	if items, err = restoreBodies(ctx, items, d.getenv, stderr); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "read %d events from the failure hub; %d to replay\n", len(received), len(items))
 	if len(items) == 0 {
 		return nil
@@ -210,6 +229,66 @@ func latestPerSource(items []replayItem, stderr io.Writer) []replayItem {
 		fmt.Fprintf(stderr, "%d failure events repeat an earlier one for the same source event (a re-delivery); replaying each source event once\n", dropped)
 	}
 	return out
+}
+
+// restoreBodies replaces the start of the body that a truncated failure event carries by the whole
+// body, read from the audit store's body table under the event's audit keys and checked against the
+// event's length and SHA-256. The audit settings are read only when some event needs them. An event
+// whose whole body cannot be had is left out, saying why on stderr: replaying the start of a body
+// would publish a different request.
+func restoreBodies(ctx context.Context, items []replayItem, getenv func(string) (string, bool), stderr io.Writer) ([]replayItem, error) {
+	if !slices.ContainsFunc(items, func(it replayItem) bool { return it.event.OriginalMessageTruncated }) {
+		return items, nil
+	}
+	cfg, err := loadConfig(getenv, needAudit)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := app.NewBodies(cfg.Audit)
+	if err != nil {
+		return nil, err
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		e := it.event
+		if !e.OriginalMessageTruncated {
+			out = append(out, it)
+			continue
+		}
+		if e.OriginalMessageStore == "" {
+			fmt.Fprintf(stderr, "%s: only the first %d of %d bytes were sent and the whole body was not kept (%s), left out\n",
+				it.label(), len(e.OriginalMessage), e.OriginalMessageLength, e.OriginalMessageStoreError)
+			continue
+		}
+		body, err := bodies.Get(ctx, audit.Key{PartitionKey: e.AuditPartitionKey, RowKey: e.AuditRowKey})
+		if err == nil {
+			if sum := sha256.Sum256(body); len(body) != e.OriginalMessageLength || hex.EncodeToString(sum[:]) != e.OriginalMessageSHA256 {
+				err = fmt.Errorf("the stored body (%d bytes) is not the one the event describes (%d bytes, SHA-256 %s)",
+					len(body), e.OriginalMessageLength, e.OriginalMessageSHA256)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: whole body from table %q (setting %s): %v, left out\n", it.label(), cfg.Audit.BodyTable, cfg.Audit.Setting, err)
+			continue
+		}
+		if e.ErrorType != functions.ErrInvocationTooLarge {
+			it.body = body
+			out = append(out, it)
+			continue
+		}
+		// A whole invocation the handler kept undecoded: each of its events is replayed.
+		batch, err := trigger.DecodeBatchInPlace(body, functions.TriggerBinding)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: the kept invocation does not decode (%v), left out\n", it.label(), err)
+			continue
+		}
+		for i, ev := range batch.Events {
+			part := it
+			part.body, part.inInvocation = ev.Body, i+1
+			out = append(out, part)
+		}
+	}
+	return out, nil
 }
 
 func containsFold(list []string, s string) bool {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"slices"
@@ -9,8 +10,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/snowsync/snowsync/functions"
+	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/trigger"
 )
 
 func TestReplay(t *testing.T) {
@@ -169,5 +174,94 @@ func TestReplayOncePerSourceEvent(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "1 failure events repeat") {
 		t.Errorf("stderr = %q", stderr.String())
+	}
+}
+
+// TestReplayRestoresCutBodies replays failure events whose bodies were cut, reading the whole bodies
+// from a real Azurite body table.
+func TestReplayRestoresCutBodies(t *testing.T) {
+	srv := azurite.StartT(t)
+	const bodyTable = "CliBodies"
+	bodies, err := audit.NewBodies(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: bodyTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := `{"id":"big","type":"RESOURCE_SYNC","source":"KAFKA","requestInfo":{"resources":[` +
+		strings.Repeat(`{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":"T\u0001"}},`, 40000) +
+		`{"type":"database","values":{"database":"SALES"}}]}}`
+	var seq int64 = 40
+	event := func(rowKey string, body []byte, keep bool) publish.Received {
+		seq++
+		s := seq
+		e := failure.Event{ErrorType: "SYNC_ERROR", ErrorMessage: "m", Topic: "sync-requests", ConsumerGroup: "$Default", Partition: "2",
+			SequenceNumber: &s, Timestamp: *failure.FormatTime(testNow.Add(-time.Minute)), AuditPartitionKey: "2026-11-24", AuditRowKey: rowKey}
+		if !e.SetOriginalLimited(body, 64<<10) {
+			t.Fatal("body not cut")
+		}
+		if keep {
+			if err := bodies.Put(t.Context(), audit.Key{PartitionKey: "2026-11-24", RowKey: rowKey}, body); err != nil {
+				t.Fatal(err)
+			}
+			e.OriginalMessageStore = bodies.Location()
+		} else {
+			e.OriginalMessageStoreError = "keep the whole body: connection refused"
+		}
+		m, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return publish.Received{Body: []byte(m), EnqueuedTime: testNow.Add(-time.Minute), Partition: "0", SequenceNumber: s}
+	}
+	other := strings.Replace(whole, `"big"`, `"big2"`, 1)
+	received := []publish.Received{
+		event("kept", []byte(whole), true),
+		event("lost", []byte(whole), false),
+		event("missing", []byte(other), true),
+	}
+	// An invocation the handler kept whole, undecoded, because it was over its limit.
+	invocation, err := trigger.EncodeBatch(trigger.OutgoingBatch{Binding: functions.TriggerBinding, Events: []trigger.OutgoingEvent{
+		{Body: []byte(whole), SequenceNumber: 7}, {Body: []byte(other), SequenceNumber: 8}}}, trigger.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invKey := audit.Key{PartitionKey: "2026-11-24", RowKey: "invocation-0b7c"}
+	n, sum, err := bodies.PutStream(t.Context(), invKey, bytes.NewReader(invocation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := failure.Event{ErrorType: functions.ErrInvocationTooLarge, ErrorMessage: "too large", Topic: "sync-requests",
+		Timestamp: *failure.FormatTime(testNow.Add(-time.Minute)), AuditPartitionKey: invKey.PartitionKey, AuditRowKey: invKey.RowKey,
+		OriginalMessageTruncated: true, OriginalMessageLength: int(n), OriginalMessageSHA256: sum, OriginalMessageStore: bodies.Location()}
+	invEvent, err := inv.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	received = append(received, publish.Received{Body: []byte(invEvent), EnqueuedTime: testNow.Add(-time.Minute), Partition: "1", SequenceNumber: 9})
+	// The third body is gone from the table since (deleted by hand, or the table was emptied).
+	if err := bodies.Put(t.Context(), audit.Key{PartitionKey: "2026-11-24", RowKey: "missing"}, []byte("another body")); err != nil {
+		t.Fatal(err)
+	}
+	d, hubs := newDeps(merge(hubEnv, env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(),
+		"CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME": bodyTable}))
+	hubs.failures.Add(received...)
+	got := runCommand(t, d, "replay", "--since", "1h", "--force")
+	if got.code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", got.code, got.stderr)
+	}
+	var published []string
+	for _, b := range batchBodies(hubs.sync.Batches()) {
+		published = append(published, b...)
+	}
+	if !slices.Equal(published, []string{whole, whole, other}) {
+		t.Errorf("published %d bodies; want the whole body restored, then the invocation's two events", len(published))
+	}
+	for _, want := range []string{"failure event 0/42: only the first ", "the whole body was not kept (keep the whole body: connection refused), left out",
+		"failure event 0/43: whole body from table \"CliBodies\"", "is not the one the event describes"} {
+		if !strings.Contains(got.stderr, want) {
+			t.Errorf("stderr:\n%s\nwant it to contain %q", got.stderr, want)
+		}
+	}
+	if strings.Contains(got.stderr, audit.DevelopmentAccountKey) {
+		t.Errorf("stderr shows the account key")
 	}
 }

@@ -17,6 +17,9 @@ param deploymentContainerName string
 @description('Audit table (CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME).')
 param auditTableName string
 
+@description('Table of the whole bodies of failed events too long for their failure event (CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME).')
+param auditBodyTableName string
+
 @description('Principal id of the function app identity.')
 param principalId string
 
@@ -65,6 +68,11 @@ resource auditTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023
   name: auditTableName
 }
 
+resource auditBodyTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: tableService
+  name: auditBodyTableName
+}
+
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, principalId, storageBlobDataOwnerRoleId)
   scope: account
@@ -90,3 +98,4 @@ output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'
 output auditTableName string = auditTable.name
+output auditBodyTableName string = auditBodyTable.name

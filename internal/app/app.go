@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/snowsync/snowsync/functions"
@@ -20,6 +19,7 @@ import (
 	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/engine"
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task"
 )
@@ -34,8 +34,10 @@ const SyncTimeout = 9 * time.Minute
 type App struct {
 	Handler http.Handler
 	Store   *audit.Store
-	Engine  *engine.Engine
-	db      *sql.DB
+	// Bodies keeps the whole bodies that failure events cut.
+	Bodies *audit.Bodies
+	Engine *engine.Engine
+	db     *sql.DB
 	// sessions is how many Snowflake sessions Warm opens.
 	sessions int
 }
@@ -60,6 +62,10 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	bodies, err := NewBodies(cfg.Audit)
+	if err != nil {
+		return nil, err
+	}
 	// The driver would report these on the first query, without naming the setting.
 	if _, err := snowflake.ParseJDBCURL(cfg.Snowflake.JDBCURL); err != nil {
 		return nil, fmt.Errorf("setting CONNECTOR_SNOWFLAKE_JDBC_URL: %w", err)
@@ -78,41 +84,79 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("snowflake connection (CONNECTOR_SNOWFLAKE_*): %w", err)
 	}
 	db.SetMaxIdleConns(max(cfg.ApplyThreads, cfg.LoadThreads, 16)) // sessions stay logged in between batches
-	eng, err := NewEngine(cfg, db, logger)
+	policies, err := NewPolicies(cfg, logger)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	runner := &task.Runner{Syncer: eng, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
-		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, Logger: logger}
+	eng := newEngine(cfg, db, policies)
+	runner := &task.Runner{Syncer: &PolicyGate{Policies: policies, Syncer: eng}, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
+		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
+		Bodies: bodies, MaxResources: cfg.MaxResources, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
-		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, Logger: logger})
-	return &App{Handler: srv.Handler(), Store: store, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.LoadThreads)}, nil
+		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, MaxInvocationBytes: cfg.MaxInvocationBytes, Bodies: bodies, Logger: logger})
+	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.LoadThreads)}, nil
 }
 
 // NewEngine builds the sync engine over db: policies from the configured source, the managed scope
 // and roles, and an executor that applies statements, or records them in a dry run.
 func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
-	mapping := policy.Mapping{EntityPrefix: cfg.Roles.EntityPrefix, UserPrefix: cfg.Roles.UserPrefix, PreserveCase: cfg.Roles.PreserveCase}
+	policies, err := NewPolicies(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(cfg, db, policies), nil
+}
+
+// NewPolicies returns the cache of the configured policy source, refreshed every
+// CONNECTOR_POLICY_REFRESH_INTERVAL_SEC.
+func NewPolicies(cfg config.Config, logger *slog.Logger) (*policy.Cache, error) {
+	mapping := roleMapping(cfg.Roles)
 	src, err := policySource(cfg.Policy, mapping)
 	if err != nil {
 		return nil, err
 	}
+	return policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), nil
+}
+
+func roleMapping(r config.Roles) policy.Mapping {
+	return policy.Mapping{EntityPrefix: r.EntityPrefix, UserPrefix: r.UserPrefix, PreserveCase: r.PreserveCase}
+}
+
+func newEngine(cfg config.Config, db *sql.DB, policies engine.Policies) *engine.Engine {
 	retry := snowflake.Retry{Timeout: cfg.Snowflake.QueryTimeout}
 	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: retry, Concurrency: cfg.ApplyThreads})
 	if !cfg.Roles.GrantUpdates {
 		exec = &snowflake.Recorder{}
 	}
 	s := cfg.Scope
-	return engine.New(db, exec, policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), engine.Options{
+	return engine.New(db, exec, policies, engine.Options{
 		Scope:              engine.NewScope(s.Databases, s.Schemas, s.Tables, s.IgnoreDatabases, s.IgnoreSchemas, s.IgnoreTables),
-		Mapping:            mapping,
+		Mapping:            roleMapping(cfg.Roles),
 		ManagedRoles:       cfg.Roles.Managed,
 		CreateMissingRoles: cfg.Roles.CreateMissing,
 		LoadMode:           cfg.LoadMode,
 		LoadThreads:        cfg.LoadThreads,
 		Retry:              retry,
-	}), nil
+	})
+}
+
+// PolicyGate is a task.Syncer that makes "no policy set was ever loaded" (a cold start while the
+// policy source is down) systemic, as engine.Policies documents it: the batch is retried (HTTP 500)
+// and, on the host's last attempt, its tasks FAIL (SYNC_ERROR) and go to the failure hub, as for a
+// Snowflake outage. Without it the engine fails every resource at once, on the first attempt. Once a
+// set is loaded, Current serves it even while refreshes fail, so the gate costs nothing.
+type PolicyGate struct {
+	Policies engine.Policies
+	Syncer   task.Syncer
+}
+
+// Sync implements task.Syncer.
+func (g *PolicyGate) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+	if _, err := g.Policies.Current(ctx); err != nil {
+		return nil, fmt.Errorf("no policies loaded yet: %w", err)
+	}
+	return g.Syncer.Sync(ctx, reqs)
 }
 
 // policySource returns the configured policy source. A local file is read and parsed now, so that a
@@ -141,23 +185,46 @@ func policySource(p config.Policy, mapping policy.Mapping) (policy.Source, error
 // NewStore opens the audit store: by connection string, or by table service URL with a managed
 // identity (a user-assigned one when ClientID is set) or, off Azure, the default credential chain.
 func NewStore(a config.Audit) (*audit.Store, error) {
-	conn := audit.Connection{ConnectionString: a.ConnectionString.Reveal(), ServiceURL: a.ServiceURL}
-	if a.ServiceURL != "" {
-		var cred azcore.TokenCredential
-		var err error
-		if a.ClientID != "" {
-			cred, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(a.ClientID)})
-		} else {
-			cred, err = azidentity.NewDefaultAzureCredential(nil)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("setting %s: credential: %w", a.Setting, err)
-		}
-		conn.Credential = cred
+	conn, err := auditConnection(a)
+	if err != nil {
+		return nil, err
 	}
 	store, err := audit.NewStore(conn, &audit.Options{Table: a.Table})
 	if err != nil {
 		return nil, fmt.Errorf("setting %s: %w", a.Setting, err)
 	}
 	return store, nil
+}
+
+// NewBodies opens the table of whole bodies beside the audit table (a.BodyTable), with the same
+// connection: failure events too long for the failure hub are cut, and their bodies kept there.
+func NewBodies(a config.Audit) (*audit.Bodies, error) {
+	conn, err := auditConnection(a)
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := audit.NewBodies(conn, &audit.Options{Table: a.BodyTable})
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %w", a.Setting, err)
+	}
+	return bodies, nil
+}
+
+// auditConnection is how the audit store is reached: its connection string, or its table service URL
+// with a credential.
+func auditConnection(a config.Audit) (audit.Connection, error) {
+	conn := audit.Connection{ConnectionString: a.ConnectionString.Reveal(), ServiceURL: a.ServiceURL}
+	if a.ServiceURL == "" {
+		return conn, nil
+	}
+	var err error
+	if a.ClientID != "" {
+		conn.Credential, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(a.ClientID)})
+	} else {
+		conn.Credential, err = azidentity.NewDefaultAzureCredential(nil)
+	}
+	if err != nil {
+		return conn, fmt.Errorf("setting %s: credential: %w", a.Setting, err)
+	}
+	return conn, nil
 }

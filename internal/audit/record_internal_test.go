@@ -93,3 +93,32 @@ func TestFilterLiterals(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseConnectionString checks that parseConnectionString never panics, that what it accepts
+// names an http(s) endpoint and one credential, and that its errors never show a value.
+func FuzzParseConnectionString(f *testing.F) {
+	for _, seed := range []string{
+		"UseDevelopmentStorage=true",
+		DevelopmentConnectionString("http://127.0.0.1:10002/devstoreaccount1"),
+		"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + DevelopmentAccountKey + ";EndpointSuffix=core.chinacloudapi.cn",
+		"BlobEndpoint=https://a.blob.core.windows.net/;TableEndpoint=https://a.table.core.windows.net/;SharedAccessSignature=sv=2022-11-02&sig=SECRETSIG",
+		"TableEndpoint=htp:/SECRETHOST;AccountName=a;AccountKey=SECRETKEY=",
+		"a=b=c;;=;",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := parseConnectionString(s)
+		if err == nil {
+			if !strings.HasPrefix(c.endpoint, "http://") && !strings.HasPrefix(c.endpoint, "https://") || (c.key == "") == (c.sas == "") {
+				t.Errorf("accepted %q as %+v", s, c)
+			}
+			return
+		}
+		for part := range strings.SplitSeq(s, ";") {
+			if _, v, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(v)) >= 8 && strings.Contains(err.Error(), strings.TrimSpace(v)) {
+				t.Errorf("error %q shows a value of %q", err, s)
+			}
+		}
+	})
+}

@@ -53,8 +53,9 @@ func DevelopmentConnectionString(tableEndpoint string) string {
 // Credential for identity-based access (the …__tableServiceUri setting). ServiceURL without
 // Credential is used as is, e.g. with a SAS token in its query.
 type Connection struct {
-	// ConnectionString is an Azure Storage connection string. "UseDevelopmentStorage=true", which
-	// aztables does not parse, means Azurite's development account on 127.0.0.1:10002.
+	// ConnectionString is an Azure Storage connection string, with an account key or a SAS (see
+	// parseConnectionString). "UseDevelopmentStorage=true" means Azurite's development account on
+	// 127.0.0.1:10002.
 	ConnectionString string
 	ServiceURL       string
 	Credential       azcore.TokenCredential
@@ -82,14 +83,25 @@ func NewStore(conn Connection, opts *Options) (*Store, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	table := cmp.Or(opts.Table, DefaultTable)
+	svc, err := newServiceClient(conn, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: svc.NewClient(cmp.Or(opts.Table, DefaultTable))}, nil
+}
+
+// newServiceClient returns the table service client of conn.
+func newServiceClient(conn Connection, opts *Options) (*aztables.ServiceClient, error) {
 	var (
 		svc *aztables.ServiceClient
 		err error
 	)
 	switch {
 	case conn.ConnectionString != "":
-		svc, err = aztables.NewServiceClientFromConnectionString(expandConnectionString(conn.ConnectionString), opts.ClientOptions)
+		var c storageConnection
+		if c, err = parseConnectionString(conn.ConnectionString); err == nil {
+			svc, err = c.serviceClient(opts.ClientOptions)
+		}
 	case conn.ServiceURL != "" && conn.Credential != nil:
 		svc, err = aztables.NewServiceClient(conn.ServiceURL, conn.Credential, opts.ClientOptions)
 	case conn.ServiceURL != "":
@@ -98,32 +110,45 @@ func NewStore(conn Connection, opts *Options) (*Store, error) {
 		return nil, errors.New("audit: new store: neither a connection string nor a table service URL is set")
 	}
 	if err != nil {
-		// aztables' connection string errors never quote the string, so no secret leaks here.
+		// Neither parseConnectionString's nor aztables' errors quote the connection, so no secret leaks here.
 		return nil, fmt.Errorf("audit: new store: %w", err)
 	}
-	return &Store{client: svc.NewClient(table)}, nil
-}
-
-// expandConnectionString replaces the development storage shorthand by the explicit string.
-func expandConnectionString(s string) string {
-	for part := range strings.SplitSeq(s, ";") {
-		k, v, _ := strings.Cut(part, "=")
-		if strings.EqualFold(strings.TrimSpace(k), "UseDevelopmentStorage") && strings.EqualFold(strings.TrimSpace(v), "true") {
-			return DevelopmentConnectionString(developmentTableEndpoint)
-		}
-	}
-	return s
+	return svc, nil
 }
 
 // EnsureTable creates the table unless it exists.
 func (s *Store) EnsureTable(ctx context.Context) error {
-	_, err := s.client.CreateTable(ctx, nil)
+	return ensureTable(ctx, s.client, &s.tableReady)
+}
+
+// ensureTable creates client's table unless it exists, and marks it ready.
+func ensureTable(ctx context.Context, client *aztables.Client, ready *atomic.Bool) error {
+	_, err := client.CreateTable(ctx, nil)
 	err = serviceError(err)
 	if err != nil && !hasErrorCode(err, aztables.TableAlreadyExists) {
 		return fmt.Errorf("audit: create table: %w", err)
 	}
-	s.tableReady.Store(true)
+	ready.Store(true)
 	return nil
+}
+
+// withTable runs write on client's table, creating the table first when it is not known to exist,
+// and again, once, when write finds it missing (dropped since, or an emulator restarted).
+func withTable(ctx context.Context, client *aztables.Client, ready *atomic.Bool, write func() error) error {
+	if !ready.Load() {
+		if err := ensureTable(ctx, client, ready); err != nil {
+			return err
+		}
+	}
+	err := serviceError(write())
+	if hasErrorCode(err, aztables.TableNotFound) {
+		ready.Store(false)
+		if err := ensureTable(ctx, client, ready); err != nil {
+			return err
+		}
+		err = serviceError(write())
+	}
+	return err
 }
 
 // Limits of one entity-group transaction.
@@ -215,23 +240,10 @@ func (s *Store) submit(ctx context.Context, batch []pendingEntity) error {
 	for i, e := range batch {
 		actions[i] = aztables.TransactionAction{ActionType: aztables.TransactionTypeInsertReplace, Entity: e.json}
 	}
-	if !s.tableReady.Load() {
-		if err := s.EnsureTable(ctx); err != nil {
-			return err
-		}
-	}
-	_, err := s.client.SubmitTransaction(ctx, actions, nil)
-	err = serviceError(err)
-	if hasErrorCode(err, aztables.TableNotFound) {
-		// Dropped since we created it (or an emulator restarted): create it again, once.
-		s.tableReady.Store(false)
-		if err := s.EnsureTable(ctx); err != nil {
-			return err
-		}
-		_, err = s.client.SubmitTransaction(ctx, actions, nil)
-		err = serviceError(err)
-	}
-	return err
+	return withTable(ctx, s.client, &s.tableReady, func() error {
+		_, err := s.client.SubmitTransaction(ctx, actions, nil)
+		return err
+	})
 }
 
 // Existing returns the stored records among keys, by key, with one range query per partition key (today

@@ -582,14 +582,30 @@ func TestNewStore(t *testing.T) {
 		{"explicit", audit.Connection{ConnectionString: audit.DevelopmentConnectionString("http://localhost:4242/devstoreaccount1")}, "localhost:4242"},
 		{"account key", audit.Connection{ConnectionString: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=" + audit.DevelopmentAccountKey + ";EndpointSuffix=core.windows.net"}, "acct.table.core.windows.net"},
 		{"service URL", audit.Connection{ServiceURL: "https://acct.table.core.windows.net/?sv=x"}, "acct.table.core.windows.net"},
+		{"SAS without AccountName, as the portal writes it", audit.Connection{ConnectionString: "BlobEndpoint=https://acct.blob.core.windows.net/;" +
+			"TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2022-11-02&ss=t&srt=sco&sp=rwlacu&sig=c2lnbmF0dXJl"}, "acct.table.core.windows.net"},
+		{"SAS to a private endpoint", audit.Connection{ConnectionString: "AccountName=acct;TableEndpoint=https://audit.privatelink.example:8443;" +
+			"SharedAccessSignature=?sv=2022-11-02&sig=c2lnbmF0dXJl"}, "audit.privatelink.example:8443"},
+		{"SAS in a sovereign cloud", audit.Connection{ConnectionString: "AccountName=acct;EndpointSuffix=core.chinacloudapi.cn;" +
+			"SharedAccessSignature=sv=2022-11-02&sig=c2lnbmF0dXJl"}, "acct.table.core.chinacloudapi.cn"},
+		{"account key in a sovereign cloud", audit.Connection{ConnectionString: "AccountName=acct;AccountKey=" + audit.DevelopmentAccountKey +
+			";EndpointSuffix=core.usgovcloudapi.net"}, "acct.table.core.usgovcloudapi.net"},
 		{"malformed", audit.Connection{ConnectionString: "not a connection string"}, ""},
+		{"garbled TableEndpoint", audit.Connection{ConnectionString: "AccountName=acct;AccountKey=" + audit.DevelopmentAccountKey + ";TableEndpoint=htps//acct.table"}, ""},
+		{"TableEndpoint with a SAS in it", audit.Connection{ConnectionString: "TableEndpoint=https://acct.table.core.windows.net/?sig=c2VjcmV0;SharedAccessSignature=sig=x"}, ""},
+		{"SAS without an endpoint", audit.Connection{ConnectionString: "SharedAccessSignature=sv=2022-11-02&sig=c2lnbmF0dXJl"}, ""},
+		{"not a SAS", audit.Connection{ConnectionString: "TableEndpoint=https://acct.table.core.windows.net;SharedAccessSignature=c2VjcmV0"}, ""},
+		{"key not base64", audit.Connection{ConnectionString: "AccountName=acct;AccountKey=c2VjcmV0!"}, ""},
+		{"key without account", audit.Connection{ConnectionString: "AccountKey=" + audit.DevelopmentAccountKey + ";TableEndpoint=https://acct.table.core.windows.net"}, ""},
+		{"bad suffix", audit.Connection{ConnectionString: "AccountName=acct;AccountKey=" + audit.DevelopmentAccountKey + ";EndpointSuffix=core.windows.net/c2VjcmV0"}, ""},
+		{"no credential", audit.Connection{ConnectionString: "AccountName=acct;EndpointSuffix=core.windows.net"}, ""},
 		{"nothing", audit.Connection{}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var host string
+			var host, query string
 			transport := transporterFunc(func(req *http.Request) (*http.Response, error) {
-				host = req.URL.Host
+				host, query = req.URL.Host, req.URL.RawQuery
 				return nil, refused
 			})
 			opts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{Transport: transport, Retry: policy.RetryOptions{MaxRetries: -1}}}
@@ -597,6 +613,11 @@ func TestNewStore(t *testing.T) {
 			if tt.wantHost == "" {
 				if err == nil {
 					t.Fatal("NewStore succeeded")
+				}
+				for _, secret := range []string{"c2VjcmV0", audit.DevelopmentAccountKey, "htps//acct", "not a connection"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error %q shows a value of the connection string", err)
+					}
 				}
 				return
 			}
@@ -608,6 +629,9 @@ func TestNewStore(t *testing.T) {
 			}
 			if host != tt.wantHost {
 				t.Errorf("request went to %q, want %q", host, tt.wantHost)
+			}
+			if strings.Contains(tt.conn.ConnectionString, "SharedAccessSignature") && !strings.Contains(query, "sig=c2lnbmF0dXJl") {
+				t.Errorf("request query %q lacks the SAS", query)
 			}
 		})
 	}
@@ -633,5 +657,41 @@ func TestErrorsHideSAS(t *testing.T) {
 	err = s.Put(t.Context(), events(0, 0, 1))
 	if err == nil || audit.IsRejected(err) || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("Put = %v, want a connection error without the SAS token", err)
+	}
+}
+
+// TestSASConnectionString writes and reads records over a SAS generated for Azurite, with the connection
+// strings a user writes: the portal's (no AccountName) and one with AccountName beside TableEndpoint.
+func TestSASConnectionString(t *testing.T) {
+	cred, err := aztables.NewSharedKeyCredential(audit.DevelopmentAccountName, audit.DevelopmentAccountKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sas, err := aztables.AccountSASSignatureValues{
+		Protocol: aztables.SASProtocolHTTPSandHTTP, Services: "t", // Azurite serves http
+		Permissions:   aztables.AccountSASPermissions{Read: true, Write: true, List: true, Add: true, Create: true, Update: true}.String(),
+		ResourceTypes: aztables.AccountSASResourceTypes{Service: true, Container: true, Object: true}.String(),
+		StartTime:     time.Now().Add(-time.Minute).UTC(), ExpiryTime: time.Now().Add(time.Hour).UTC(),
+	}.Sign(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := sas.Encode()
+	for i, conn := range []string{
+		"TableEndpoint=" + server.TableEndpoint() + ";SharedAccessSignature=" + query,
+		"AccountName=" + audit.DevelopmentAccountName + ";TableEndpoint=" + server.TableEndpoint() + "/;SharedAccessSignature=?" + query,
+	} {
+		table := fmt.Sprintf("sas%d", tables.Add(1))
+		s, err := audit.NewStore(audit.Connection{ConnectionString: conn}, &audit.Options{Table: table, ClientOptions: clientOptions(nil)})
+		if err != nil {
+			t.Fatalf("connection string %d: %v", i, err)
+		}
+		recs := events(0, 0, 3)
+		if err := s.Put(t.Context(), recs); err != nil {
+			t.Fatalf("connection string %d: Put: %v", i, err)
+		}
+		if got := all(t, s); !reflect.DeepEqual(got, recs) {
+			t.Errorf("connection string %d: read back %d records, want %d", i, len(got), len(recs))
+		}
 	}
 }

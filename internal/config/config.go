@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/secret"
 )
 
@@ -43,7 +44,19 @@ type Config struct {
 	ApplyThreads int
 	// QueueThreshold bounds the events in flight across concurrent invocations.
 	QueueThreshold int
+	// MaxInvocationBytes bounds the body of one OnDemandSync invocation (see DefaultMaxInvocationBytes).
+	MaxInvocationBytes int64
+	// MaxResources bounds the resources one request may name; a request naming more FAILS.
+	MaxResources int
 }
+
+// DefaultMaxInvocationBytes is CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES's default for a batch size:
+// the largest request the trigger can send, batchSize events of Event Hubs' 1 MiB at most, each
+// escaped twice on the wire (as an element of the events array, and the array inside a JSON string:
+// a control character takes 7 bytes), with room for the metadata: 8 MiB an event. It is capped at
+// 1 GiB, half of a 2 GiB Flex Consumption instance: the handler decodes the request in place, so an
+// invocation holds about its request's size (see trigger.BenchmarkDecodeBatch).
+func DefaultMaxInvocationBytes(batchSize int) int64 { return min(int64(batchSize)*8<<20, 1<<30) }
 
 // EventHub is the trigger's side of the configuration. The Functions host reads these settings itself
 // (function.json and host.json refer to them); snowsync validates them and records the hub and consumer
@@ -65,6 +78,9 @@ type FailureHub struct {
 	Name       string
 	Connection secret.String
 	Namespace  string
+	// MaxOriginal caps the JSON-escaped original message in a failure event; a longer body is cut
+	// there and kept whole in the audit store's body table (Audit.BodyTable).
+	MaxOriginal int
 }
 
 // Audit locates the audit table. Exactly one of ConnectionString and ServiceURL is set.
@@ -74,6 +90,8 @@ type Audit struct {
 	ServiceURL string
 	ClientID   string
 	Table      string
+	// BodyTable keeps the whole bodies that failure events cut (FailureHub.MaxOriginal).
+	BodyTable string
 	// Setting names the setting the connection came from, for error messages.
 	Setting string
 }
@@ -160,6 +178,8 @@ func read(r *reader) Config {
 		BatchSize:     r.integer("CONNECTOR_ON_DEMAND_V2_BATCH_SIZE", 50, 1, 1000),
 		BatchTimeout:  r.duration("CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS", 5000, 1, 600000, time.Millisecond),
 	}
+	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
+	c.MaxResources = r.integer("CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT", 5000, 1, 100000)
 	// function.json names both hubs (%...%): the host cannot index OnDemandSync without the names, even
 	// with the trigger or the failure hub disabled. Connections are needed only when enabled.
 	r.require(c.EventHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", "(function.json's trigger names it)")
@@ -172,6 +192,8 @@ func read(r *reader) Config {
 		Connection: r.secret("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING"),
 		Namespace:  r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace", ""),
 		Name:       r.str("CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", ""),
+		MaxOriginal: r.integer("CONNECTOR_ON_DEMAND_V2_FAILURE_MESSAGE_MAX_BYTES", failure.DefaultOriginalLimit,
+			1<<10, failure.MaxOriginalLimit),
 	}
 	r.require(c.FailureHub.Name != "", "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME", "(function.json's failures binding names it)")
 	if c.FailureHub.Enabled {
@@ -245,7 +267,8 @@ func read(r *reader) Config {
 // readAudit reads the audit table's connection: its own setting first, identity-based or not, then the
 // host's storage (AzureWebJobsStorage), identity-based or not.
 func readAudit(r *reader) Audit {
-	a := Audit{Table: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "OnDemandSyncTasks")}
+	a := Audit{Table: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "OnDemandSyncTasks"),
+		BodyTable: r.str("CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", "OnDemandSyncBodies")}
 	for _, prefix := range []string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION", "AzureWebJobsStorage"} {
 		conn := r.secret(prefix)
 		uri := r.str(prefix+"__tableServiceUri", "")
@@ -271,8 +294,15 @@ func readAudit(r *reader) Audit {
 			r.fail(a.Setting, "is not a URL with a scheme and host (the value is not shown: it may hold a SAS token)")
 		}
 	}
-	if !validTableName(a.Table) {
-		r.fail("CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", "%q is not a valid table name (3-63 letters and digits, starting with a letter)", a.Table)
+	for _, t := range []struct{ name, table string }{
+		{"CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME", a.Table}, {"CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", a.BodyTable},
+	} {
+		if !validTableName(t.table) {
+			r.fail(t.name, "%q is not a valid table name (3-63 letters and digits, starting with a letter)", t.table)
+		}
+	}
+	if strings.EqualFold(a.Table, a.BodyTable) {
+		r.fail("CONNECTOR_ON_DEMAND_V2_AUDIT_BODY_TABLE_NAME", "%q is the audit table; name another table", a.BodyTable)
 	}
 	return a
 }

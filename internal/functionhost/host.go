@@ -9,7 +9,8 @@
 //     2xx body fails the attempt, and the function's retry policy re-delivers the whole batch; with a
 //     retry policy every attempt carries Metadata.RetryContext (RetryCount 0 on the first), as the
 //     WebJobs SDK's FunctionExecutorExtensions sets it; Outputs and Logs are read from a 2xx answer
-//     only, as the host does.
+//     only, as the host does; an output event over Event Hubs' 1 MiB fails the attempt, as the output
+//     binding does.
 //
 // It does not checkpoint, read Event Hubs or send the output binding anywhere: the caller gets the
 // collected failure events in the Result.
@@ -216,7 +217,13 @@ func (h *Host) Deliver(ctx context.Context, d Delivery) Result {
 			if h.output != "" {
 				res.Failures, res.Err = resp.Failures(h.output)
 			}
-			return res
+			if res.Err != nil {
+				return res
+			}
+			if res.Err = checkOutputs(h.output, res.Failures); res.Err == nil {
+				return res
+			}
+			res.Failures = nil // the output binding failed the invocation: retried like any failure
 		}
 		next := retry + 1
 		if !h.fn.Retry.allows(next) || ctx.Err() != nil {
@@ -264,6 +271,21 @@ func (h *Host) invoke(ctx context.Context, batch trigger.OutgoingBatch) (int, tr
 		return r.StatusCode, resp, fmt.Errorf("invoke %s: HTTP %d body is not a JSON object: %w", h.fn.Name, r.StatusCode, err)
 	}
 	return r.StatusCode, resp, nil
+}
+
+// MaxOutputEvent is the largest event the output binding can send: Event Hubs refuses larger ones
+// (1 MiB on the Standard tier and above), and the host then fails the whole invocation.
+const MaxOutputEvent = 1 << 20
+
+// checkOutputs fails as the host's Event Hubs output binding does when an event is too large to send.
+func checkOutputs(binding string, events []string) error {
+	for i, e := range events {
+		if len(e) > MaxOutputEvent {
+			return fmt.Errorf("output binding %s: event %d is %d bytes, over Event Hubs' limit of %d; the invocation fails",
+				binding, i, len(e), MaxOutputEvent)
+		}
+	}
+	return nil
 }
 
 // sleep waits d scaled by DelayScale, or until ctx ends.

@@ -20,6 +20,8 @@ const (
 	ErrSync            ErrorType = "SYNC_ERROR"       // a resource failed after retries
 	ErrInternal        ErrorType = "INTERNAL_ERROR"   // a bug: a panic while processing the event
 	ErrAudit           ErrorType = "AUDIT_ERROR"      // processed, but the audit record could not be written
+	// ErrTooManyResources: more resources than one event may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT).
+	ErrTooManyResources ErrorType = "TOO_MANY_RESOURCES"
 )
 
 // Supported values of the request's fields.

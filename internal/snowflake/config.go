@@ -83,7 +83,8 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 		return fail("credentials in the URL's authority are not accepted; use the username and password settings")
 	}
 	if u.Path != "" && u.Path != "/" {
-		return fail("unexpected path %q (the database goes in db=)", u.Path)
+		// The path is not shown: a URL pasted with a password or token in the wrong place ends up there.
+		return fail("unexpected path after the host (the database goes in db=; the path is not shown: it may hold a credential)")
 	}
 	out := JDBCURL{Host: u.Hostname(), Protocol: "https"}
 	if out.Host == "" {
@@ -92,7 +93,8 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 	params := map[string]string{}
 	query, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return fail("bad parameters: %w", err)
+		// ParseQuery's errors quote the offending text, which may be a credential.
+		return fail("bad parameters (not shown: they may hold a credential): not of the form key=value&...")
 	}
 	for k, vs := range query {
 		key := strings.ToLower(k)
@@ -131,6 +133,9 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 			return fail("the account= parameter is required when the host is an IP address")
 		}
 		out.Account, _, _ = strings.Cut(out.Host, ".")
+		if out.Account == "" {
+			return fail("no account: neither the host's first label nor an account= parameter names one")
+		}
 	}
 	out.Port = 443
 	if out.Protocol == "http" {

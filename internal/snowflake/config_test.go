@@ -66,6 +66,10 @@ func TestParseJDBCURLErrors(t *testing.T) {
 		"jdbc:snowflake://x.snowflakecomputing.com/?private_key_file_pwd=" + pw,
 		"jdbc:snowflake://user:" + pw + "@x.snowflakecomputing.com/",
 		"jdbc:snowflake://x.snowflakecomputing.com:" + pw + "/",
+		"jdbc:snowflake://x.snowflakecomputing.com/" + pw + "?role=SYNC",             // a token pasted into the path
+		"jdbc:snowflake://x.snowflakecomputing.com/;password=" + pw,                  // a JDBC-style property in the path
+		"jdbc:snowflake://x.snowflakecomputing.com/?token=%zz" + pw,                  // a bad escape next to a credential
+		"jdbc:snowflake://x.snowflakecomputing.com/?warehouse=W;authenticator=" + pw, // a semicolon in the query
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := ParseJDBCURL(raw)
@@ -245,4 +249,30 @@ func TestDriverConfig(t *testing.T) {
 	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, pw) {
 		t.Errorf("formatting a ConnConfig shows a secret: %s", s)
 	}
+}
+
+// FuzzParseJDBCURL checks that ParseJDBCURL never panics, that what it accepts has a host and an
+// account, and that its errors never show the URL's path or query, where credentials end up.
+func FuzzParseJDBCURL(f *testing.F) {
+	for _, seed := range []string{
+		"jdbc:snowflake://xy12345.snowflakecomputing.com/?warehouse=COMPUTE_WH&role=SYNC_ROLE&db=SALES",
+		"jdbc:snowflake://127.0.0.1:8085/?account=emulator&ssl=off",
+		"jdbc:snowflake://x.snowflakecomputing.com/SECRET-1234?role=R",
+		"jdbc:snowflake://x.snowflakecomputing.com/?token=%zzSECRET-1234",
+		"jdbc:snowflake://user:SECRET-1234@x/",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := ParseJDBCURL(raw)
+		if err == nil {
+			if u.Host == "" || u.Account == "" {
+				t.Errorf("accepted %q without a host or account: %+v", raw, u)
+			}
+			return
+		}
+		if strings.Contains(raw, "SECRET-1234") && strings.Contains(err.Error(), "SECRET-1234") {
+			t.Errorf("error shows part of the URL: %v", err)
+		}
+	})
 }

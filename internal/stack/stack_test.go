@@ -1,16 +1,22 @@
 package stack
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	_ "github.com/snowflakedb/gosnowflake"
@@ -67,6 +73,17 @@ func start(t *testing.T, settings map[string]string) *Stack {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// hostWithRetries is a host stand-in for s whose function retries a failed invocation maxRetries times.
+func hostWithRetries(t *testing.T, s *Stack, maxRetries int) *functionhost.Host {
+	t.Helper()
+	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Retry.MaxRetryCount = maxRetries
+	return functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
 }
 
 func syncRequest(id string, resources ...string) []byte {
@@ -247,12 +264,7 @@ func TestAuditStoreOutageIsRetriedWholesale(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One host retry is enough to show the policy applies; each attempt waits out the SDK's own retries.
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 1
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	host := hostWithRetries(t, s, 1)
 	res := host.Deliver(ctx, batch)
 	// The first attempt answered 500 (nothing half-done), so the host retried; on its last attempt the
 	// host checkpoints whatever happens, so the handler answers 2xx and loses nothing: every event goes
@@ -328,12 +340,7 @@ func TestRefusedGrantFailsOnlyItsTask(t *testing.T) {
 
 func TestSnowflakeLoginRefusedIsSystemic(t *testing.T) {
 	s := start(t, map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": "wrong-password"})
-	fn, err := functionhost.LoadFunction(filepath.Join(mustRoot(t), "functions", "OnDemandSync"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn.Retry.MaxRetryCount = 1
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
+	host := hostWithRetries(t, s, 1)
 	res := host.Deliver(context.Background(), s.Batch("5", syncRequest("t-1", table("SALES", "PUBLIC", "ORDERS")), []byte("x")))
 	// The first attempt answers 500 (not N failed tasks), so the host retries; the last attempt, after
 	// which the host checkpoints anyway, records the tasks as FAILED and sends them to the failure hub.
@@ -371,4 +378,98 @@ func mustRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// A body too long for an Event Hubs event, here 2 MiB of control characters that JSON-escape to 12 MiB,
+// goes to the failure hub cut to fit, and whole to the body table, where a replay finds it.
+func TestLongFailedEventFitsTheFailureHub(t *testing.T) {
+	s := start(t, nil)
+	ctx := t.Context()
+	long := bytes.Repeat([]byte("\x01\x02{"), 700<<10)
+	res := s.Host.Deliver(ctx, s.Batch("4", long, syncRequest("t-ok", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Err != nil || res.Attempts != 1 || len(res.Failures) != 1 {
+		t.Fatalf("delivery: %d attempts, err %v, %d failure events; want one attempt and one failure event", res.Attempts, res.Err, len(res.Failures))
+	}
+	if len(res.Failures[0]) > functionhost.MaxOutputEvent {
+		t.Fatalf("failure event of %d bytes", len(res.Failures[0]))
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(long)
+	if e.ErrorType != "INVALID_JSON" || !e.OriginalMessageTruncated || e.OriginalMessageLength != len(long) ||
+		e.OriginalMessageSHA256 != hex.EncodeToString(sum[:]) || e.OriginalMessageStore != "table:OnDemandSyncBodies" {
+		t.Errorf("failure event: %s, truncated %v, length %d, sha256 %s, store %q", e.ErrorType, e.OriginalMessageTruncated,
+			e.OriginalMessageLength, e.OriginalMessageSHA256, e.OriginalMessageStore)
+	}
+	kept, err := s.App.Bodies.Get(ctx, audit.Key{PartitionKey: e.AuditPartitionKey, RowKey: e.AuditRowKey})
+	if err != nil || !bytes.Equal(kept, long) {
+		t.Errorf("body table: %d bytes, %v; want the whole body", len(kept), err)
+	}
+	if recs := records(t, s); len(recs) != 2 {
+		t.Errorf("%d records, want one per event", len(recs))
+	}
+}
+
+// With Table Storage down the body cannot be kept: the batch is retried, and on the last attempt the
+// failure event goes out cut, with the body's length and SHA-256 and why the rest was not kept.
+func TestLongFailedEventWithStorageDown(t *testing.T) {
+	s := start(t, nil)
+	long := bytes.Repeat([]byte("\x01\x02{"), 700<<10)
+	batch := s.Batch("5", long)
+	if err := s.Azurite.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	res := hostWithRetries(t, s, 1).Deliver(t.Context(), batch)
+	if res.Attempts != 2 || res.Status != http.StatusOK || len(res.Failures) != 1 || len(res.Failures[0]) > functionhost.MaxOutputEvent {
+		t.Fatalf("%d attempts, last status %d, %d failure events, err %v; want 2 attempts, then 200 with 1 failure event within 1 MiB",
+			res.Attempts, res.Status, len(res.Failures), res.Err)
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil {
+		t.Fatal(err)
+	}
+	if !e.OriginalMessageTruncated || e.OriginalMessageLength != len(long) || e.OriginalMessageSHA256 == "" ||
+		e.OriginalMessageStore != "" || e.OriginalMessageStoreError == "" {
+		t.Errorf("failure event: truncated %v, length %d, store %q, store error %q", e.OriginalMessageTruncated,
+			e.OriginalMessageLength, e.OriginalMessageStore, e.OriginalMessageStoreError)
+	}
+}
+
+// A cold start while Ranger Admin is down is systemic: the batch is retried, and only the host's last
+// attempt records the tasks FAILED and sends them to the failure hub. Once Ranger answers, batches sync.
+func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
+	var up atomic.Bool
+	ranger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !up.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, policies)
+	}))
+	defer ranger.Close()
+	s := start(t, map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": ranger.URL,
+		"CONNECTOR_RANGER_SERVICE_NAME": "snowflake", "CONNECTOR_RANGER_USERNAME": "admin", "CONNECTOR_RANGER_PASSWORD": "ranger-pa55"})
+	host := hostWithRetries(t, s, 2)
+	res := host.Deliver(t.Context(), s.Batch("6", syncRequest("t-cold", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Attempts != 3 || res.Status != http.StatusOK || len(res.Failures) != 1 {
+		t.Fatalf("%d attempts, last status %d, %d failure events (%v); want 500 twice, then 200 with the task FAILED",
+			res.Attempts, res.Status, len(res.Failures), res.Err)
+	}
+	var e failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &e); err != nil || e.ErrorType != "SYNC_ERROR" || !strings.Contains(e.ErrorMessage, "no policies loaded") {
+		t.Errorf("failure event %+v (%v); want SYNC_ERROR saying no policies were loaded", e, err)
+	}
+	if strings.Contains(res.Failures[0], "ranger-pa55") {
+		t.Errorf("failure event shows the Ranger password")
+	}
+	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
+		t.Fatalf("records %+v; want one FAILED", recs)
+	}
+	up.Store(true)
+	res = s.Host.Deliver(t.Context(), s.Batch("6", syncRequest("t-warm", table("SALES", "PUBLIC", "ORDERS"))))
+	if res.Err != nil || res.Attempts != 1 || len(res.Failures) != 0 {
+		t.Fatalf("with Ranger up: %d attempts, err %v, failures %v", res.Attempts, res.Err, res.Failures)
+	}
 }

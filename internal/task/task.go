@@ -40,6 +40,15 @@ type Store interface {
 	Put(ctx context.Context, recs []audit.Record) error
 }
 
+// BodyStore keeps the whole bodies of failed events whose failure events carry only the start of the
+// body (failure.Event.SetOriginalLimited), under the event's audit key.
+type BodyStore interface {
+	// Put stores body under key, replacing what is there; an error means it may not be stored.
+	Put(ctx context.Context, key audit.Key, body []byte) error
+	// Location names where bodies are kept, for failure events (failure.Event.OriginalMessageStore).
+	Location() string
+}
+
 // SystemicError marks a failure of the whole batch: the host must re-deliver it.
 type SystemicError struct{ Err error }
 
@@ -74,7 +83,7 @@ type Outcome struct {
 	Unrecorded error
 }
 
-// Runner processes batches. All fields are required except Logger and Now.
+// Runner processes batches. All fields are required except MaxOriginal, Bodies, Logger and Now.
 type Runner struct {
 	Syncer Syncer
 	Store  Store
@@ -86,8 +95,16 @@ type Runner struct {
 	FailureHub bool
 	// DryRun marks records as plans (CONNECTOR_SNOWFLAKE_GRANT_UPDATES=false).
 	DryRun bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	// MaxOriginal caps the original message in a failure event (failure.Event.SetOriginalLimited; 0:
+	// failure.DefaultOriginalLimit). The whole body of a longer one goes to Bodies.
+	MaxOriginal int
+	// Bodies keeps the whole bodies that failure events cut; nil keeps none, and such events say so.
+	Bodies BodyStore
+	// MaxResources bounds the resources of one request (0: no bound); a request naming more FAILS
+	// (TOO_MANY_RESOURCES) without being synced, so that one event cannot hold a batch's memory and time.
+	MaxResources int
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // KeyFor returns the audit key of an event processed at now: the partition key is the UTC date of
@@ -137,6 +154,9 @@ type task struct {
 	trace    string
 	started  time.Time
 	existing *audit.Record
+	// bodyKept is set once the body was offered to the BodyStore; bodyErr is why it was not stored.
+	bodyKept bool
+	bodyErr  error
 }
 
 // Options tune one Run. The zero value is a first or intermediate delivery without a deadline.
@@ -199,7 +219,9 @@ func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outco
 			recs = append(recs, outcomes[i].Record)
 		}
 		if outcomes[i].Record.Status == request.StatusFailed && r.FailureHub {
-			outcomes[i].Failure = r.failureEvent(t, outcomes[i].Record)
+			if outcomes[i].Failure, err = r.failureEvent(ctx, t, outcomes[i].Record, opts.Final); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(recs) == 0 {
@@ -228,7 +250,9 @@ func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outco
 		rec := o.Record
 		rec.ErrorType = string(request.ErrAudit)
 		rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, o.Unrecorded)
-		o.Failure = r.failureEvent(t, rec)
+		if o.Failure, err = r.failureEvent(ctx, t, rec, opts.Final); err != nil {
+			return nil, err
+		}
 	}
 	return outcomes, nil
 }
@@ -262,6 +286,12 @@ func (r *Runner) parse(t *task) {
 	}
 	if t.rejected != nil && t.rejected.Status == request.StatusFailed {
 		t.fail(t.rejected.ErrorType, t.rejected.Reason, t.rejected.Reason)
+	}
+	if n := len(t.parsed.Resources) + len(t.parsed.Invalid); t.rejected == nil && r.MaxResources > 0 && n > r.MaxResources {
+		msg := fmt.Sprintf("%d resources, over the %d one request may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT): "+
+			"split the request, or request the schema or database that holds them", n, r.MaxResources)
+		t.parsed.Invalid = nil // the record lists none of them: the failure event has the body
+		t.fail(request.ErrTooManyResources, msg, msg)
 	}
 }
 
@@ -419,7 +449,12 @@ func joinReasons(rs []request.ResourceResult, s request.Status, sep string) stri
 // failureEvent builds the failure event of a FAILED task. For a re-delivered event whose FAILED record
 // was already stored, it is rebuilt from that record: the failure hub is at-least-once, since the host
 // may have lost the outputs of the first delivery.
-func (r *Runner) failureEvent(t *task, rec audit.Record) string {
+//
+// A body too long for the event (MaxOriginal) is cut, and kept whole in Bodies under the audit key. When
+// Bodies cannot store it, the error is systemic (the batch is retried) except on the last attempt
+// (final): then the event goes with the start of the body, its length and SHA-256, and says why the
+// rest was not kept, rather than the event being lost with the batch.
+func (r *Runner) failureEvent(ctx context.Context, t *task, rec audit.Record, final bool) (string, error) {
 	trace := t.trace
 	if t.existing != nil {
 		trace = "re-delivered event; first recorded at " + rec.CompletedAt.UTC().Format(time.RFC3339Nano)
@@ -433,12 +468,38 @@ func (r *Runner) failureEvent(t *task, rec audit.Record) string {
 		SequenceNumber: o.SequenceNumber, EnqueuedTime: failure.FormatTime(o.EnqueuedTime), TaskID: rec.TaskID,
 		Timestamp: r.now().UTC().Format(failure.TimeFormat), AuditPartitionKey: rec.PartitionKey, AuditRowKey: rec.RowKey,
 	}
-	e.SetOriginal(t.in.Body)
+	if e.SetOriginalLimited(t.in.Body, r.MaxOriginal) {
+		if err := r.keepBody(ctx, t, rec.Key()); err != nil && !final {
+			return "", &SystemicError{err}
+		}
+		if t.bodyErr != nil {
+			e.OriginalMessageStoreError = t.bodyErr.Error()
+		} else {
+			e.OriginalMessageStore = r.Bodies.Location()
+		}
+	}
 	s, err := e.Marshal()
 	if err != nil { // cannot happen: every field is a string, number or nil
 		panic(fmt.Sprintf("marshal failure event: %v", err))
 	}
-	return s
+	return s, nil
+}
+
+// keepBody stores the task's body under key in Bodies, once per task, and returns the store's error.
+func (r *Runner) keepBody(ctx context.Context, t *task, key audit.Key) error {
+	if t.bodyKept {
+		return t.bodyErr
+	}
+	t.bodyKept = true
+	if r.Bodies == nil {
+		t.bodyErr = errors.New("no body store is configured")
+		return nil // nothing to wait for: a retry would not store it either
+	}
+	if err := r.Bodies.Put(ctx, key, t.in.Body); err != nil {
+		t.bodyErr = fmt.Errorf("keep the whole body of %d bytes: %w", len(t.in.Body), err)
+		r.logger().Error("whole body of a failed event not kept", "error", err, "row_key", key.RowKey, "bytes", len(t.in.Body))
+	}
+	return t.bodyErr
 }
 
 func (r *Runner) now() time.Time {

@@ -399,3 +399,93 @@ func TestForbiddenAuditWriteIsSystemic(t *testing.T) {
 		t.Errorf("err = %v; a missing role assignment must be retried, not flood the failure hub", err)
 	}
 }
+
+// memBodies is an in-memory BodyStore; the real one is tested against Azurite.
+type memBodies struct {
+	bodies map[audit.Key][]byte
+	err    error
+}
+
+func (m *memBodies) Put(_ context.Context, key audit.Key, body []byte) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.bodies[key] = body
+	return nil
+}
+
+func (m *memBodies) Location() string { return "table:Bodies" }
+
+func TestLongBodiesAreCutAndKept(t *testing.T) {
+	long := []byte(strings.Repeat("\x01", 2<<20)) // 2 MiB, 12 MiB JSON-escaped
+	down := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	tests := []struct {
+		name       string
+		bodies     *memBodies // nil: no body store
+		final      bool
+		systemic   bool
+		wantStore  string
+		wantReason string
+	}{
+		{"kept", &memBodies{bodies: map[audit.Key][]byte{}}, false, false, "table:Bodies", ""},
+		{"store down: the batch is retried", &memBodies{err: down}, false, true, "", ""},
+		{"store down on the last attempt: cut, and says so", &memBodies{err: down}, true, false, "", "connection refused"},
+		{"no store", nil, false, false, "", "no body store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &memStore{recs: map[audit.Key]audit.Record{}}
+			r := newRunner(&fakeSyncer{result: byTable}, st)
+			if tt.bodies != nil {
+				r.Bodies = tt.bodies
+			}
+			in := inputs(long, body("t1", "ORDERS"))
+			out, err := r.Run(t.Context(), in, Options{Final: tt.final})
+			if tt.systemic {
+				if !errors.As(err, new(*SystemicError)) || !errors.Is(err, down) || len(st.recs) != 0 {
+					t.Fatalf("err = %v, %d records; want a systemic error and nothing stored", err, len(st.recs))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.recs) != 2 || out[0].Record.ErrorType != "INVALID_JSON" || out[1].Failure != "" {
+				t.Fatalf("outcomes %+v; want both recorded, the long body FAILED", out)
+			}
+			if len(out[0].Failure) > failure.MaxEvent {
+				t.Errorf("failure event is %d bytes, over %d", len(out[0].Failure), failure.MaxEvent)
+			}
+			var e failure.Event
+			if err := json.Unmarshal([]byte(out[0].Failure), &e); err != nil {
+				t.Fatal(err)
+			}
+			if !e.OriginalMessageTruncated || e.OriginalMessageLength != len(long) || e.OriginalMessageStore != tt.wantStore ||
+				e.AuditRowKey != in[0].Key.RowKey || tt.wantReason != "" && !strings.Contains(e.OriginalMessageStoreError, tt.wantReason) {
+				t.Errorf("failure event: truncated %v, length %d, store %q, store error %q, row key %q",
+					e.OriginalMessageTruncated, e.OriginalMessageLength, e.OriginalMessageStore, e.OriginalMessageStoreError, e.AuditRowKey)
+			}
+			if tt.wantStore != "" && string(tt.bodies.bodies[in[0].Key]) != string(long) {
+				t.Errorf("whole body not kept under the audit key %v", in[0].Key)
+			}
+		})
+	}
+}
+
+func TestTooManyResourcesFail(t *testing.T) {
+	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	syncer := &fakeSyncer{result: byTable}
+	r := newRunner(syncer, st)
+	r.MaxResources = 3
+	out, err := r.Run(t.Context(), inputs(body("many", "A", "B", "C", "D"), body("few", "A", "B", "C")), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := out[0].Record; rec.Status != request.StatusFailed || rec.ErrorType != string(request.ErrTooManyResources) ||
+		!strings.Contains(rec.ErrorMessage, "4 resources, over the 3") || out[0].Failure == "" || *rec.TaskID != "many" {
+		t.Errorf("request over the bound: %+v; want FAILED TOO_MANY_RESOURCES with a failure event", rec)
+	}
+	if rec := out[1].Record; rec.Status != request.StatusSuccess || rec.Synced != 3 || syncer.calls != 1 {
+		t.Errorf("request at the bound: %+v after %d Sync calls; want it synced alone", rec, syncer.calls)
+	}
+}

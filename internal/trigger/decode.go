@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -73,25 +74,15 @@ func (f *flexValue) UnmarshalJSON(b []byte) error {
 // DecodeBatch decodes the body the host POSTs for an eventHubTrigger with cardinality many; binding
 // is the trigger's name in function.json (e.g. "events"). It fails only when the envelope itself is
 // unusable: the body is not a JSON object, or Data.<binding> is missing or not an array of strings.
-// Missing, short or malformed metadata keeps every event and adds a warning instead.
+// Missing, short or malformed metadata keeps every event and adds a warning instead. body is not
+// modified; DecodeBatchInPlace avoids its copy.
 func DecodeBatch(body []byte, binding string) (Batch, error) {
-	var env struct {
-		Data     map[string]json.RawMessage `json:"Data"`
-		Metadata map[string]json.RawMessage `json:"Metadata"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return Batch{}, fmt.Errorf("decode host request: %w", err)
-	}
-	rawEvents, ok := lookup(env.Data, binding)
-	if !ok || isNull(rawEvents) {
-		return Batch{}, fmt.Errorf("decode host request: Data.%s is missing", binding)
-	}
-	var bodies []*string
-	if err := decodeValue(rawEvents, &bodies); err != nil {
-		return Batch{}, fmt.Errorf("decode host request: Data.%s is not an array of strings: %w", binding, err)
-	}
+	return DecodeBatchInPlace(bytes.Clone(body), binding)
+}
 
-	d := batchDecoder{meta: env.Metadata, n: len(bodies)}
+// newBatch matches the decoded bodies with the metadata.
+func newBatch(bodies []*[]byte, meta map[string]json.RawMessage, binding string) Batch {
+	d := batchDecoder{meta: meta, n: len(bodies)}
 	d.decodePartition()
 	d.decodeRetry()
 	events := make([]Event, len(bodies))
@@ -101,11 +92,11 @@ func DecodeBatch(body []byte, binding string) (Batch, error) {
 			d.warnf("Data.%s[%d] is null; decoded as an empty body", binding, i)
 			continue
 		}
-		events[i].Body = []byte(*b)
+		events[i].Body = *b
 	}
 	d.fillEvents(events)
 	d.batch.Events = events
-	return d.batch, nil
+	return d.batch
 }
 
 // lookup finds key in m exactly, then case-insensitively (the host's binding data dictionaries are
