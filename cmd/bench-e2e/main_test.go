@@ -54,8 +54,10 @@ func TestBenchmarkRuns(t *testing.T) {
 		if len(r.Problems) > 0 {
 			t.Errorf("%s (%s): %v", r.Scenario, r.Runner, r.Problems)
 		}
-		if r.Changes != want[r.Scenario] {
-			t.Errorf("%s (%s): %d changes, want %d", r.Scenario, r.Runner, r.Changes, want[r.Scenario])
+		// The naive peer sends one GRANT per grant needed; snowsync may send fewer (GRANT … ON ALL), never
+		// more, and none when converged. Either way the checks above compared the grants left behind.
+		if r.Runner == "naive" && r.Changes != want[r.Scenario] || r.Changes > want[r.Scenario] || want[r.Scenario] > 0 && r.Changes == 0 {
+			t.Errorf("%s (%s): %d changes, want %d (fewer allowed for snowsync)", r.Scenario, r.Runner, r.Changes, want[r.Scenario])
 		}
 		if r.RoundTrips < r.Changes || r.Waves < 1 || r.Waves > r.RoundTrips {
 			t.Errorf("%s (%s): %d round trips, %d waves, %d changes", r.Scenario, r.Runner, r.RoundTrips, r.Waves, r.Changes)
