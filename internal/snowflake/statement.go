@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Statement is a SQL statement as a value: Grant, GrantOnAll, Revoke or CreateRole. Render turns it into
-// SQL.
+// Statement is a SQL statement as a value: Grant, GrantOnAll, Revoke, CreateRole, or one of the policy
+// statements of policystmt.go. Render turns it into SQL.
 type Statement interface {
 	// Validate reports why the statement must not be sent (nil when it may): an empty role, no
 	// privileges, a privilege that the object type does not accept (OWNERSHIP included), or an object
@@ -145,7 +145,9 @@ func Render(s Statement) string {
 		}
 		b.WriteString(QuoteIdent(s.Name))
 	default:
-		panic(fmt.Sprintf("snowflake.Render: unknown statement type %T", s))
+		if !renderPolicyStatement(&b, s) {
+			panic(fmt.Sprintf("snowflake.Render: unknown statement type %T", s))
+		}
 	}
 	return b.String()
 }
