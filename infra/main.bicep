@@ -160,6 +160,19 @@ param createMissingRoles bool = true
 @description('CONNECTOR_SNOWFLAKE_GRANT_UPDATES: false is a dry run (plan and audit, change nothing).')
 param grantUpdates bool = true
 
+// ---- where snowsync creates masking and row access policies ----
+
+@description('CONNECTOR_SNOWFLAKE_MASKING_POLICY_DB_NAME: database of the masking policies; empty = the masked table\'s database.')
+param maskingPolicyDbName string = ''
+@description('CONNECTOR_SNOWFLAKE_MASKING_POLICY_SCHEMA_NAME: schema of the masking policies, created if missing.')
+param maskingPolicySchemaName string = 'SNOWSYNC_POLICIES'
+@description('CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_DB_NAME: database of the row access policies; empty = the table\'s database.')
+param rowFilterPolicyDbName string = ''
+@description('CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_SCHEMA_NAME: schema of the row access policies, created if missing.')
+param rowFilterPolicySchemaName string = 'SNOWSYNC_POLICIES'
+@description('CONNECTOR_SNOWFLAKE_MASKING_POLICY_NULL_FALLTHROUGH: true masks to NULL for sessions no Ranger item names (default: the clear value, as Ranger).')
+param maskingPolicyNullFallthrough bool = false
+
 // ---- policy source: a file/URL, or a Ranger Admin ----
 
 @description('CONNECTOR_POLICY_FILE as a plain path or https URL. Use policyFileSecretName instead for a SAS URL.')
@@ -357,6 +370,11 @@ var appSettings = [
   { name: 'CONNECTOR_SNOWFLAKE_MANAGE_ROLE_LIST', value: manageRoleList }
   { name: 'CONNECTOR_SNOWFLAKE_CREATE_MISSING_ROLES', value: boolString(createMissingRoles) }
   { name: 'CONNECTOR_SNOWFLAKE_GRANT_UPDATES', value: boolString(grantUpdates) }
+  { name: 'CONNECTOR_SNOWFLAKE_MASKING_POLICY_DB_NAME', value: maskingPolicyDbName }
+  { name: 'CONNECTOR_SNOWFLAKE_MASKING_POLICY_SCHEMA_NAME', value: maskingPolicySchemaName }
+  { name: 'CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_DB_NAME', value: rowFilterPolicyDbName }
+  { name: 'CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_SCHEMA_NAME', value: rowFilterPolicySchemaName }
+  { name: 'CONNECTOR_SNOWFLAKE_MASKING_POLICY_NULL_FALLTHROUGH', value: boolString(maskingPolicyNullFallthrough) }
 
   // Policy source.
   { name: 'CONNECTOR_POLICY_FILE', value: empty(policyFileSecretName) ? policyFile : kvReference(vaultUri, policyFileSecretName) }

@@ -38,6 +38,7 @@ type Config struct {
 	Scope       Scope
 	Roles       Roles
 	Policy      Policy
+	DataPolicy  DataPolicy
 	LoadMode    string
 	LoadThreads int
 	// ApplyThreads is how many GRANT / REVOKE statements run at once.
@@ -125,6 +126,23 @@ type Roles struct {
 	// GrantUpdates false is a dry run: plan and audit, change nothing.
 	GrantUpdates bool
 }
+
+// DataPolicy places the Snowflake masking and row access policies that snowsync creates from Ranger's
+// data-mask and row-filter policies. The setting names are the seed product's
+// (CONNECTOR_SNOWFLAKE_MASKING_POLICY_DB_NAME and _SCHEMA_NAME, CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_DB_NAME
+// and _SCHEMA_NAME). An empty database means the database of the table the policy protects, so that
+// nothing has to exist beforehand; the schema is created when missing (CREATE SCHEMA IF NOT EXISTS).
+type DataPolicy struct {
+	MaskDatabase, MaskSchema     string
+	FilterDatabase, FilterSchema string
+	// NullFallthrough makes a mask return NULL, instead of the clear value, to a session in none of the
+	// roles a Ranger item names (CONNECTOR_SNOWFLAKE_MASKING_POLICY_NULL_FALLTHROUGH; Ranger's own
+	// rule, and the default, is the clear value).
+	NullFallthrough bool
+}
+
+// DefaultPolicySchema is the default schema of snowsync's masking and row access policies.
+const DefaultPolicySchema = "SNOWSYNC_POLICIES"
 
 // Policy is where the Ranger policies come from: File (a path, or an https / blob SAS URL) or a Ranger Admin.
 type Policy struct {
@@ -246,6 +264,15 @@ func read(r *reader) Config {
 		RangerPass:    r.secret("CONNECTOR_RANGER_PASSWORD"),
 		Refresh:       r.duration("CONNECTOR_POLICY_REFRESH_INTERVAL_SEC", 60, 1, 86400, time.Second),
 	}
+	c.DataPolicy = DataPolicy{
+		MaskDatabase:    r.str("CONNECTOR_SNOWFLAKE_MASKING_POLICY_DB_NAME", ""),
+		MaskSchema:      r.str("CONNECTOR_SNOWFLAKE_MASKING_POLICY_SCHEMA_NAME", DefaultPolicySchema),
+		FilterDatabase:  r.str("CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_DB_NAME", ""),
+		FilterSchema:    r.str("CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_SCHEMA_NAME", DefaultPolicySchema),
+		NullFallthrough: r.boolean("CONNECTOR_SNOWFLAKE_MASKING_POLICY_NULL_FALLTHROUGH", false),
+	}
+	r.require(c.DataPolicy.MaskSchema != "", "CONNECTOR_SNOWFLAKE_MASKING_POLICY_SCHEMA_NAME", "(leave it unset for "+DefaultPolicySchema+")")
+	r.require(c.DataPolicy.FilterSchema != "", "CONNECTOR_SNOWFLAKE_ROW_FILTER_POLICY_SCHEMA_NAME", "(leave it unset for "+DefaultPolicySchema+")")
 	switch {
 	case c.Policy.File.IsSet() && c.Policy.RangerURL != "":
 		r.fail("CONNECTOR_POLICY_FILE", "and CONNECTOR_RANGER_ADMIN_URL are both set; set one")
