@@ -55,15 +55,22 @@ type Record struct {
 	Offset         string `json:"Offset"`
 	SequenceNumber *int64 `json:"SequenceNumber"` // nil when unknown (API requests), and then not stored
 
-	ResourceCount int    `json:"ResourceCount"`
-	Synced        int    `json:"Synced"`
-	Skipped       int    `json:"Skipped"`
-	Failed        int    `json:"Failed"`
-	Grants        int    `json:"Grants"`
-	Revokes       int    `json:"Revokes"`
-	DryRun        bool   `json:"DryRun"`
-	InvocationID  string `json:"InvocationId"`
-	Connector     string `json:"Connector"`
+	ResourceCount int `json:"ResourceCount"`
+	Synced        int `json:"Synced"`
+	Skipped       int `json:"Skipped"`
+	Failed        int `json:"Failed"`
+	Grants        int `json:"Grants"`
+	Revokes       int `json:"Revokes"`
+	// Masking and row access policy changes, summed over Resources (request.PolicyChanges).
+	MasksSet       int    `json:"MasksSet"`
+	MasksSwapped   int    `json:"MasksSwapped"`
+	MasksRemoved   int    `json:"MasksRemoved"`
+	FiltersSet     int    `json:"FiltersSet"`
+	FiltersSwapped int    `json:"FiltersSwapped"`
+	FiltersRemoved int    `json:"FiltersRemoved"`
+	DryRun         bool   `json:"DryRun"`
+	InvocationID   string `json:"InvocationId"`
+	Connector      string `json:"Connector"`
 
 	Resources []request.ResourceResult `json:"Resources"`
 	// ResourcesOmitted is how many resources were left out of Resources to fit Table Storage's
@@ -162,6 +169,12 @@ const (
 	propFailed             = "Failed"
 	propGrants             = "Grants"
 	propRevokes            = "Revokes"
+	propMasksSet           = "MasksSet"
+	propMasksSwapped       = "MasksSwapped"
+	propMasksRemoved       = "MasksRemoved"
+	propFiltersSet         = "FiltersSet"
+	propFiltersSwapped     = "FiltersSwapped"
+	propFiltersRemoved     = "FiltersRemoved"
 	propDryRun             = "DryRun"
 	propInvocationID       = "InvocationId"
 	propConnector          = "Connector"
@@ -187,29 +200,35 @@ func (r Record) entity() (aztables.EDMEntity, error) {
 	}
 	short := func(s string) string { return clip(s, maxShortLen) }
 	p := map[string]any{
-		propStatus:        short(string(r.Status)),
-		propReason:        clip(r.Reason, maxTextLen),
-		propErrorType:     short(r.ErrorType),
-		propErrorMessage:  clip(r.ErrorMessage, maxTextLen),
-		propType:          short(r.Type),
-		propSource:        short(r.Source),
-		propAppType:       short(r.AppType),
-		propAppSubType:    short(r.AppSubType),
-		propCreateTime:    short(r.CreateTime),
-		propDurationMs:    aztables.EDMInt64(r.DurationMs),
-		propEventHub:      short(r.EventHub),
-		propConsumerGroup: short(r.ConsumerGroup),
-		propPartition:     short(r.Partition),
-		propOffset:        short(r.Offset),
-		propResourceCount: int32(r.ResourceCount),
-		propSynced:        int32(r.Synced),
-		propSkipped:       int32(r.Skipped),
-		propFailed:        int32(r.Failed),
-		propGrants:        int32(r.Grants),
-		propRevokes:       int32(r.Revokes),
-		propDryRun:        r.DryRun,
-		propInvocationID:  short(r.InvocationID),
-		propConnector:     short(r.Connector),
+		propStatus:         short(string(r.Status)),
+		propReason:         clip(r.Reason, maxTextLen),
+		propErrorType:      short(r.ErrorType),
+		propErrorMessage:   clip(r.ErrorMessage, maxTextLen),
+		propType:           short(r.Type),
+		propSource:         short(r.Source),
+		propAppType:        short(r.AppType),
+		propAppSubType:     short(r.AppSubType),
+		propCreateTime:     short(r.CreateTime),
+		propDurationMs:     aztables.EDMInt64(r.DurationMs),
+		propEventHub:       short(r.EventHub),
+		propConsumerGroup:  short(r.ConsumerGroup),
+		propPartition:      short(r.Partition),
+		propOffset:         short(r.Offset),
+		propResourceCount:  int32(r.ResourceCount),
+		propSynced:         int32(r.Synced),
+		propSkipped:        int32(r.Skipped),
+		propFailed:         int32(r.Failed),
+		propGrants:         int32(r.Grants),
+		propRevokes:        int32(r.Revokes),
+		propMasksSet:       int32(r.MasksSet),
+		propMasksSwapped:   int32(r.MasksSwapped),
+		propMasksRemoved:   int32(r.MasksRemoved),
+		propFiltersSet:     int32(r.FiltersSet),
+		propFiltersSwapped: int32(r.FiltersSwapped),
+		propFiltersRemoved: int32(r.FiltersRemoved),
+		propDryRun:         r.DryRun,
+		propInvocationID:   short(r.InvocationID),
+		propConnector:      short(r.Connector),
 	}
 	if r.TaskID != nil {
 		p[propTaskID] = short(*r.TaskID)
@@ -265,6 +284,12 @@ func recordFrom(e aztables.EDMEntity) (Record, error) {
 		Failed:           int(get[int32](&p, propFailed)),
 		Grants:           int(get[int32](&p, propGrants)),
 		Revokes:          int(get[int32](&p, propRevokes)),
+		MasksSet:         int(get[int32](&p, propMasksSet)),
+		MasksSwapped:     int(get[int32](&p, propMasksSwapped)),
+		MasksRemoved:     int(get[int32](&p, propMasksRemoved)),
+		FiltersSet:       int(get[int32](&p, propFiltersSet)),
+		FiltersSwapped:   int(get[int32](&p, propFiltersSwapped)),
+		FiltersRemoved:   int(get[int32](&p, propFiltersRemoved)),
 		DryRun:           get[bool](&p, propDryRun),
 		InvocationID:     get[string](&p, propInvocationID),
 		Connector:        get[string](&p, propConnector),

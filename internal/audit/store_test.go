@@ -207,13 +207,15 @@ func TestRoundTrip(t *testing.T) {
 	full.AppType, full.AppSubType, full.CreateTime = "PS_CONNECTOR", "SNOWFLAKE", "2026-11-24T10:15:00Z"
 	full.EnqueuedTime = day.Add(-time.Second)
 	full.ResourceCount, full.Synced, full.Skipped, full.Failed, full.Grants, full.Revokes = 4, 2, 1, 1, 7, 3
+	full.MasksSet, full.MasksSwapped, full.MasksRemoved, full.FiltersSet, full.FiltersSwapped, full.FiltersRemoved = 2, 1, 3, 1, 4, 5
 	full.DryRun = true
 	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
 	full.SequenceNumber = ptr(int64(1) << 40)
 	full.DurationMs = 1 << 33
 	full.Resources = []request.ResourceResult{
 		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: request.StatusSuccess,
-			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`, `REVOKE INSERT ON TABLE "SALES"."PUBLIC"."ORDERS" FROM ROLE "PRIV_A&B"`}, Grants: 1, Revokes: 1},
+			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`, `REVOKE INSERT ON TABLE "SALES"."PUBLIC"."ORDERS" FROM ROLE "PRIV_A&B"`}, Grants: 1, Revokes: 1,
+			PolicyChanges: request.PolicyChanges{MasksSet: 2, FiltersSwapped: 1}, Notes: []string{`column "SSN" carries masking policy X.Y.Z, which snowsync did not create`}},
 		{Resource: request.Resource{Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V_ORDERS"}, Status: request.StatusFailed, Reason: "timeout", ErrorCode: "000630"},
 		{Resource: request.Resource{Kind: request.KindDatabase, Database: "NOPE"}, Status: request.StatusSkipped, Reason: "does not exist in Snowflake"},
 	}
@@ -251,7 +253,8 @@ func TestRoundTrip(t *testing.T) {
 		for _, name := range []string{"TaskId", "Status", "Reason", "ErrorType", "ErrorMessage", "Type", "Source",
 			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
 			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
-			"Grants", "Revokes", "DryRun", "InvocationId", "Connector", "Resources"} {
+			"Grants", "Revokes", "MasksSet", "MasksSwapped", "MasksRemoved", "FiltersSet", "FiltersSwapped", "FiltersRemoved",
+			"DryRun", "InvocationId", "Connector", "Resources"} {
 			if _, ok := props[name]; !ok {
 				t.Errorf("property %s missing", name)
 			}
@@ -262,8 +265,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("%s has type %v, want %s", name, got, edm)
 			}
 		}
-		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 {
-			t.Errorf("Status, DryRun, Grants = %v, %v, %v", props["Status"], props["DryRun"], props["Grants"])
+		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 || props["FiltersRemoved"] != 5.0 {
+			t.Errorf("Status, DryRun, Grants, FiltersRemoved = %v, %v, %v, %v", props["Status"], props["DryRun"], props["Grants"], props["FiltersRemoved"])
 		}
 	})
 }

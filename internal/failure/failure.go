@@ -32,6 +32,17 @@ type Event struct {
 	// ErrorMessage and StackTrace leave out.
 	AuditPartitionKey string `json:"auditPartitionKey,omitempty"`
 	AuditRowKey       string `json:"auditRowKey,omitempty"`
+	// What the task changed before it failed (a task fails when one of its resources does; the others
+	// may have been synced): statements that succeeded, summed over its resources as in the audit
+	// record. Omitted when zero, as for events that fail before any sync.
+	Grants         int `json:"grants,omitempty"`
+	Revokes        int `json:"revokes,omitempty"`
+	MasksSet       int `json:"masksSet,omitempty"`
+	MasksSwapped   int `json:"masksSwapped,omitempty"`
+	MasksRemoved   int `json:"masksRemoved,omitempty"`
+	FiltersSet     int `json:"filtersSet,omitempty"`
+	FiltersSwapped int `json:"filtersSwapped,omitempty"`
+	FiltersRemoved int `json:"filtersRemoved,omitempty"`
 	// OriginalMessage is the event body exactly as received, so a fixed copy can be re-published.
 	OriginalMessage string `json:"originalMessage"`
 	// OriginalMessageBase64 carries the body when it is not valid UTF-8, which a JSON string cannot hold

@@ -64,8 +64,39 @@ type ResourceResult struct {
 	Reason string `json:"reason,omitempty"`
 	// ErrorCode is Snowflake's error number (e.g. "002003") when a Snowflake error decided the outcome.
 	ErrorCode string `json:"errorCode,omitempty"`
-	// Statements are the GRANT / REVOKE / CREATE ROLE statements applied (or planned, in a dry run).
+	// Statements are the statements applied (or planned, in a dry run): GRANT / REVOKE / CREATE ROLE, and
+	// the masking and row access policy DDL (CREATE SCHEMA, CREATE … POLICY, ALTER TABLE … POLICY).
 	Statements []string `json:"statements,omitempty"`
 	Grants     int      `json:"grants"`
 	Revokes    int      `json:"revokes"`
+	PolicyChanges
+	// Notes say what was deliberately left alone, e.g. a column whose masking policy snowsync did not
+	// create; the resource's status does not depend on them.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PolicyChanges counts the masking policies (one per column) and row access policies (one per table or
+// view) that a sync set where there was none, swapped for another version, or removed.
+type PolicyChanges struct {
+	MasksSet       int `json:"masksSet,omitempty"`
+	MasksSwapped   int `json:"masksSwapped,omitempty"`
+	MasksRemoved   int `json:"masksRemoved,omitempty"`
+	FiltersSet     int `json:"filtersSet,omitempty"`
+	FiltersSwapped int `json:"filtersSwapped,omitempty"`
+	FiltersRemoved int `json:"filtersRemoved,omitempty"`
+}
+
+// Add adds o's counts to c.
+func (c *PolicyChanges) Add(o PolicyChanges) {
+	c.MasksSet += o.MasksSet
+	c.MasksSwapped += o.MasksSwapped
+	c.MasksRemoved += o.MasksRemoved
+	c.FiltersSet += o.FiltersSet
+	c.FiltersSwapped += o.FiltersSwapped
+	c.FiltersRemoved += o.FiltersRemoved
+}
+
+// Total is the number of policy changes counted.
+func (c PolicyChanges) Total() int {
+	return c.MasksSet + c.MasksSwapped + c.MasksRemoved + c.FiltersSet + c.FiltersSwapped + c.FiltersRemoved
 }

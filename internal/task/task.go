@@ -398,6 +398,7 @@ func (r *Runner) record(t *task) audit.Record {
 	}
 	rec.Resources = append(append(rec.Resources, t.results...), p.Invalid...)
 	rec.ResourceCount = len(rec.Resources)
+	var pc request.PolicyChanges
 	for _, res := range rec.Resources {
 		switch res.Status {
 		case request.StatusSuccess:
@@ -409,7 +410,10 @@ func (r *Runner) record(t *task) audit.Record {
 		}
 		rec.Grants += res.Grants
 		rec.Revokes += res.Revokes
+		pc.Add(res.PolicyChanges)
 	}
+	rec.MasksSet, rec.MasksSwapped, rec.MasksRemoved = pc.MasksSet, pc.MasksSwapped, pc.MasksRemoved
+	rec.FiltersSet, rec.FiltersSwapped, rec.FiltersRemoved = pc.FiltersSet, pc.FiltersSwapped, pc.FiltersRemoved
 	switch {
 	case t.errType != "":
 		rec.Status, rec.ErrorType, rec.ErrorMessage, rec.Reason = request.StatusFailed, string(t.errType), t.errMsg, t.errMsg
@@ -467,6 +471,8 @@ func (r *Runner) failureEvent(ctx context.Context, t *task, rec audit.Record, fi
 		Topic: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset,
 		SequenceNumber: o.SequenceNumber, EnqueuedTime: failure.FormatTime(o.EnqueuedTime), TaskID: rec.TaskID,
 		Timestamp: r.now().UTC().Format(failure.TimeFormat), AuditPartitionKey: rec.PartitionKey, AuditRowKey: rec.RowKey,
+		Grants: rec.Grants, Revokes: rec.Revokes, MasksSet: rec.MasksSet, MasksSwapped: rec.MasksSwapped, MasksRemoved: rec.MasksRemoved,
+		FiltersSet: rec.FiltersSet, FiltersSwapped: rec.FiltersSwapped, FiltersRemoved: rec.FiltersRemoved,
 	}
 	if e.SetOriginalLimited(t.in.Body, r.MaxOriginal) {
 		if err := r.keepBody(ctx, t, rec.Key()); err != nil && !final {
