@@ -22,11 +22,13 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
 
 	"github.com/snowsync/snowsync/internal/config"
+	"github.com/snowsync/snowsync/internal/datapolicy"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
@@ -56,6 +58,35 @@ type Options struct {
 	// Retry is the retry policy of every read (the executor has its own for writes; app gives both the
 	// same query timeout).
 	Retry snowflake.Retry
+	// DataPolicy places the masking and row access policies snowsync creates.
+	DataPolicy DataPolicy
+}
+
+// DataPolicy places the masking and row access policies that snowsync creates (config.DataPolicy) and
+// says what can be read. An empty database means the database of the table a policy protects; an empty
+// schema means config.DefaultPolicySchema.
+type DataPolicy struct {
+	MaskDatabase, MaskSchema     string
+	FilterDatabase, FilterSchema string
+	NullFallthrough              bool
+	// References is true when the session has a warehouse, so that POLICY_REFERENCES can be read: it
+	// alone tells a table's row access policy (see policyread.go).
+	References bool
+}
+
+// schemaFor returns the schema holding snowsync's policies of kind for tables of database db.
+func (d DataPolicy) schemaFor(kind snowflake.PolicyKind, db string) snowflake.SchemaID {
+	o := d.options(kind, db)
+	return snowflake.SchemaID{Database: o.Database, Name: o.Schema}
+}
+
+// options returns the rendering options of snowsync's policies of kind for tables of database db.
+func (d DataPolicy) options(kind snowflake.PolicyKind, db string) datapolicy.Options {
+	pdb, schema := d.MaskDatabase, d.MaskSchema
+	if kind == snowflake.RowAccessPolicy {
+		pdb, schema = d.FilterDatabase, d.FilterSchema
+	}
+	return datapolicy.Options{Database: cmp.Or(pdb, db), Schema: cmp.Or(schema, config.DefaultPolicySchema), NullFallthrough: d.NullFallthrough}
 }
 
 // Engine syncs batches. It is safe for concurrent use.
@@ -113,17 +144,18 @@ func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.
 		for _, l := range listed[:n] {
 			for _, sh := range l {
 				m := most[sh.c]
-				most[sh.c] = share{c: sh.c, grants: max(m.grants, sh.grants), revokes: max(m.revokes, sh.revokes)}
+				most[sh.c] = share{c: sh.c, grants: max(m.grants, sh.grants), revokes: max(m.revokes, sh.revokes), pc: sh.pc}
 			}
 		}
 		counted := map[*change]bool{}
 		for j := range out[i] {
 			res := &out[i][j]
-			res.Grants, res.Revokes = 0, 0
+			res.Grants, res.Revokes, res.PolicyChanges = 0, 0, request.PolicyChanges{}
 			for _, sh := range listed[j] {
 				if sh.c.err == nil && !counted[sh.c] {
 					res.Grants += most[sh.c].grants
 					res.Revokes += most[sh.c].revokes
+					res.PolicyChanges.Add(most[sh.c].pc)
 				}
 				counted[sh.c] = true
 			}

@@ -102,11 +102,20 @@ type pass struct {
 	databases memo[struct{}, []string]
 	roleList  memo[struct{}, []string]
 	toRole    memo[string, []roleGrant]
+
+	// Masks and row filters (policyread.go). bg runs the policy reads started while loading.
+	bg          *errgroup.Group
+	described   memo[name, []snowflake.ColumnInfo]
+	refsOn      memo[grantsKey, []snowflake.PolicyRef]
+	ourPolicies memo[policySchema, existing]
+	states      map[name]tableState // after load: the policy state of the nodes that needed one
+	stateErrs   map[name]error
 }
 
 func newPass(e *Engine, set *policy.Set) *pass {
 	return &pass{e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
-		units: map[name]*unit{}, containerDBs: map[string]bool{}, nodes: map[name]*node{}, complete: map[name]bool{}}
+		units: map[name]*unit{}, containerDBs: map[string]bool{}, nodes: map[name]*node{}, complete: map[name]bool{},
+		bg: new(errgroup.Group)}
 }
 
 // add registers a requested resource. Coalescing happens in load, once every resource is known.
@@ -224,6 +233,9 @@ func (p *pass) load(ctx context.Context) error {
 		}
 	}
 	err := g.Wait()
+	if err == nil {
+		err = p.loadPolicies()
+	}
 	if cause := context.Cause(p.ctx); err == nil && snowflake.Outage(cause) { // a read hit the outage; others saw only the cancel
 		err = fmt.Errorf("%w: %w", errSystemic, cause)
 	}
@@ -279,6 +291,11 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 	}
 	listed := len(objs)
 	objs, names := syncable(objs)
+	for _, o := range objs {
+		if u, ok := p.units[nameOfID(o.ID)]; ok && u.name.level() == 3 { // beside the grant reads: the same wave
+			p.prefetchPolicies(o.Kind, nameOfID(o.ID), true)
+		}
+	}
 	roles, err := p.managedRoles(ctx)
 	var byName map[name][]held
 	if err == nil {
@@ -368,6 +385,7 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 		kind = snowflake.ObjectView
 	}
 	n := u.name
+	p.prefetchPolicies(kind, n, true) // beside the grant reads: the same wave
 	grants, err := p.readObject(ctx, kind, n)
 	if snowflake.IsNotExist(err) {
 		obj, found, rerr := p.resolveObject(ctx, n)
@@ -518,6 +536,9 @@ func (p *pass) loadContainer(ctx context.Context, u *unit) error {
 			}
 		}
 		p.mu.Unlock()
+	}
+	for _, o := range objects { // beside the grant reads: the same wave
+		p.prefetchPolicies(o.Kind, nameOfID(o.ID), false)
 	}
 	if c.grants != nil { // read in bulk: INFORMATION_SCHEMA.TABLES says nothing of other kinds, so no ON ALL
 		p.addContainer(n, schemas, objects, func(k name) []held { return c.grants[k] })

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
@@ -22,7 +23,13 @@ type change struct {
 	// objects under it, so it is listed under the requested objects that need it too.
 	usage           bool
 	grants, revokes int
-	err             error
+	// phase orders the change (see applyOrder); deps are the changes it needs: it is not sent when one
+	// of them failed.
+	phase phase
+	deps  []*change
+	// pc counts the masks and row filters a policy change sets, swaps or removes.
+	pc  request.PolicyChanges
+	err error
 }
 
 // planner computes the statements that bring nodes to the state the policies demand. Its plan method
@@ -44,6 +51,8 @@ type planner struct {
 type planned struct {
 	changes []*change
 	below   map[name]map[string]bool
+	// policies is the masks and row filters part; its changes are in changes too.
+	policies policyPlan
 }
 
 // onAllMin is the least number of objects missing a privilege for which GRANT … ON ALL is used.
@@ -274,7 +283,19 @@ func desired(set *policy.Set, n *node) wants {
 }
 
 // plan runs the planner over the pass's nodes.
+// plan runs the policy planner, then the grant planner over the pass's nodes. A schema holding a blocked
+// object gets no GRANT … ON ALL (it would reach that object); grants wait for the policy changes of the
+// objects they reach.
 func (p *pass) plan() planned {
-	return planner{set: p.set, manages: p.e.Manages, roles: p.roles, createMissing: p.e.opts.CreateMissingRoles,
-		complete: p.complete}.plan(slices.Collect(maps.Values(p.nodes)))
+	nodes := slices.Collect(maps.Values(p.nodes))
+	pp := p.policyPlanner().plan(nodes)
+	for t := range pp.blocked {
+		delete(p.complete, t.prefix(2))
+	}
+	pl := planner{set: p.set, manages: p.e.Manages, roles: p.roles, createMissing: p.e.opts.CreateMissingRoles,
+		complete: p.complete}.plan(nodes)
+	pp.guardGrants(pl.changes, p.nodes)
+	pl.changes = append(pp.changes, pl.changes...)
+	pl.policies = pp
+	return pl
 }

@@ -4,30 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
-// apply sends the changes that are not already failed. A systemic error stops the batch.
+// apply sends the changes that are not already failed, phase by phase (applyOrder), each phase as one
+// batch of concurrent statements. A change one of whose deps failed is not sent, and fails saying
+// which. A systemic error stops the batch.
 func (p *pass) apply(ctx context.Context, changes []*change) error {
-	var send []*change
-	var stmts []snowflake.Statement
-	for _, c := range changes {
-		if c.err == nil {
+	for _, ph := range applyOrder {
+		var send []*change
+		var stmts []snowflake.Statement
+		for _, c := range changes {
+			if c.phase != ph || c.err != nil {
+				continue
+			}
+			if i := slices.IndexFunc(c.deps, func(d *change) bool { return d.err != nil }); i >= 0 {
+				c.err = fmt.Errorf("not sent: it needs %s, which failed", c.deps[i].sql)
+				continue
+			}
 			send = append(send, c)
 			stmts = append(stmts, c.stmt)
 		}
-	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	errs := p.e.exec.Exec(ctx, stmts)
-	for i, c := range send {
-		c.err = errs[i]
-		if snowflake.Outage(c.err) {
-			return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
+		if len(stmts) == 0 {
+			continue
+		}
+		errs := p.e.exec.Exec(ctx, stmts)
+		for i, c := range send {
+			c.err = errs[i]
+			if snowflake.Outage(c.err) {
+				return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
+			}
 		}
 	}
 	return nil
@@ -38,6 +49,7 @@ func (p *pass) apply(ctx context.Context, changes []*change) error {
 type share struct {
 	c               *change
 	grants, revokes int
+	pc              request.PolicyChanges
 }
 
 // result reports one requested resource, and returns the changes it lists.
@@ -88,8 +100,22 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 			c.all && n.under(c.target) && own != nil && own.kind == c.stmt.(snowflake.GrantOnAll).On,
 			c.usage && n.under(c.target) && below[c.role]:
 			lists[c] = true
-			roles[c.role] = true
+			if c.role != "" {
+				roles[c.role] = true
+			}
 		}
+	}
+	// A policy change lists what it needs: the CREATE of its policy, and of that policy's schema.
+	var needs []*change
+	for c := range lists {
+		if c.phase != phaseGrant {
+			needs = append(needs, c.deps...)
+		}
+	}
+	for len(needs) > 0 {
+		c := needs[len(needs)-1]
+		needs = append(needs[:len(needs)-1], c.deps...)
+		lists[c] = true
 	}
 	var mine []share
 	var failed []string
@@ -100,7 +126,7 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 		if !lists[c] {
 			continue
 		}
-		sh := share{c, c.grants, c.revokes}
+		sh := share{c: c, grants: c.grants, revokes: c.revokes, pc: c.pc}
 		if c.all && !c.target.under(n) { // n is one object of the schema
 			have := holding(own)
 			sh.grants = 0
@@ -121,11 +147,28 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 		}
 		out.Grants += sh.grants
 		out.Revokes += sh.revokes
+		out.PolicyChanges.Add(sh.pc)
+	}
+	var reasons []string
+	if len(failed) > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d of %d statements failed: %s", len(failed), len(out.Statements), strings.Join(failed, "; ")))
+	}
+	pp := pl.policies
+	for _, t := range slices.SortedFunc(maps.Keys(pp.blocked), compareNames) {
+		if t.under(n) {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", t.id().FullyQualifiedName(), pp.blocked[t]))
+		}
+	}
+	for _, t := range slices.SortedFunc(maps.Keys(pp.notes), compareNames) {
+		if t.under(n) {
+			for _, note := range pp.notes[t] {
+				out.Notes = append(out.Notes, t.id().FullyQualifiedName()+": "+note)
+			}
+		}
 	}
 	out.Status = request.StatusSuccess
-	if len(failed) > 0 {
-		out.Status = request.StatusFailed
-		out.Reason = fmt.Sprintf("%d of %d statements failed: %s", len(failed), len(out.Statements), strings.Join(failed, "; "))
+	if len(reasons) > 0 {
+		out.Status, out.Reason = request.StatusFailed, strings.Join(reasons, "; ")
 	}
 	return out, mine
 }

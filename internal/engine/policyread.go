@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+// Reading masks and row filters: the plan.
+//
+// A table's (or view's) masking and row access policies are read only where a Ranger data-mask or
+// row-filter policy may touch it (policy.Set.MasksTable, FiltersTable), and for every table or view a
+// request names by itself (so that a mask Ranger dropped entirely is found and removed):
+//
+//   - DESCRIBE TABLE gives the columns, their types and the masking policy set on each. It needs no
+//     warehouse (see package snowflake, policyread.go);
+//   - POLICY_REFERENCES(REF_ENTITY_NAME => …) gives the table's row access policy. Nothing else does,
+//     and it needs the session's warehouse: it is read only when one is configured (Options.References)
+//     and Ranger filters the table or the request names it. A table that Ranger filters FAILS, saying
+//     so, when no warehouse is configured: its current row access policy cannot be known;
+//   - SHOW MASKING POLICIES and SHOW ROW ACCESS POLICIES IN SCHEMA <our schema>, once per schema and
+//     pass, tell which of our policies exist already (CREATE only what is missing) and whether the
+//     schema exists (CREATE SCHEMA IF NOT EXISTS only when it does not).
+//
+// Round trips: these reads start as soon as the objects are known, beside the grant reads of the same
+// objects: with SHOW GRANTS ON a requested table; right after a container's listing, beside its reads
+// by role. A 5,000-table database request thus reads its masked tables in the wave that reads its
+// grants; only in load_bulk mode, where one INFORMATION_SCHEMA read gives objects and grants at once,
+// do they take one more wave. Every full node that needs them is read before planning (load's last
+// step), whichever way it was loaded.
+//
+// Not done on purpose: finding our policies on tables that Ranger no longer masks or filters at all
+// under a database or schema request (that needs POLICY_REFERENCES(POLICY_NAME => …) per policy), and
+// dropping our policies that nothing references any more: both need the warehouse on every pass, and a
+// drop races with another invocation about to attach the same (content-named) policy. Unused policies
+// of ours stay in our schema; they protect nothing and cost nothing.
+
+// tableState is what the policy reads found on one table or view.
+type tableState struct {
+	columns []snowflake.ColumnInfo
+	// refs are the table's policy references; refsRead is false when they were not read.
+	refs     []snowflake.PolicyRef
+	refsRead bool
+	refsErr  error // why refs were not read, when they were asked for
+}
+
+// policySchema keys the policies of one kind in one schema.
+type policySchema struct {
+	kind   snowflake.PolicyKind
+	schema snowflake.SchemaID
+}
+
+// existing is what SHOW … POLICIES IN SCHEMA found.
+type existing struct {
+	names   map[string]bool
+	missing bool // the schema (or its database) does not exist
+}
+
+// wantsPolicies reports what must be read on node n to plan its masks and row filter: DESCRIBE when a
+// mask or filter may touch it or it was requested by itself, POLICY_REFERENCES when a filter may touch
+// it or it was requested by itself, and a warehouse is configured.
+func (p *pass) wantsPolicies(kind snowflake.ObjectType, n name, requested bool) (describe, refs bool) {
+	o := n.policyObject(kind)
+	masks, filters := p.set.MasksTable(o), p.set.FiltersTable(o)
+	describe = masks || filters || requested
+	refs = (filters || requested) && p.e.opts.DataPolicy.References
+	return describe, refs
+}
+
+// prefetchPolicies starts, without waiting, the policy reads that node n needs (memoized: a later
+// call costs nothing). Errors are seen by tableStateOf.
+func (p *pass) prefetchPolicies(kind snowflake.ObjectType, n name, requested bool) {
+	describe, refs := p.wantsPolicies(kind, n, requested)
+	if !describe {
+		return
+	}
+	guard.Go(p.bg, func() error {
+		_, err := p.tableStateOf(p.ctx, kind, n, refs)
+		if snowflake.Outage(err) {
+			return fmt.Errorf("%w: %w", errSystemic, err)
+		}
+		return nil
+	})
+}
+
+// tableStateOf reads DESCRIBE TABLE n and, when refs, POLICY_REFERENCES on it, with the existing
+// policies of our schemas for n's database, all at once.
+func (p *pass) tableStateOf(ctx context.Context, kind snowflake.ObjectType, n name, refs bool) (tableState, error) {
+	var st tableState
+	var errs [4]error
+	g := new(errgroup.Group) // no shared cancellation: every read completes and is memoized
+	guard.Go(g, func() (err error) {
+		st.columns, errs[0] = memoRead(p, ctx, &p.described, n, func(ctx context.Context) ([]snowflake.ColumnInfo, error) {
+			return snowflake.DescribeTable(ctx, p.e.q, n.id().(snowflake.ObjectID))
+		})
+		return nil
+	})
+	if refs {
+		guard.Go(g, func() error {
+			st.refs, errs[1] = memoRead(p, ctx, &p.refsOn, grantsKey{kind, n}, func(ctx context.Context) ([]snowflake.PolicyRef, error) {
+				return snowflake.PolicyReferencesOn(ctx, p.e.q, kind, n.id().(snowflake.ObjectID))
+			})
+			st.refsRead, st.refsErr = errs[1] == nil, errs[1]
+			return nil
+		})
+	}
+	// Our schemas' listings: only an outage matters here; other errors are seen when planning, by the
+	// tables that need the listing.
+	for i, k := range []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy} {
+		guard.Go(g, func() error {
+			if _, err := p.existingPolicies(ctx, k, n.Database); snowflake.Outage(err) {
+				errs[2+i] = err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil { // a panic
+		return st, err
+	}
+	for _, err := range errs {
+		if snowflake.Outage(err) {
+			return st, err
+		}
+	}
+	return st, errs[0]
+}
+
+// existingPolicies lists the policies of one kind in our schema for tables of database db (memoized).
+func (p *pass) existingPolicies(ctx context.Context, kind snowflake.PolicyKind, db string) (existing, error) {
+	schema := p.e.opts.DataPolicy.schemaFor(kind, db)
+	return memoRead(p, ctx, &p.ourPolicies, policySchema{kind, schema}, func(ctx context.Context) (existing, error) {
+		list, err := snowflake.ShowPolicies(ctx, p.e.q, kind, schema)
+		if snowflake.IsNotExist(err) {
+			return existing{missing: true}, nil
+		}
+		if err != nil {
+			return existing{}, err
+		}
+		ex := existing{names: make(map[string]bool, len(list))}
+		for _, pi := range list {
+			ex.names[pi.ID.Name] = true
+		}
+		return ex, nil
+	})
+}
+
+// loadPolicies reads, after the grants, the policy state of every full table or view node that needs
+// one (reads started while loading are not repeated), and records it in p.states, or why it could not be
+// read in p.stateErrs. Only an outage is returned.
+func (p *pass) loadPolicies() error {
+	requested := map[name]bool{}
+	for _, u := range p.units {
+		if u.name.level() == 3 && u.resolved != (name{}) {
+			requested[u.resolved] = true
+		}
+	}
+	type job struct {
+		n    *node
+		refs bool
+	}
+	var jobs []job
+	for _, n := range p.nodes {
+		if !n.full || n.name.level() != 3 {
+			continue
+		}
+		if describe, refs := p.wantsPolicies(n.kind, n.name, requested[n.name]); describe {
+			jobs = append(jobs, job{n, refs})
+			p.prefetchPolicies(n.kind, n.name, requested[n.name])
+		}
+	}
+	if err := p.bg.Wait(); err != nil {
+		return err
+	}
+	p.states, p.stateErrs = map[name]tableState{}, map[name]error{}
+	for _, j := range jobs { // every read is memoized by now
+		st, err := p.tableStateOf(p.ctx, j.n.kind, j.n.name, j.refs)
+		switch {
+		case snowflake.Outage(err):
+			return fmt.Errorf("%w: %w", errSystemic, err)
+		case err != nil:
+			p.stateErrs[j.n.name] = err
+		default:
+			p.states[j.n.name] = st
+		}
+	}
+	return nil
+}
