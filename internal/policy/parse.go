@@ -57,16 +57,19 @@ type rangerPolicy struct {
 	DenyPolicyItems      []rangerItem              `json:"denyPolicyItems"`
 	AllowExceptions      []rangerItem              `json:"allowExceptions"`
 	DenyExceptions       []rangerItem              `json:"denyExceptions"`
-	DataMaskPolicyItems  []json.RawMessage         `json:"dataMaskPolicyItems"`
-	RowFilterPolicyItems []json.RawMessage         `json:"rowFilterPolicyItems"`
+	DataMaskPolicyItems  []rangerDataItem          `json:"dataMaskPolicyItems"`
+	RowFilterPolicyItems []rangerDataItem          `json:"rowFilterPolicyItems"`
 	ValiditySchedules    []json.RawMessage         `json:"validitySchedules"`
+	Conditions           []json.RawMessage         `json:"conditions"` // read for data-mask and row-filter policies
 	IsDenyAllElse        bool                      `json:"isDenyAllElse"`
 }
 
 type rangerResource struct {
 	Values     []string `json:"values"`
 	IsExcludes bool     `json:"isExcludes"`
-	// isRecursive is read by Ranger for path resources only; database, schema and table ignore it.
+	// IsRecursive matters to Ranger for path resources only (database, schema and table ignore it),
+	// but it counts in the evaluation order of data-mask and row-filter policies.
+	IsRecursive bool `json:"isRecursive"`
 }
 
 type rangerItem struct {
@@ -99,15 +102,23 @@ var conditionNote = [...]string{
 	itemDenyException:  "a deny exception with conditions cannot be enforced by a Snowflake grant; exception ignored",
 }
 
-// Parse reads a Ranger ServicePolicies JSON document and compiles its enabled access policies, naming
-// roles with m. It returns an error, naming what is wrong, only for a document that cannot be read as
-// ServicePolicies (not JSON, not an object, a field of the wrong type, no "policies" array).
+// Parse reads a Ranger ServicePolicies JSON document and compiles its enabled access, data-mask and
+// row-filter policies, naming roles with m. It returns an error, naming what is wrong, only for a
+// document that cannot be read as ServicePolicies (not JSON, not an object, a field of the wrong type,
+// no "policies" array).
 //
-// A policy, item or access type that is invalid or not supported is ignored and reported as a Problem;
-// it never contributes a grant. That covers an access type that does not exist at the policy's level,
-// resources other than database/schema/table, column-level policies, validity schedules, user macros
-// such as {OWNER}, and the parts of a document snowsync does not apply yet: data-mask and row-filter
-// policies (counted in Stats), tag policies and security-zone policies.
+// An access policy, item or access type that is invalid or not supported is ignored and reported as a
+// Problem; it never contributes a grant. That covers an access type that does not exist at the policy's
+// level, resources other than database/schema/table, column-level access policies, validity schedules,
+// user macros such as {OWNER}, and the parts of a document snowsync does not apply: tag policies and
+// security-zone policies.
+//
+// A data-mask or row-filter policy whose resources are malformed (a mask without a column resource, a
+// filter with one) is ignored and reported. One whose content cannot be expressed in Snowflake (an
+// unknown mask type, CUSTOM without valueExpr, a mask conditionExpr, item or policy conditions,
+// validity schedules, a user macro other than {USER}) is reported and kept: Set.Mask and Set.RowFilter
+// return an *UnexpressibleError for exactly the columns and tables it matches, so that they fail
+// rather than go unmasked. An item that does not allow "select" never applies (reported, skipped).
 func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, nil, errors.New("parse service policies: the document is not a JSON object")
@@ -120,6 +131,9 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 		return nil, nil, errors.New(`parse service policies: no "policies" array (not a Ranger ServicePolicies document?)`)
 	}
 	p := parser{mapping: m, implied: doc.ServiceDef.impliedGrants()}
+	if doc.ServiceDef != nil {
+		p.accessTypes = len(doc.ServiceDef.AccessTypes)
+	}
 	set := &Set{stats: Stats{Service: doc.ServiceName, Version: doc.PolicyVersion, Policies: len(*doc.Policies)}}
 	if doc.TagPolicies != nil && len(doc.TagPolicies.Policies) > 0 {
 		p.report("", fmt.Sprintf("%d tag-based policies are not supported; ignored", len(doc.TagPolicies.Policies)))
@@ -134,13 +148,8 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 		case rp.IsEnabled != nil && !*rp.IsEnabled:
 			set.stats.Disabled++
 			continue
-		case rp.PolicyType == policyTypeDataMask:
-			set.stats.Masking++
-			p.report(rp.label(), "data-mask policies are not applied yet; ignored")
-			continue
-		case rp.PolicyType == policyTypeRowFilter:
-			set.stats.RowFilter++
-			p.report(rp.label(), "row-filter policies are not applied yet; ignored")
+		case rp.PolicyType == policyTypeDataMask || rp.PolicyType == policyTypeRowFilter:
+			set.addData(p.compileData(rp), rp.PolicyType)
 			continue
 		}
 		r := p.compile(rp)
@@ -157,15 +166,18 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 	for l := range set.rules {
 		slices.SortStableFunc(set.rules[l], func(a, b *rule) int { return cmp.Compare(b.priority, a.priority) })
 	}
+	sortDataRules(set.masks)
+	sortDataRules(set.filters)
 	set.roles = slices.Sorted(maps.Keys(roles))
 	return set, p.problems, nil
 }
 
 // parser holds what compiling policies needs besides the policy itself.
 type parser struct {
-	mapping  Mapping
-	implied  map[string][]string
-	problems []Problem
+	mapping     Mapping
+	implied     map[string][]string
+	accessTypes int // access types in the serviceDef, 0 without one
+	problems    []Problem
 }
 
 func (p *parser) report(policy, msg string) {

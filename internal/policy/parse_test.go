@@ -80,7 +80,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{`policy "x" (id 9): unknown policyType 5; ignored`}, 0},
 		{"row filter",
 			`{"policies":[{"id":10,"name":"rf","policyType":2,"resources":{"database":{"values":["S"]},"schema":{"values":["P"]},"table":{"values":["T"]}},"rowFilterPolicyItems":[{"rowFilterInfo":{"filterExpr":"region = 'EU'"},"groups":["g"]}]}]}`,
-			[]string{`policy "rf" (id 10): row-filter policies are not applied yet; ignored`}, 0},
+			[]string{`policy "rf" (id 10): item 1 does not allow select; it never applies`}, 0},
 		{"user macro",
 			`{"policies":[{"id":11,"name":"own","resources":{"database":{"values":["S"]}},"policyItems":[{"accesses":[{"type":"usage"}],"users":["{OWNER}","bob"]}]}]}`,
 			[]string{`policy "own" (id 11): user macro "{OWNER}" is not supported; principal ignored`}, 1},

@@ -18,6 +18,11 @@
 // policyPriority (override policies decide before normal ones) and isDenyAllElse are honoured as Ranger
 // evaluates them, and an access type the serviceDef gives impliedGrants (such as "all") stands for
 // those access types.
+//
+// Data-mask and row-filter policies answer two more questions, per column (Set.Mask) and per table
+// (Set.RowFilter): an ordered list of (role, mask or filter) cases, the first case whose role a
+// session holds deciding, as Ranger's first matching policy and first matching item decide for a user.
+// Rendering them as Snowflake masking and row access policies is package datapolicy's job.
 package policy
 
 import (
@@ -117,8 +122,9 @@ type Stats struct {
 	Policies  int    // policies in the document
 	Applied   int    // enabled access policies in effect
 	Disabled  int    // isEnabled false
-	Masking   int    // data-mask policies, parsed but not applied (not supported yet)
-	RowFilter int    // row-filter policies, parsed but not applied (not supported yet)
+	Masking   int    // enabled data-mask policies in effect
+	RowFilter int    // enabled row-filter policies in effect
+	Failing   int    // enabled data-mask and row-filter policies that cannot be expressed: what they match fails
 	Ignored   int    // enabled policies dropped with a Problem
 }
 
@@ -127,15 +133,37 @@ func (s Stats) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("service", s.Service), slog.Int64("version", s.Version),
 		slog.Int("policies", s.Policies), slog.Int("applied", s.Applied), slog.Int("disabled", s.Disabled),
-		slog.Int("masking_not_applied", s.Masking), slog.Int("row_filter_not_applied", s.RowFilter),
-		slog.Int("ignored", s.Ignored))
+		slog.Int("masking_applied", s.Masking), slog.Int("row_filter_applied", s.RowFilter),
+		slog.Int("data_policies_failing", s.Failing), slog.Int("ignored", s.Ignored))
 }
 
 // Set is a parsed, compiled policy document. It is immutable and safe for concurrent use.
 type Set struct {
-	stats Stats
-	rules [levelCount][]*rule // by level, higher priority first
-	roles []string            // sorted
+	stats   Stats
+	rules   [levelCount][]*rule // by level, higher priority first
+	masks   []*dataRule         // data-mask policies in Ranger's evaluation order
+	filters []*dataRule         // row-filter policies in Ranger's evaluation order
+	roles   []string            // sorted
+}
+
+// addData records a compiled data-mask or row-filter policy (nil: dropped with a Problem).
+func (s *Set) addData(r *dataRule, policyType int) {
+	switch {
+	case r == nil:
+		s.stats.Ignored++
+		return
+	case r.err != nil:
+		s.stats.Failing++
+	case policyType == policyTypeDataMask:
+		s.stats.Masking++
+	default:
+		s.stats.RowFilter++
+	}
+	if policyType == policyTypeDataMask {
+		s.masks = append(s.masks, r)
+	} else {
+		s.filters = append(s.filters, r)
+	}
 }
 
 // Version returns the document's policyVersion (0 when absent).
