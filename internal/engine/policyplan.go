@@ -271,7 +271,7 @@ func createStatement(pol datapolicy.Policy) snowflake.CreatePolicy {
 // Revokes and USAGE never wait: they expose nothing.
 func (pp policyPlan) guardGrants(changes []*change, nodes map[name]*node) {
 	bySchema := map[name][]name{} // tables with policy changes, by schema
-	for _, t := range slices.Sorted(maps.Keys(pp.attach)) {
+	for _, t := range slices.SortedFunc(maps.Keys(pp.attach), compareNames) {
 		bySchema[t.prefix(2)] = append(bySchema[t.prefix(2)], t)
 	}
 	for _, c := range changes {

@@ -23,7 +23,7 @@ import (
 //     and Ranger filters the table or the request names it. A table that Ranger filters FAILS, saying
 //     so, when no warehouse is configured: its current row access policy cannot be known;
 //   - SHOW MASKING POLICIES and SHOW ROW ACCESS POLICIES IN SCHEMA <our schema>, once per schema and
-//     pass, tell which of our policies exist already (CREATE only what is missing) and whether the
+//     pass, and only when the policy set has data-mask or row-filter policies at all, tell which of our policies exist already (CREATE only what is missing) and whether the
 //     schema exists (CREATE SCHEMA IF NOT EXISTS only when it does not).
 //
 // Round trips: these reads start as soon as the objects are known, beside the grant reads of the same
@@ -61,20 +61,29 @@ type existing struct {
 }
 
 // wantsPolicies reports what must be read on node n to plan its masks and row filter: DESCRIBE when a
-// mask or filter may touch it or it was requested by itself, POLICY_REFERENCES when a filter may touch
-// it or it was requested by itself, and a warehouse is configured.
-func (p *pass) wantsPolicies(kind snowflake.ObjectType, n name, requested bool) (describe, refs bool) {
+// mask or filter may touch it (needed) or it was requested by itself, POLICY_REFERENCES when a filter
+// may touch it or it was requested by itself, and a warehouse is configured. A table read only because
+// it was requested does not fail when its reads do: they only look for policies of ours to remove.
+func (p *pass) wantsPolicies(kind snowflake.ObjectType, n name, requested bool) (describe, refs, needed bool) {
 	o := n.policyObject(kind)
 	masks, filters := p.set.MasksTable(o), p.set.FiltersTable(o)
-	describe = masks || filters || requested
+	needed = masks || filters
+	describe = needed || requested
 	refs = (filters || requested) && p.e.opts.DataPolicy.References
-	return describe, refs
+	return describe, refs, needed
+}
+
+// hasDataPolicies reports whether the policy set has data-mask or row-filter policies: only then can a
+// pass create a policy, and need our schemas' listings.
+func (p *pass) hasDataPolicies() bool {
+	st := p.set.Stats()
+	return st.Masking+st.RowFilter+st.Failing > 0
 }
 
 // prefetchPolicies starts, without waiting, the policy reads that node n needs (memoized: a later
 // call costs nothing). Errors are seen by tableStateOf.
 func (p *pass) prefetchPolicies(kind snowflake.ObjectType, n name, requested bool) {
-	describe, refs := p.wantsPolicies(kind, n, requested)
+	describe, refs, _ := p.wantsPolicies(kind, n, requested)
 	if !describe {
 		return
 	}
@@ -111,6 +120,9 @@ func (p *pass) tableStateOf(ctx context.Context, kind snowflake.ObjectType, n na
 	// Our schemas' listings: only an outage matters here; other errors are seen when planning, by the
 	// tables that need the listing.
 	for i, k := range []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy} {
+		if !p.hasDataPolicies() {
+			break
+		}
 		guard.Go(g, func() error {
 			if _, err := p.existingPolicies(ctx, k, n.Database); snowflake.Outage(err) {
 				errs[2+i] = err
@@ -159,16 +171,16 @@ func (p *pass) loadPolicies() error {
 		}
 	}
 	type job struct {
-		n    *node
-		refs bool
+		n            *node
+		refs, needed bool
 	}
 	var jobs []job
 	for _, n := range p.nodes {
 		if !n.full || n.name.level() != 3 {
 			continue
 		}
-		if describe, refs := p.wantsPolicies(n.kind, n.name, requested[n.name]); describe {
-			jobs = append(jobs, job{n, refs})
+		if describe, refs, needed := p.wantsPolicies(n.kind, n.name, requested[n.name]); describe {
+			jobs = append(jobs, job{n, refs, needed})
 			p.prefetchPolicies(n.kind, n.name, requested[n.name])
 		}
 	}
@@ -181,8 +193,9 @@ func (p *pass) loadPolicies() error {
 		switch {
 		case snowflake.Outage(err):
 			return fmt.Errorf("%w: %w", errSystemic, err)
-		case err != nil:
+		case err != nil && j.needed:
 			p.stateErrs[j.n.name] = err
+		case err != nil: // read only to look for ours to remove: plan as if there were none
 		default:
 			p.states[j.n.name] = st
 		}
