@@ -20,6 +20,9 @@ const (
 	kView     kind = "VIEW"
 	kRole     kind = "ROLE"
 	kUser     kind = "USER"
+	// Policies, spelled as SHOW GRANTS' granted_on spells them.
+	kMaskingPolicy   kind = "MASKING_POLICY"
+	kRowAccessPolicy kind = "ROW_ACCESS_POLICY"
 )
 
 // label is the lower-case word Snowflake uses for a kind in messages ("table 'T'").
@@ -44,16 +47,22 @@ var privileges = map[kind][]string{
 		"CREATE MASKING POLICY", "CREATE ROW ACCESS POLICY", "CREATE SECRET", "CREATE NETWORK RULE"},
 	kTable: {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "EVOLVE SCHEMA", "REBUILD"},
 	kView:  {"SELECT", "REFERENCES"},
+	// https://docs.snowflake.com/en/user-guide/security-access-control-privileges#masking-policy-privileges
+	kMaskingPolicy:   {"APPLY"},
+	kRowAccessPolicy: {"APPLY"},
 }
 
 const privOwnership = "OWNERSHIP"
 
 func privilegeAllowed(k kind, p string) bool { return slices.Contains(privileges[k], p) }
 
-// column is a table or view column.
+// column is a table or view column: its name, its type as declared (decl, e.g.
+// VARCHAR(10)) and without its parameters (typ), and the masking policy set on it.
 type column struct {
 	name, typ string
+	decl      string
 	nullable  bool
+	mask      *maskRef
 }
 
 // object is a securable object with a place in the namespace: the account, a database, a
@@ -77,6 +86,11 @@ type object struct {
 
 	grants  map[grantKey]*grant  // privileges granted on this object
 	futures map[futureKey]*grant // databases and schemas: future grants on objects created inside
+
+	rows      [][]value          // tables: the data, one value per column
+	rowPolicy *rowRef            // tables and views: the row access policy
+	policies  map[string]*object // schemas: masking and row access policies, by policyKey
+	policy    *policyDef         // masking and row access policies
 }
 
 type grantKey struct {
@@ -485,7 +499,14 @@ func (a *account) removeObject(obj *object) {
 		delete(g.role.futures, g)
 		delete(obj.futures, k)
 	}
+	for _, p := range obj.policies {
+		a.removeObject(p)
+	}
 	a.setOwner(obj, nil)
+	if obj.policy != nil {
+		delete(obj.parent.policies, policyKey(obj.kind, obj.name))
+		return
+	}
 	delete(obj.parent.children, obj.name)
 }
 
@@ -519,7 +540,7 @@ func (o *object) database() string {
 		return o.name
 	case kSchema:
 		return o.parent.name
-	case kTable, kView:
+	case kTable, kView, kMaskingPolicy, kRowAccessPolicy:
 		return o.parent.parent.name
 	}
 	return ""
@@ -529,7 +550,7 @@ func (o *object) schema() string {
 	switch o.kind {
 	case kSchema:
 		return o.name
-	case kTable, kView:
+	case kTable, kView, kMaskingPolicy, kRowAccessPolicy:
 		return o.parent.name
 	}
 	return ""

@@ -25,6 +25,24 @@ const (
 	ErrMasterTokenExpired     = 390114 // 08001: master token expired, log in again
 	ErrInvalidJWT             = 390144 // 08004: JWT token is invalid
 	ErrLoginRoleNotGranted    = 390189 // 08004: role in the connect string is not granted to the user
+
+	// Policies, data and expressions. Numbers marked "not verified" are the emulator's choice:
+	// the documentation gives the messages (doc.go says which) but not the numbers.
+	ErrNoWarehouse       = 606    // 57P03: a query that needs a warehouse and the session has none
+	ErrInvalidIdentifier = 904    // 42000: unknown column
+	ErrInsertValueCount  = 2020   // 21S01: INSERT value list does not match the column list
+	ErrPolicyAttached    = 3529   // 42601: column already attached to another masking policy
+	ErrPolicyInUse       = 3530   // 42601: policy cannot be dropped/replaced while attached (number not verified)
+	ErrPolicySignature   = 3531   // 42601: policy signature does not match the column types (number not verified)
+	ErrRowPolicyExists   = 3532   // 42601: the table already has a row access policy (number not verified)
+	ErrPolicyReturnType  = 3533   // 42601: masking policy argument and return type mismatch (number not verified)
+	ErrPolicyNotAttached = 3534   // 42601: DROP ROW ACCESS POLICY of a policy not attached (number not verified)
+	ErrBooleanValue      = 100037 // 22018: text that is not a boolean (number not verified)
+	ErrNumericValue      = 100038 // 22018: text that is not a number
+	ErrDateValue         = 100040 // 22007: text that is not a date or timestamp
+	ErrInvalidRegexp     = 100048 // 2201B: invalid regular expression (number not verified)
+	ErrDivisionByZero    = 100051 // 22012: division by zero
+	ErrNotNull           = 100072 // 22000: NULL inserted into a NOT NULL column
 )
 
 // Error is a Snowflake error as the emulator reports it: a number, a five-character SQLState

@@ -16,6 +16,11 @@ import (
 type sessionState struct {
 	user, role, warehouse, database, schema string
 	params                                  map[string]string // ALTER SESSION SET
+	// noSecondary is USE SECONDARY ROLES NONE. Sessions start with every role granted to the
+	// user active as a secondary role: DEFAULT_SECONDARY_ROLES = ('ALL') is the default for
+	// users (https://docs.snowflake.com/en/sql-reference/sql/create-user, bcr-1692). The
+	// emulator consults secondary roles only in IS_ROLE_IN_SESSION, never for privileges.
+	noSecondary bool
 }
 
 // execCtx runs statements of one session against the account. The caller holds the account
@@ -34,6 +39,22 @@ func (x *execCtx) roles() roleSet {
 		x.set = x.a.closure(x.a.roles[x.st.role])
 	}
 	return x.set
+}
+
+// roleInSession is IS_ROLE_IN_SESSION(name): the role is the primary role or inherited by it,
+// or, unless USE SECONDARY ROLES NONE, by a role granted to the user (the secondary roles
+// ALL), PUBLIC included (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session).
+// The name is compared exactly, as a stored role name.
+func (x *execCtx) roleInSession(name string) bool {
+	r := x.a.roles[name]
+	if r == nil {
+		return false
+	}
+	if x.roles()[r] {
+		return true
+	}
+	u := x.a.users[x.st.user]
+	return !x.st.noSecondary && u != nil && x.a.userRoles(u)[r]
 }
 
 // currentRole is the session's role; a dropped role leaves PUBLIC.
@@ -61,6 +82,7 @@ const (
 	stmtTypeSelect int64 = 0x1000
 	stmtTypeDDL    int64 = 0x6000
 	stmtTypeSCL    int64 = 0x4000
+	stmtTypeInsert int64 = 0x3100 // DML: the driver reads the affected rows from the first row
 )
 
 func status(msg string) *result {
@@ -175,6 +197,8 @@ func (x *execCtx) object(k kind, parts []string, op string) (*object, error) {
 		return x.database(parts[0], op)
 	case kSchema:
 		return x.schemaObj(parts, op)
+	case kMaskingPolicy, kRowAccessPolicy:
+		return x.policyObj(k, parts, op)
 	default:
 		return x.tableObj(parts, k, op)
 	}
@@ -461,6 +485,8 @@ func (s *useStmt) run(x *execCtx) (*result, error) {
 		x.st.role, x.set = r.name, nil
 	case "WAREHOUSE":
 		x.st.warehouse = s.name[0]
+	case "SECONDARY ROLES":
+		x.st.noSecondary = s.name[0] == "NONE"
 	case "DATABASE":
 		db := x.a.root.children[s.name[0]]
 		if db == nil {

@@ -199,6 +199,10 @@ func parseStatement(src string, raw rawStatement) (statement, error) {
 		return p.parseShow()
 	case "SELECT":
 		return p.parseSelect()
+	case "INSERT":
+		return p.parseInsert()
+	case "DESCRIBE", "DESC":
+		return p.parseDescribe()
 	case "BEGIN", "COMMIT", "ROLLBACK":
 		if t.val == "BEGIN" {
 			p.acceptKw("TRANSACTION")
@@ -234,6 +238,9 @@ func (p *parser) parseCreate() (statement, error) {
 			return nil, err
 		}
 		s.orReplace = true
+	}
+	if k, ok := p.acceptPolicyKind(); ok {
+		return p.parseCreatePolicy(k, s.orReplace)
 	}
 	s.transient = p.acceptKw("TRANSIENT")
 	s.secure = p.acceptKw("SECURE")
@@ -341,7 +348,8 @@ func (p *parser) parseColumns(s *createStmt) error {
 			if strings.Contains(upper, "NOT NULL") {
 				c.nullable = false
 			}
-			c.typ = strings.Fields(upper)[0]
+			c.decl = declaredType(def)
+			c.typ = c.decl
 			if k := strings.IndexByte(c.typ, '('); k > 0 {
 				c.typ = c.typ[:k]
 			}
@@ -424,6 +432,14 @@ func (p *parser) createdKind() (kind, error) {
 }
 
 func (p *parser) parseDrop() (statement, error) {
+	if k, ok := p.acceptPolicyKind(); ok {
+		s := &dropPolicyStmt{kind: k, ifExists: p.acceptKw("IF", "EXISTS")}
+		var err error
+		if s.name, err = p.name(3); err != nil {
+			return nil, err
+		}
+		return s, p.end()
+	}
 	s := &dropStmt{}
 	var err error
 	if s.kind, err = p.createdKind(); err != nil {
@@ -452,6 +468,14 @@ type useStmt struct {
 
 func (p *parser) parseUse() (statement, error) {
 	s := &useStmt{}
+	if p.acceptKw("SECONDARY", "ROLES") { // USE SECONDARY ROLES { ALL | NONE }
+		s.what = "SECONDARY ROLES"
+		if !p.isKw("ALL") && !p.isKw("NONE") {
+			return nil, errSyntaxMsg("the emulator supports USE SECONDARY ROLES ALL | NONE")
+		}
+		s.name = []string{p.next().val}
+		return s, p.end()
+	}
 	maxParts := 2
 	for _, w := range []string{"ROLE", "WAREHOUSE", "DATABASE", "SCHEMA"} {
 		if p.acceptKw(w) {
@@ -478,6 +502,12 @@ type alterStmt struct {
 }
 
 func (p *parser) parseAlter() (statement, error) {
+	if k, ok := p.acceptPolicyKind(); ok {
+		return p.parseAlterPolicy(k)
+	}
+	if p.isKw("TABLE") || p.isKw("VIEW") {
+		return p.parseAlterTable(p.next().val == "VIEW")
+	}
 	s := &alterStmt{set: map[string]string{}}
 	switch {
 	case p.acceptKw("SESSION"):
@@ -664,6 +694,12 @@ func (p *parser) parseTarget(t *grantTarget) error {
 		t.name, err = p.name(partsFor(t.in))
 		return err
 	}
+	if k, ok := p.acceptPolicyKind(); ok { // GRANT APPLY ON MASKING | ROW ACCESS POLICY p
+		t.kind = k
+		var err error
+		t.name, err = p.name(3)
+		return err
+	}
 	t.kind = kTable // Snowflake's default when ON names no object type
 	for _, k := range []kind{kDatabase, kSchema, kTable, kView} {
 		if p.acceptKw(string(k)) {
@@ -726,6 +762,27 @@ func (p *parser) parseShow() (statement, error) {
 		}
 		if err := p.parseShowLimit(s, false); err != nil {
 			return nil, err
+		}
+		return s, p.end()
+	}
+	switch {
+	case p.acceptKw("MASKING", "POLICIES"):
+		s.what = "MASKING POLICIES"
+	case p.acceptKw("ROW", "ACCESS", "POLICIES"):
+		s.what = "ROW ACCESS POLICIES"
+	}
+	if s.what != "" {
+		if p.acceptKw("LIKE") {
+			v, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			s.like = &v
+		}
+		if p.acceptKw("IN") {
+			if err := p.parseShowIn(s); err != nil {
+				return nil, err
+			}
 		}
 		return s, p.end()
 	}

@@ -1,51 +1,36 @@
 package emulator
 
 import (
-	"regexp"
+	"cmp"
+	"errors"
 	"slices"
 	"strings"
 )
 
-// valueRef is a literal or a bound ? parameter in SELECT.
-type valueRef struct {
-	lit   *string // nil for NULL
-	param string  // bind index when this is a ?
-	num   bool    // numeric literal
-}
-
-func (x *execCtx) value(v valueRef) (*string, error) {
-	if v.param == "" {
-		return v.lit, nil
-	}
-	b, ok := x.binds[v.param]
-	if !ok {
-		return nil, errSyntaxMsg("Bind variable ? not set.")
-	}
-	return &b, nil
-}
-
-// selectItem is one entry of the select list.
+// selectItem is one entry of the select list: * or an expression with its label (the alias,
+// or the expression's text upper-cased as Snowflake names it).
 type selectItem struct {
 	star  bool
-	col   string   // column of the FROM view
-	fn    string   // CURRENT_ROLE and friends
-	val   valueRef // literal or parameter
-	isVal bool
-	label string // alias, or the expression text upper-cased as Snowflake names it
+	e     expr
+	label string
 }
 
-// condition is one WHERE term: col = v | col != v | col [I]LIKE v | col IN (v, ...).
-type condition struct {
-	col  string
-	op   string
-	vals []valueRef
+// orderItem is one ORDER BY term; Snowflake's default puts NULLs last ascending and first
+// descending (https://docs.snowflake.com/en/sql-reference/constructs/order-by).
+type orderItem struct {
+	e          expr
+	desc       bool
+	nullsFirst bool
 }
 
-// selectStmt is SELECT <list> [FROM name] [WHERE cond AND ...] [LIMIT n].
+// selectStmt is SELECT <list> [FROM name | TABLE(function(...))] [WHERE expr]
+// [ORDER BY expr [ASC | DESC] [NULLS FIRST | LAST], ...] [LIMIT n].
 type selectStmt struct {
 	items []selectItem
 	from  []string
-	where []condition
+	fn    *tableFunc
+	where expr
+	order []orderItem
 	limit int
 }
 
@@ -80,19 +65,45 @@ func (p *parser) parseSelect() (statement, error) {
 	}
 	if p.acceptKw("FROM") {
 		var err error
-		if s.from, err = p.name(3); err != nil {
+		if p.isKw("TABLE") && p.i+1 < len(p.toks) && p.toks[p.i+1].val == "(" {
+			p.i++
+			s.fn, err = p.tableFunc()
+		} else {
+			s.from, err = p.name(3)
+		}
+		if err != nil {
 			return nil, err
 		}
 		if p.acceptKw("WHERE") {
-			for {
-				c, err := p.condition()
-				if err != nil {
-					return nil, err
+			if s.where, err = p.expr(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if p.acceptKw("ORDER", "BY") {
+		for {
+			e, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			o := orderItem{e: e}
+			if !p.acceptKw("ASC") {
+				o.desc = p.acceptKw("DESC")
+			}
+			o.nullsFirst = o.desc
+			if p.acceptKw("NULLS") {
+				switch {
+				case p.acceptKw("FIRST"):
+					o.nullsFirst = true
+				case p.acceptKw("LAST"):
+					o.nullsFirst = false
+				default:
+					return nil, p.unexpected()
 				}
-				s.where = append(s.where, c)
-				if !p.acceptKw("AND") {
-					break
-				}
+			}
+			s.order = append(s.order, o)
+			if !p.acceptPunct(",") {
+				break
 			}
 		}
 	}
@@ -107,10 +118,8 @@ func (p *parser) parseSelect() (statement, error) {
 	if err := p.end(); err != nil {
 		return nil, err
 	}
-	for _, it := range s.items {
-		if s.from == nil && (it.star || it.col != "") || s.from != nil && (it.fn != "" || it.isVal) {
-			return nil, errSyntaxMsg("the emulator selects either constants and session functions, or columns of one table or INFORMATION_SCHEMA view")
-		}
+	if s.from == nil && s.fn == nil && slices.ContainsFunc(s.items, func(it selectItem) bool { return it.star }) {
+		return nil, errSyntaxMsg("SELECT with no columns")
 	}
 	return s, nil
 }
@@ -130,142 +139,47 @@ func (p *parser) selectItem() (selectItem, error) {
 	if p.acceptPunct("*") {
 		return selectItem{star: true}, nil
 	}
-	start := p.peek()
-	var it selectItem
-	switch start.kind {
-	case tNumber, tString, tParam:
-		v, err := p.valueRef()
-		if err != nil {
+	start, first := p.peek(), p.i
+	e, err := p.expr()
+	if err != nil {
+		return selectItem{}, err
+	}
+	it := selectItem{e: e, label: strings.ToUpper(p.src[start.pos:p.toks[p.i-1].end])}
+	if c, ok := e.(colExpr); ok && p.i == first+1 {
+		it.label = c.name // a lone identifier is the column's name, quoted ones exact
+	}
+	if p.acceptKw("AS") || p.peek().kind == tQuoted || p.peek().kind == tIdent && !exprStop[p.peek().val] {
+		if it.label, err = p.ident(); err != nil {
 			return it, err
 		}
-		it.val, it.isVal = v, true
-	case tIdent, tQuoted:
-		p.i++
-		switch {
-		case start.kind == tIdent && p.isPunct("("):
-			p.i++
-			if err := p.expectPunct(")"); err != nil {
-				return it, err
-			}
-			if sessionFunctions[start.val] == nil {
-				return it, errSyntaxMsg("Unknown function %s", start.val)
-			}
-			it.fn = start.val
-		case start.kind == tIdent && start.val == "NULL":
-			it.isVal = true
-		default:
-			it.col = start.val
-		}
-	default:
-		return it, p.unexpected()
-	}
-	it.label = strings.ToUpper(p.src[start.pos:p.toks[p.i-1].end])
-	if start.kind == tQuoted {
-		it.label = start.val
-	}
-	if p.acceptKw("AS") || p.peek().kind == tQuoted || p.peek().kind == tIdent && !p.isKw("FROM") && !p.isKw("LIMIT") {
-		alias, err := p.ident()
-		if err != nil {
-			return it, err
-		}
-		it.label = alias
 	}
 	return it, nil
 }
 
-func (p *parser) valueRef() (valueRef, error) {
-	t := p.next()
-	switch t.kind {
-	case tString:
-		return valueRef{lit: &t.val}, nil
-	case tNumber:
-		return valueRef{lit: &t.val, num: true}, nil
-	case tParam:
-		return valueRef{param: t.val}, nil
-	case tIdent:
-		if t.val == "NULL" {
-			return valueRef{}, nil
-		}
-	}
-	p.i--
-	return valueRef{}, p.unexpected()
-}
-
-func (p *parser) condition() (condition, error) {
-	var c condition
-	var err error
-	if c.col, err = p.ident(); err != nil {
-		return c, err
-	}
-	switch {
-	case p.acceptPunct("="):
-		c.op = "="
-	case p.acceptPunct("!="), p.acceptPunct("<>"):
-		c.op = "!="
-	case p.acceptKw("LIKE"):
-		c.op = "LIKE"
-	case p.acceptKw("ILIKE"):
-		c.op = "ILIKE"
-	case p.acceptKw("IN"):
-		c.op = "IN"
-		if err := p.expectPunct("("); err != nil {
-			return c, err
-		}
-		for {
-			v, err := p.valueRef()
-			if err != nil {
-				return c, err
-			}
-			c.vals = append(c.vals, v)
-			if p.acceptPunct(")") {
-				return c, nil
-			}
-			if err := p.expectPunct(","); err != nil {
-				return c, err
-			}
-		}
-	default:
-		return c, p.unexpected()
-	}
-	v, err := p.valueRef()
-	c.vals = []valueRef{v}
-	return c, err
-}
-
 func (s *selectStmt) run(x *execCtx) (*result, error) {
-	if s.from == nil {
-		res := &result{stmtType: stmtTypeSelect, rows: [][]*string{{}}}
-		for _, it := range s.items {
-			typ := "text"
-			var v *string
-			if it.fn != "" {
-				v = sessionFunctions[it.fn](x)
-			} else {
-				var err error
-				if v, err = x.value(it.val); err != nil {
-					return nil, err
-				}
-				if it.val.num {
-					typ = "fixed"
-				}
-			}
-			res.cols = append(res.cols, colMeta{it.label, typ})
-			res.rows[0] = append(res.rows[0], v)
-		}
-		return res, nil
+	var cols []colMeta
+	var rows [][]value
+	var err error
+	switch {
+	case s.fn != nil:
+		cols, rows, err = s.fn.run(x)
+	case s.from == nil:
+		rows = [][]value{{}}
+	default:
+		cols, rows, err = s.source(x)
 	}
-	view, rows, err := s.source(x)
 	if err != nil {
 		return nil, err
 	}
-	return s.project(x, view, rows)
+	return s.project(x, cols, rows)
 }
 
 // source resolves FROM: an INFORMATION_SCHEMA view with its rows, or a table or view of the
-// catalog, whose data the emulator does not hold (no rows).
-func (s *selectStmt) source(x *execCtx) ([]colMeta, [][]*string, error) {
+// catalog. A table's rows are those its row access policy lets the session see, with its
+// masking policies applied; views are not evaluated (no rows).
+func (s *selectStmt) source(x *execCtx) ([]colMeta, [][]value, error) {
 	parts := s.from
-	if len(parts) >= 2 && parts[len(parts)-2] == "INFORMATION_SCHEMA" {
+	if len(parts) >= 2 && parts[len(parts)-2] == infoSchemaName {
 		dbName := ""
 		if len(parts) == 3 {
 			dbName = parts[0]
@@ -276,9 +190,9 @@ func (s *selectStmt) source(x *execCtx) ([]colMeta, [][]*string, error) {
 		}
 		v := infoViews[parts[len(parts)-1]]
 		if v == nil {
-			return nil, nil, errNotExist("Object", joinName(db.name, "INFORMATION_SCHEMA", parts[len(parts)-1]))
+			return nil, nil, errNotExist("Object", joinName(db.name, infoSchemaName, parts[len(parts)-1]))
 		}
-		return v.cols, v.rows(x, db, s.pushdown(x, v)), nil
+		return v.cols, textRows(v.rows(x, db, s.pushdown(x, v))), nil
 	}
 	obj, err := x.tableObj(parts, "", "SELECT")
 	if err != nil {
@@ -289,29 +203,73 @@ func (s *selectStmt) source(x *execCtx) ([]colMeta, [][]*string, error) {
 	}
 	cols := make([]colMeta, len(obj.columns))
 	for i, c := range obj.columns {
-		cols[i] = colMeta{c.name, "text"}
+		cols[i] = colMeta{c.name, c.wireType()}
 	}
 	if len(cols) == 0 {
 		cols = []colMeta{{"1", "text"}}
 	}
-	return cols, nil, nil
+	if obj.kind != kTable {
+		return cols, nil, nil
+	}
+	rows, err := x.visibleRows(obj)
+	return cols, rows, err
 }
 
-// pushdown turns WHERE equalities on a view's schema and name columns into lookups, so a
-// query for one table of a 5,000-table database does not walk them all.
+func textRows(rows [][]*string) [][]value {
+	out := make([][]value, len(rows))
+	for i, r := range rows {
+		out[i] = make([]value, len(r))
+		for j, v := range r {
+			out[i][j] = strPtrVal(v)
+		}
+	}
+	return out
+}
+
+// pushdown turns WHERE equalities (and IN lists) on a view's schema and name columns, at the
+// top level of the condition, into lookups, so a query for one table of a 5,000-table
+// database does not walk them all.
 func (s *selectStmt) pushdown(x *execCtx, v *infoView) lookup {
 	var l lookup
-	for _, c := range s.where {
-		if c.op != "=" && c.op != "IN" {
+	c := &evalCtx{x: x}
+	for _, term := range conjuncts(s.where) {
+		var col colExpr
+		var list []expr
+		switch t := term.(type) {
+		case binExpr:
+			c, ok := t.l.(colExpr)
+			if t.op != "=" || !ok {
+				continue
+			}
+			col, list = c, []expr{t.r}
+		case inExpr:
+			c, ok := t.e.(colExpr)
+			if t.not || !ok {
+				continue
+			}
+			col, list = c, t.list
+		default:
 			continue
 		}
 		var vals []string
-		for _, ref := range c.vals {
-			if val, err := x.value(ref); err == nil && val != nil {
-				vals = append(vals, *val)
+		for _, e := range list {
+			switch e.(type) {
+			case litExpr, paramExpr:
+			default:
+				vals = nil
+				list = nil
+			}
+			if list == nil {
+				break
+			}
+			if val, err := e.eval(c); err == nil && !val.isNull() {
+				vals = append(vals, val.String())
 			}
 		}
-		switch strings.ToUpper(c.col) {
+		if list == nil {
+			continue
+		}
+		switch strings.ToUpper(col.name) {
 		case v.schemaCol:
 			l.schemas = intersect(l.schemas, vals)
 		case v.nameCol:
@@ -319,6 +277,17 @@ func (s *selectStmt) pushdown(x *execCtx, v *infoView) lookup {
 		}
 	}
 	return l
+}
+
+// conjuncts splits e at its top-level ANDs.
+func conjuncts(e expr) []expr {
+	if b, ok := e.(binExpr); ok && b.op == "AND" {
+		return append(conjuncts(b.l), conjuncts(b.r)...)
+	}
+	if e == nil {
+		return nil
+	}
+	return []expr{e}
 }
 
 func intersect(have, add []string) []string {
@@ -334,83 +303,190 @@ func intersect(have, add []string) []string {
 	return out
 }
 
-func (s *selectStmt) project(x *execCtx, cols []colMeta, rows [][]*string) (*result, error) {
-	index := func(name string) (int, error) {
-		for i, c := range cols {
-			if strings.EqualFold(c.name, name) {
-				return i, nil
+// rowCtx is an evaluation context over one row of cols: a column is found by its exact name,
+// else case-insensitively (INFORMATION_SCHEMA's names are upper-case).
+func rowCtx(x *execCtx, cols []colMeta) (*evalCtx, func(row []value)) {
+	index := make(map[string]int, len(cols))
+	for i, c := range cols {
+		index[c.name] = i
+	}
+	var cur []value
+	c := &evalCtx{x: x, col: func(name string) (value, bool) {
+		i, ok := index[name]
+		if !ok {
+			if i = slices.IndexFunc(cols, func(c colMeta) bool { return strings.EqualFold(c.name, name) }); i < 0 {
+				return null, false
 			}
 		}
-		return 0, errSyntaxMsg("error line 1 at position 7\ninvalid identifier '%s'", name)
-	}
-	terms := make([]whereTerm, len(s.where))
-	for i, c := range s.where {
-		ci, err := index(c.col)
-		if err != nil {
-			return nil, err
+		if cur == nil {
+			return null, true
 		}
-		terms[i] = whereTerm{col: ci, op: c.op}
-		for _, ref := range c.vals {
-			v, err := x.value(ref)
-			if err != nil {
+		return cur[i], true
+	}}
+	return c, func(row []value) { cur = row }
+}
+
+func (s *selectStmt) project(x *execCtx, cols []colMeta, rows [][]value) (*result, error) {
+	c, setRow := rowCtx(x, cols)
+	// Check every column reference once against a row of NULLs, so that an unknown column
+	// fails even when there are no rows.
+	setRow(nil)
+	check := []expr{s.where}
+	for _, it := range s.items {
+		check = append(check, it.e)
+	}
+	for _, e := range check {
+		if e == nil {
+			continue
+		}
+		if _, err := e.eval(c); err != nil {
+			var se *Error
+			if errors.As(err, &se) && se.Number == ErrInvalidIdentifier {
 				return nil, err
 			}
-			terms[i].vals = append(terms[i].vals, v)
-		}
-		if (c.op == "LIKE" || c.op == "ILIKE") && terms[i].vals[0] != nil {
-			terms[i].re = likePattern(*terms[i].vals[0], c.op == "ILIKE")
 		}
 	}
 	var outCols []colMeta
-	var pick []int
+	var fromInput []int // the input column an output column copies, or -1
 	for _, it := range s.items {
 		if it.star {
-			for i, c := range cols {
-				outCols, pick = append(outCols, c), append(pick, i)
+			for i, col := range cols {
+				outCols, fromInput = append(outCols, col), append(fromInput, i)
 			}
 			continue
 		}
-		ci, err := index(it.col)
-		if err != nil {
-			return nil, err
+		outCols, fromInput = append(outCols, colMeta{it.label, ""}), append(fromInput, -1)
+	}
+	type outRow struct{ in, out []value }
+	var out []outRow
+	for _, row := range rows {
+		setRow(row)
+		if s.where != nil {
+			v, err := s.where.eval(c)
+			if err != nil {
+				return nil, err
+			}
+			if b, err := truth(v); err != nil || b == nil || !*b {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
 		}
-		outCols, pick = append(outCols, colMeta{it.label, cols[ci].typ}), append(pick, ci)
+		vals := make([]value, 0, len(outCols))
+		for _, it := range s.items {
+			if it.star {
+				vals = append(vals, row...)
+				continue
+			}
+			v, err := it.e.eval(c)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, v)
+		}
+		out = append(out, outRow{row, vals})
+	}
+	if len(s.order) > 0 {
+		keys := make([][]value, len(out))
+		for i, r := range out {
+			k, err := s.orderKeys(x, cols, outCols, r.in, r.out)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = k
+		}
+		idx := make([]int, len(out))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return s.compareKeys(keys[a], keys[b]) })
+		sorted := make([]outRow, len(out))
+		for i, j := range idx {
+			sorted[i] = out[j]
+		}
+		out = sorted
+	}
+	if s.limit > 0 && len(out) > s.limit {
+		out = out[:s.limit]
 	}
 	res := &result{cols: outCols, stmtType: stmtTypeSelect}
-	for _, row := range rows {
-		if !slices.ContainsFunc(terms, func(t whereTerm) bool { return !t.matches(row[t.col]) }) {
-			out := make([]*string, len(pick))
-			for i, ci := range pick {
-				out[i] = row[ci]
-			}
-			res.rows = append(res.rows, out)
-			if s.limit > 0 && len(res.rows) == s.limit {
-				break
-			}
+	for i := range outCols {
+		if fromInput[i] >= 0 {
+			continue
 		}
+		colVals := make([]value, len(out))
+		for j, r := range out {
+			colVals[j] = r.out[i]
+		}
+		res.cols[i].typ = resultType(colVals)
+	}
+	for _, r := range out {
+		wr := make([]*string, len(r.out))
+		for i, v := range r.out {
+			wr[i] = v.wire()
+		}
+		res.rows = append(res.rows, wr)
 	}
 	return res, nil
 }
 
-// whereTerm is a condition bound to a column index and its values.
-type whereTerm struct {
-	col  int
-	op   string
-	vals []*string
-	re   *regexp.Regexp
+// orderKeys evaluates the ORDER BY terms for a row: a number is a position in the select
+// list, a name an input column or else an output label.
+func (s *selectStmt) orderKeys(x *execCtx, cols, outCols []colMeta, in, out []value) ([]value, error) {
+	keys := make([]value, len(s.order))
+	for i, o := range s.order {
+		if l, ok := o.e.(litExpr); ok && l.v.k == vNumber {
+			n := int(l.v.n)
+			if n < 1 || n > len(out) {
+				return nil, errSyntaxMsg("ORDER BY position %d is not in the select list", n)
+			}
+			keys[i] = out[n-1]
+			continue
+		}
+		c := &evalCtx{x: x, col: func(name string) (value, bool) {
+			if j := slices.IndexFunc(cols, func(c colMeta) bool { return c.name == name }); j >= 0 {
+				return in[j], true
+			}
+			if j := slices.IndexFunc(outCols, func(c colMeta) bool { return c.name == name }); j >= 0 {
+				return out[j], true
+			}
+			return null, false
+		}}
+		v, err := o.e.eval(c)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = v
+	}
+	return keys, nil
 }
 
-// matches applies the term to a value; NULL matches nothing, as in SQL.
-func (t whereTerm) matches(v *string) bool {
-	if v == nil {
-		return false
+func (s *selectStmt) compareKeys(a, b []value) int {
+	for i, o := range s.order {
+		x, y := a[i], b[i]
+		var c int
+		switch {
+		case x.isNull() && y.isNull():
+			continue
+		case x.isNull() || y.isNull():
+			c = 1
+			if x.isNull() == o.nullsFirst {
+				c = -1
+			}
+			return c
+		default:
+			var err error
+			if c, err = compareValues(x, y); err != nil {
+				c = cmp.Compare(x.String(), y.String())
+			}
+		}
+		if o.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
 	}
-	switch t.op {
-	case "LIKE", "ILIKE":
-		return t.re != nil && t.re.MatchString(*v)
-	case "!=":
-		return t.vals[0] != nil && *t.vals[0] != *v
-	default: // = and IN
-		return slices.ContainsFunc(t.vals, func(w *string) bool { return w != nil && *w == *v })
-	}
+	return 0
 }

@@ -124,6 +124,10 @@ func (s *showStmt) run(x *execCtx) (*result, error) {
 		return s.showTables(x)
 	case "ROLES":
 		return s.showRoles(x)
+	case "MASKING POLICIES":
+		return s.showPolicies(x, kMaskingPolicy)
+	case "ROW ACCESS POLICIES":
+		return s.showPolicies(x, kRowAccessPolicy)
 	default: // USERS
 		return s.showUsers(x)
 	}
