@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/snowflake"
+)
+
+// hrDoc is a policy document over HR.CORE: analysts may SELECT every table; extra holds more policies
+// (JSON objects, comma-separated, or "").
+func hrDoc(extra string) string {
+	policies := `{"id":1,"name":"hr read","isEnabled":true,
+	  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["*"]}},
+	  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts","admins"]}]}`
+	if extra != "" {
+		policies += "," + extra
+	}
+	return `{"serviceName":"snowflake","policyVersion":1,"policies":[` + policies + `]}`
+}
+
+// maskOn is a data-mask policy on HR.CORE.<table>.<column> for group with Ranger's dataMaskInfo info.
+func maskOn(id int, table, column, group, info string) string {
+	return fmt.Sprintf(`{"id":%d,"name":"mask %d","policyType":1,"isEnabled":true,
+	  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":[%q]},"column":{"values":[%q]}},
+	  "dataMaskPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":[%q],"dataMaskInfo":%s}]}`,
+		id, id, table, column, group, info)
+}
+
+// filterOn is a row-filter policy on HR.CORE.<table> for group.
+func filterOn(id int, table, group, expr string) string {
+	return fmt.Sprintf(`{"id":%d,"name":"filter %d","policyType":2,"isEnabled":true,
+	  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":[%q]}},
+	  "rowFilterPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":[%q],"rowFilterInfo":{"filterExpr":%q}}]}`,
+		id, id, table, group, expr)
+}
+
+// newPolicyEngine is newEngine over doc, with a warehouse in the session when warehouse is set (what
+// POLICY_REFERENCES needs), and DataPolicy.References accordingly.
+func newPolicyEngine(t *testing.T, srv *emulator.Server, doc string, warehouse bool, opts Options) *Engine {
+	t.Helper()
+	url := "jdbc:snowflake://" + srv.Addr() + "/?account=emulator&ssl=off"
+	if warehouse {
+		url += "&warehouse=SYNC_WH"
+	}
+	db, err := snowflake.Open(snowflake.ConnConfig{JDBCURL: url, Username: "admin", Password: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	opts.DataPolicy.References = warehouse
+	e := New(db, snowflake.NewSQLExecutor(db, nil), staticPolicies{mustSet(t, doc)}, opts)
+	return e
+}
+
+func mustSet(t *testing.T, doc string) *policy.Set {
+	t.Helper()
+	set, problems, err := policy.Parse([]byte(doc), policy.Mapping{})
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("policies: %v %v", err, problems)
+	}
+	return set
+}
+
+func setHR(t *testing.T, srv *emulator.Server) {
+	t.Helper()
+	if err := srv.Exec(`CREATE DATABASE HR; CREATE SCHEMA HR.CORE;
+		CREATE TABLE HR.CORE.EMPLOYEES (ID NUMBER(38,0), NAME VARCHAR, SSN VARCHAR(11), REGION VARCHAR, HIRED DATE);
+		CREATE ROLE PRIV_ANALYSTS; CREATE ROLE PRIV_ADMINS`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var employees = request.Resource{Kind: request.KindTable, Database: "HR", Schema: "CORE", Table: "EMPLOYEES"}
+
+// index returns the position of the first statement starting with prefix, or -1.
+func index(stmts []string, prefix string) int {
+	return slices.IndexFunc(stmts, func(s string) bool { return strings.HasPrefix(s, prefix) })
+}
+
+// writes returns the DDL and DCL statements of the emulator's log, in order.
+func writes(srv *emulator.Server) []string {
+	var out []string
+	for _, q := range srv.Log() {
+		if !strings.HasPrefix(q.SQL, "SHOW") && !strings.HasPrefix(q.SQL, "DESCRIBE") && !strings.HasPrefix(q.SQL, "SELECT") {
+			out = append(out, q.SQL)
+		}
+	}
+	return out
+}
+
+func TestMaskAndFilterBeforeGrants(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	doc := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_SHOW_LAST_4"}`) + "," +
+		filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := emulatortest.Start(t, emulator.Options{})
+			setHR(t, srv)
+			e := newPolicyEngine(t, srv, doc, true, Options{LoadMode: mode, CreateMissingRoles: true})
+			srv.ResetLog()
+			res, err := e.Run(context.Background(), []request.Resource{employees})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res[0]
+			if r.Status != request.StatusSuccess || r.MasksSet != 1 || r.FiltersSet != 1 || r.Grants != 6 {
+				t.Fatalf("result = %+v", r)
+			}
+			log := writes(srv)
+			schema, mask, rows := index(log, "CREATE SCHEMA IF NOT EXISTS \"HR\".\"SNOWSYNC_POLICIES\""),
+				index(log, "CREATE MASKING POLICY IF NOT EXISTS \"HR\".\"SNOWSYNC_POLICIES\".\"SNOWSYNC_MASK_"),
+				index(log, "CREATE ROW ACCESS POLICY IF NOT EXISTS \"HR\".\"SNOWSYNC_POLICIES\".\"SNOWSYNC_ROWS_")
+			set := index(log, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY`)
+			add := index(log, `ALTER TABLE "HR"."CORE"."EMPLOYEES" ADD ROW ACCESS POLICY`)
+			grant := index(log, `GRANT SELECT ON TABLE "HR"."CORE"."EMPLOYEES"`)
+			if schema < 0 || !(schema < mask && schema < rows && mask < set && rows < add && set < grant && add < grant) {
+				t.Errorf("statements out of order (schema %d, mask %d, rows %d, set %d, add %d, grant %d):\n%s",
+					schema, mask, rows, set, add, grant, strings.Join(log, "\n"))
+			}
+			if len(r.Statements) != len(log) {
+				t.Errorf("result lists %d statements, %d were sent:\n%s", len(r.Statements), len(log), strings.Join(r.Statements, "\n"))
+			}
+
+			// Converged: a second run reads and changes nothing.
+			srv.ResetLog()
+			res, err = e.Run(context.Background(), []request.Resource{employees})
+			if err != nil || res[0].Status != request.StatusSuccess || len(res[0].Statements) != 0 || len(writes(srv)) != 0 {
+				t.Errorf("second run: %+v, %v; sent %q", res[0], err, writes(srv))
+			}
+		})
+	}
+}
+
+func TestMaskSwapRemoveAndForeign(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	if err := srv.Exec(`CREATE SCHEMA HR.SEC; CREATE MASKING POLICY HR.SEC.NAME_MASK AS (V VARCHAR) RETURNS VARCHAR -> '***';
+		ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN NAME SET MASKING POLICY HR.SEC.NAME_MASK`); err != nil {
+		t.Fatal(err)
+	}
+	run := func(doc string) request.ResourceResult {
+		t.Helper()
+		e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
+		srv.ResetLog()
+		res, err := e.Run(context.Background(), []request.Resource{employees})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	nameMask := maskOn(4, "EMPLOYEES", "NAME", "analysts", `{"dataMaskType":"MASK_NULL"}`)
+	first := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`) + "," + nameMask))
+	if first.Status != request.StatusSuccess || first.MasksSet != 1 || len(first.Notes) != 1 ||
+		!strings.Contains(first.Notes[0], `column "NAME" carries masking policy "HR"."SEC"."NAME_MASK", which snowsync did not create`) {
+		t.Fatalf("first run = %+v", first)
+	}
+	// Another mask type: our policy is swapped in one statement; the foreign one stays.
+	second := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`) + "," + nameMask))
+	swap := index(second.Statements, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_MASK_`)
+	if second.Status != request.StatusSuccess || second.MasksSwapped != 1 || second.MasksSet != 0 || swap < 0 ||
+		!strings.HasSuffix(second.Statements[swap], " FORCE") || index(second.Statements, "CREATE SCHEMA") >= 0 {
+		t.Errorf("swap = %+v", second)
+	}
+	for _, s := range writes(srv) {
+		if strings.Contains(s, `"NAME"`) || strings.Contains(s, "NAME_MASK") {
+			t.Errorf("touched the foreign policy: %s", s)
+		}
+	}
+	// The Ranger policy is disabled: ours is removed, the foreign one stays.
+	third := run(hrDoc(strings.Replace(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`), `"isEnabled":true`, `"isEnabled":false`, 1)))
+	if third.Status != request.StatusSuccess || third.MasksRemoved != 1 ||
+		!slices.Equal(third.Statements, []string{`ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" UNSET MASKING POLICY`}) {
+		t.Errorf("remove = %+v", third)
+	}
+	cols, err := snowflake.DescribeTable(context.Background(), newPolicyEngine(t, srv, hrDoc(""), false, Options{}).q, snowflake.ObjectID{Database: "HR", Schema: "CORE", Name: "EMPLOYEES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cols {
+		want := c.Name == "NAME"
+		if (c.MaskingPolicy != nil) != want {
+			t.Errorf("column %s has masking policy %v", c.Name, c.MaskingPolicy)
+		}
+	}
+}
+
+func TestFilterSwapAndDrop(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	run := func(doc string) request.ResourceResult {
+		t.Helper()
+		e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
+		res, err := e.Run(context.Background(), []request.Resource{employees})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	if r := run(hrDoc(filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))); r.FiltersSet != 1 || r.Status != request.StatusSuccess {
+		t.Fatalf("set = %+v", r)
+	}
+	r := run(hrDoc(filterOn(3, "EMPLOYEES", "analysts", "REGION = 'US'")))
+	i := index(r.Statements, `ALTER TABLE "HR"."CORE"."EMPLOYEES" DROP ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`)
+	if r.FiltersSwapped != 1 || r.Status != request.StatusSuccess || i < 0 || !strings.Contains(r.Statements[i], `, ADD ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
+		t.Errorf("swap = %+v", r)
+	}
+	if r := run(hrDoc("")); r.FiltersRemoved != 1 || r.Status != request.StatusSuccess || len(r.Statements) != 1 {
+		t.Errorf("drop = %+v", r)
+	}
+}
+
+// Without a warehouse a table's row access policy cannot be read: a filtered table fails, saying so,
+// and gets no grant; its masks are still set. A table Ranger does not filter syncs as usual.
+func TestFilterNeedsWarehouse(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	if err := srv.Exec(`CREATE TABLE HR.CORE.PUBLIC_INFO (ID NUMBER(38,0))`); err != nil {
+		t.Fatal(err)
+	}
+	doc := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_NULL"}`) + "," +
+		filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))
+	e := newPolicyEngine(t, srv, doc, false, Options{CreateMissingRoles: true})
+	info := employees
+	info.Table = "PUBLIC_INFO"
+	res, err := e.Run(context.Background(), []request.Resource{employees, info})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "CONNECTOR_SNOWFLAKE_WAREHOUSE_TO_USE") || r.MasksSet != 1 ||
+		index(r.Statements, `GRANT SELECT ON TABLE "HR"."CORE"."EMPLOYEES"`) < 0 || !strings.Contains(r.Reason, "withheld") {
+		t.Errorf("filtered table = %+v", r)
+	}
+	if g := grantsOn(t, e, "HR", "CORE", "EMPLOYEES"); slices.ContainsFunc(g, func(s string) bool { return strings.HasPrefix(s, "SELECT") }) {
+		t.Errorf("filtered table got %v", g)
+	}
+	if res[1].Status != request.StatusSuccess || res[1].Grants == 0 {
+		t.Errorf("other table = %+v", res[1])
+	}
+}
+
+// A Ranger policy that cannot be expressed on a column fails the tables it matches, naming the policy,
+// and withholds their grants; a schema request still syncs the others.
+func TestUnexpressibleMaskFailsOnlyItsTable(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	if err := srv.Exec(`CREATE TABLE HR.CORE.OTHER (ID NUMBER(38,0))`); err != nil {
+		t.Fatal(err)
+	}
+	doc := hrDoc(maskOn(2, "EMPLOYEES", "HIRED", "analysts", `{"dataMaskType":"MASK_SHOW_LAST_4"}`))
+	e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
+	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindSchema, Database: "HR", Schema: "CORE"}, employees})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "mask 2") || !strings.Contains(r.Reason, `"HIRED"`) {
+			t.Errorf("%s = %s %q", r.Resource, r.Status, r.Reason)
+		}
+	}
+	if g := grantsOn(t, e, "HR", "CORE", "EMPLOYEES"); len(g) != 1 { // OWNERSHIP only
+		t.Errorf("EMPLOYEES grants = %v", g)
+	}
+	if g := grantsOn(t, e, "HR", "CORE", "OTHER"); !slices.Contains(g, "SELECT PRIV_ANALYSTS") {
+		t.Errorf("OTHER grants = %v", g)
+	}
+}
