@@ -116,6 +116,15 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 	return nil
 }
 
+// policyCounts renders the masks and row filters a plan sets, swaps and removes, or "" when none.
+func policyCounts(c request.PolicyChanges) string {
+	if c.Total() == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", masks %d set %d swapped %d removed, row filters %d set %d swapped %d removed",
+		c.MasksSet, c.MasksSwapped, c.MasksRemoved, c.FiltersSet, c.FiltersSwapped, c.FiltersRemoved)
+}
+
 // writePlan writes each resource's outcome and, indented, the statements a sync would apply.
 func writePlan(w io.Writer, results []request.ResourceResult) error {
 	statements := 0
@@ -135,10 +144,13 @@ func writePlan(w io.Writer, results []request.ResourceResult) error {
 		case len(r.Statements) == 0:
 			printf("%s: up to date\n", r.Resource)
 		default:
-			printf("%s: %d statements (%d grants, %d revokes)\n", r.Resource, len(r.Statements), r.Grants, r.Revokes)
+			printf("%s: %d statements (%d grants, %d revokes%s)\n", r.Resource, len(r.Statements), r.Grants, r.Revokes, policyCounts(r.PolicyChanges))
 		}
 		for _, s := range r.Statements {
 			printf("  %s;\n", s)
+		}
+		for _, n := range r.Notes {
+			printf("  -- note: %s\n", n)
 		}
 		statements += len(r.Statements)
 	}

@@ -138,7 +138,21 @@ func newEngine(cfg config.Config, db *sql.DB, policies engine.Policies) *engine.
 		LoadMode:           cfg.LoadMode,
 		LoadThreads:        cfg.LoadThreads,
 		Retry:              retry,
+		DataPolicy:         dataPolicy(cfg),
 	})
+}
+
+// dataPolicy returns where the engine creates masking and row access policies, and whether the session
+// has a warehouse (CONNECTOR_SNOWFLAKE_WAREHOUSE_TO_USE, or warehouse= in the JDBC URL), which reading a
+// table's row access policy needs.
+func dataPolicy(cfg config.Config) engine.DataPolicy {
+	d := cfg.DataPolicy
+	warehouse := cfg.Snowflake.Warehouse != ""
+	if u, err := snowflake.ParseJDBCURL(cfg.Snowflake.JDBCURL); err == nil && u.Warehouse != "" {
+		warehouse = true
+	}
+	return engine.DataPolicy{MaskDatabase: d.MaskDatabase, MaskSchema: d.MaskSchema, FilterDatabase: d.FilterDatabase,
+		FilterSchema: d.FilterSchema, NullFallthrough: d.NullFallthrough, References: warehouse}
 }
 
 // PolicyGate is a task.Syncer that makes "no policy set was ever loaded" (a cold start while the

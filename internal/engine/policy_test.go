@@ -277,3 +277,30 @@ func TestUnexpressibleMaskFailsOnlyItsTable(t *testing.T) {
 		t.Errorf("OTHER grants = %v", g)
 	}
 }
+
+// A dry run (GRANT_UPDATES=false: the Recorder executor) plans the policy DDL before the grants and
+// applies nothing.
+func TestDryRunPlansPoliciesAndAppliesNothing(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	doc := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`))
+	e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
+	rec := &snowflake.Recorder{}
+	e.exec = rec
+	srv.ResetLog()
+	res, err := e.Run(context.Background(), []request.Resource{employees})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(srv); len(w) != 0 {
+		t.Errorf("a dry run sent %q", w)
+	}
+	var planned []string
+	for _, s := range rec.Recorded() {
+		planned = append(planned, snowflake.Render(s))
+	}
+	set, grant := index(planned, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY`), index(planned, `GRANT SELECT ON TABLE`)
+	if res[0].Status != request.StatusSuccess || res[0].MasksSet != 1 || index(planned, "CREATE MASKING POLICY") < 0 || set < 0 || grant < set {
+		t.Errorf("dry run = %+v, recorded:\n%s", res[0], strings.Join(planned, "\n"))
+	}
+}
