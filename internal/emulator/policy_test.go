@@ -203,3 +203,49 @@ ALTER TABLE HR.CORE.EMPLOYEES ADD ROW ACCESS POLICY HR.GOV.EU_ONLY ON (REGION);`
 	wantRows(t, admin, "DESCRIBE MASKING POLICY HR.GOV.SSN_MASK",
 		"SSN_MASK (VAL VARCHAR) VARCHAR(16777216) CASE WHEN IS_ROLE_IN_SESSION('HR_ADMIN') THEN VAL ELSE REGEXP_REPLACE(VAL, '[0-9]', '*') END")
 }
+
+// TestPolicyPrivileges: creating a policy needs CREATE MASKING POLICY on the schema; applying
+// one needs APPLY MASKING POLICY on the account, or APPLY on the policy and ownership of the
+// table.
+func TestPolicyPrivileges(t *testing.T) {
+	srv := start(t, emulator.Options{}, policySeed+`
+CREATE ROLE CONNECTOR;
+CREATE ROLE TABLE_OWNER;
+CREATE USER SYNC PASSWORD = 'sync-pw';
+GRANT ROLE CONNECTOR TO USER SYNC;
+GRANT ROLE TABLE_OWNER TO USER SYNC;
+GRANT USAGE ON DATABASE HR TO ROLE CONNECTOR;
+GRANT USAGE ON SCHEMA HR.GOV TO ROLE CONNECTOR;
+GRANT USAGE ON DATABASE HR TO ROLE TABLE_OWNER;
+GRANT USAGE ON SCHEMA HR.CORE TO ROLE TABLE_OWNER;
+GRANT CREATE TABLE ON SCHEMA HR.CORE TO ROLE TABLE_OWNER;`)
+	admin := openDB(t, srv.DSN("HR"))
+	sync := userDB(t, srv, "SYNC", "sync-pw", "CONNECTOR")
+	mustExec(t, sync, "USE SECONDARY ROLES NONE")
+	create := "CREATE MASKING POLICY HR.GOV.HASH_MASK AS (VAL VARCHAR) RETURNS VARCHAR -> SHA2(VAL)"
+	wantError(t, sync, create, emulator.ErrInsufficientPrivileges)
+	mustExec(t, admin, "GRANT CREATE MASKING POLICY ON SCHEMA HR.GOV TO ROLE CONNECTOR")
+	mustExec(t, sync, create)
+	apply := "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN NAME SET MASKING POLICY HR.GOV.HASH_MASK"
+	wantError(t, sync, apply, emulator.ErrDoesNotExist) // CONNECTOR has no privilege on the table
+	mustExec(t, admin, "GRANT APPLY MASKING POLICY ON ACCOUNT TO ROLE CONNECTOR")
+	mustExec(t, sync, apply)
+	mustExec(t, admin, "REVOKE APPLY MASKING POLICY ON ACCOUNT FROM ROLE CONNECTOR")
+	wantError(t, sync, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN NAME UNSET MASKING POLICY", emulator.ErrDoesNotExist)
+	mustExec(t, admin, "GRANT SELECT ON TABLE HR.CORE.EMPLOYEES TO ROLE CONNECTOR")
+	wantError(t, sync, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN NAME UNSET MASKING POLICY", emulator.ErrInsufficientPrivileges)
+
+	// APPLY on the policy and ownership of the table are enough.
+	mustExec(t, sync, "USE ROLE TABLE_OWNER")
+	mustExec(t, sync, "CREATE TABLE HR.CORE.OWNED (NOTE VARCHAR)")
+	ownedApply := "ALTER TABLE HR.CORE.OWNED MODIFY COLUMN NOTE SET MASKING POLICY HR.GOV.HASH_MASK"
+	wantError(t, sync, ownedApply, emulator.ErrDoesNotExist) // the policy is not visible to TABLE_OWNER
+	mustExec(t, admin, "GRANT APPLY ON MASKING POLICY HR.GOV.HASH_MASK TO ROLE TABLE_OWNER")
+	mustExec(t, sync, ownedApply)
+	mustExec(t, sync, "INSERT INTO HR.CORE.OWNED VALUES ('abc')")
+	wantRows(t, sync, "SELECT NOTE FROM HR.CORE.OWNED", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+	cols, rows := mustQuery(t, admin, "SHOW GRANTS ON MASKING POLICY HR.GOV.HASH_MASK")
+	if got := renderGrants(cols, rows); !slices.Contains(got, "APPLY MASKING_POLICY HR.GOV.HASH_MASK TABLE_OWNER BY CONNECTOR") {
+		t.Errorf("SHOW GRANTS ON MASKING POLICY: %q", got)
+	}
+}
