@@ -135,7 +135,12 @@ func (s *alterTableStmt) run(x *execCtx) (*result, error) {
 		want = kView
 	}
 	obj, err := x.tableObj(s.name, want, "ALTER "+string(want))
-	if err == nil && !x.roles().sees(obj) {
+	// A role without any privilege on the table resolves it only through the account's APPLY
+	// privileges ("does not exist or not authorized" otherwise: the troubleshooting table of
+	// https://docs.snowflake.com/en/user-guide/security-column-advanced).
+	set := x.roles()
+	if err == nil && !set.sees(obj) && !set.holds(x.a.root, applyPrivilege(kMaskingPolicy), false) &&
+		!set.holds(x.a.root, applyPrivilege(kRowAccessPolicy), false) {
 		err = errNotExist(want.title(), obj.fqn())
 	}
 	if err != nil {

@@ -282,7 +282,7 @@ func (e callExpr) eval(c *evalCtx) (value, error) {
 		return strPtrVal(f(c.x)), nil
 	}
 	fn := scalarFunctions[e.name]
-	if fn.call == nil {
+	if fn.call == nil && fn.lazy == nil {
 		return null, errSyntaxMsg("Unknown function %s", e.name)
 	}
 	if len(e.args) < fn.min || fn.max >= 0 && len(e.args) > fn.max {
@@ -527,7 +527,7 @@ func (p *parser) primary() (expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			if sessionFunctions[t.val] == nil && scalarFunctions[t.val].call == nil {
+			if fn := scalarFunctions[t.val]; sessionFunctions[t.val] == nil && fn.call == nil && fn.lazy == nil {
 				return nil, errSyntaxMsg("Unknown function %s", t.val)
 			}
 			return callExpr{t.val, args}, nil
