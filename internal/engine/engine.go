@@ -80,6 +80,18 @@ func (d DataPolicy) schemaFor(kind snowflake.PolicyKind, db string) snowflake.Sc
 	return snowflake.SchemaID{Database: o.Database, Name: o.Schema}
 }
 
+// holds reports whether schema s is where snowsync keeps its policies (for tables of s's database). A
+// database request never syncs it: it holds snowsync's policies, which no role needs to reach, and a
+// wildcard Ranger policy over the database would otherwise grant on it once snowsync created it.
+func (d DataPolicy) holds(s snowflake.SchemaID) bool {
+	return d.schemaFor(snowflake.MaskingPolicy, s.Database) == s || d.schemaFor(snowflake.RowAccessPolicy, s.Database) == s
+}
+
+// ours reports whether policy id of kind is one snowsync created for tables of database db.
+func (d DataPolicy) ours(kind snowflake.PolicyKind, db string, id snowflake.ObjectID) bool {
+	return datapolicy.Ours(id.Database, id.Schema, id.Name, d.options(kind, db))
+}
+
 // options returns the rendering options of snowsync's policies of kind for tables of database db.
 func (d DataPolicy) options(kind snowflake.PolicyKind, db string) datapolicy.Options {
 	pdb, schema := d.MaskDatabase, d.MaskSchema

@@ -108,6 +108,10 @@ type pass struct {
 	described   memo[name, []snowflake.ColumnInfo]
 	refsOn      memo[grantsKey, []snowflake.PolicyRef]
 	ourPolicies memo[policySchema, existing]
+	refsOf      memo[string, []snowflake.PolicyRef] // references to our policies, by table database
+	bulkRead    []name                              // containers whose tables' policy state is read in bulk
+	bulk        map[name]tableState                 // what bulkStates read (under p.mu)
+	bulkErrs    map[name]error
 	states      map[name]tableState // after load: the policy state of the nodes that needed one
 	stateErrs   map[name]error
 }
@@ -115,7 +119,7 @@ type pass struct {
 func newPass(e *Engine, set *policy.Set) *pass {
 	return &pass{e: e, set: set, sem: semaphore.NewWeighted(int64(e.opts.LoadThreads)),
 		units: map[name]*unit{}, containerDBs: map[string]bool{}, nodes: map[name]*node{}, complete: map[name]bool{},
-		bg: new(errgroup.Group)}
+		bg: new(errgroup.Group), bulk: map[name]tableState{}, bulkErrs: map[name]error{}}
 }
 
 // add registers a requested resource. Coalescing happens in load, once every resource is known.
@@ -501,6 +505,7 @@ type listing struct {
 // parallel, the roles), then the grants, whichever way costs fewer round trips (see readGrants).
 func (p *pass) loadContainer(ctx context.Context, u *unit) error {
 	n := u.name
+	p.startOurRefs(n) // beside the listing: the first wave
 	c, err := p.list(ctx, n)
 	if snowflake.IsNotExist(err) || errors.As(err, new(notExist)) {
 		var found bool
@@ -517,12 +522,15 @@ func (p *pass) loadContainer(ctx context.Context, u *unit) error {
 	}
 	u.resolved = n
 	scope := p.e.opts.Scope
-	schemas := filter(c.schemas, func(s snowflake.SchemaID) bool { return scope.Schema(s.Database, s.Name) })
+	schemas := filter(c.schemas, func(s snowflake.SchemaID) bool {
+		return scope.Schema(s.Database, s.Name) && !p.e.opts.DataPolicy.holds(s)
+	})
 	var objects []snowflake.Object
 	incomplete := map[name]bool{} // schemas with an object that is not synced: ON ALL would reach it
 	for _, o := range c.objects {
 		s := name{o.ID.Database, o.ID.Schema, ""}
-		if (o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView) && scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) {
+		if (o.Kind == snowflake.ObjectTable || o.Kind == snowflake.ObjectView) && scope.Object(o.ID.Database, o.ID.Schema, o.ID.Name) &&
+			!p.e.opts.DataPolicy.holds(snowflake.SchemaID{Database: o.ID.Database, Name: o.ID.Schema}) {
 			objects = append(objects, o)
 		} else {
 			incomplete[s] = true
@@ -537,9 +545,7 @@ func (p *pass) loadContainer(ctx context.Context, u *unit) error {
 		}
 		p.mu.Unlock()
 	}
-	for _, o := range objects { // beside the grant reads: the same wave
-		p.prefetchPolicies(o.Kind, nameOfID(o.ID), false)
-	}
+	p.prefetchContainer(n, objects) // beside the grant reads: the same wave
 	if c.grants != nil { // read in bulk: INFORMATION_SCHEMA.TABLES says nothing of other kinds, so no ON ALL
 		p.addContainer(n, schemas, objects, func(k name) []held { return c.grants[k] })
 		return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
@@ -302,5 +303,102 @@ func TestDryRunPlansPoliciesAndAppliesNothing(t *testing.T) {
 	set, grant := index(planned, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY`), index(planned, `GRANT SELECT ON TABLE`)
 	if res[0].Status != request.StatusSuccess || res[0].MasksSet != 1 || index(planned, "CREATE MASKING POLICY") < 0 || set < 0 || grant < set {
 		t.Errorf("dry run = %+v, recorded:\n%s", res[0], strings.Join(planned, "\n"))
+	}
+}
+
+// seedMasked builds database SALES with schemas S0.. of perSchema tables T000.. (ID, SSN), and roles.
+func seedMasked(t *testing.T, srv *emulator.Server, schemas, perSchema int) {
+	t.Helper()
+	var sql strings.Builder
+	sql.WriteString("CREATE DATABASE SALES; CREATE ROLE PRIV_ANALYSTS;")
+	for s := range schemas {
+		fmt.Fprintf(&sql, "CREATE SCHEMA SALES.S%d;", s)
+		for i := range perSchema {
+			fmt.Fprintf(&sql, "CREATE TABLE SALES.S%d.T%03d (ID NUMBER(38,0), SSN VARCHAR);", s, i)
+		}
+	}
+	if err := srv.Exec(sql.String()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readWaves counts the sequential round trips of the reads in the emulator's log.
+func readWaves(srv *emulator.Server) int {
+	var reads []emulator.LoggedQuery
+	for _, q := range srv.Log() {
+		verb, _, _ := strings.Cut(q.SQL, " ")
+		if verb == "SHOW" || verb == "SELECT" || verb == "DESCRIBE" {
+			reads = append(reads, q)
+		}
+	}
+	return waves(reads)
+}
+
+// A database request whose schemas each hold 10 masked tables reads their masks in the waves that read
+// its grants: with reads concurrent, at most one more sequential round trip of reads than without
+// masks, whatever the number of schemas; one at a time ("load"), a fixed number of reads more (our two
+// schemas' listings, one INFORMATION_SCHEMA.COLUMNS, one POLICY_REFERENCES per policy of ours). The
+// second run sends nothing.
+func TestMasksCostAtMostOneReadWave(t *testing.T) {
+	const schemas, perSchema = 12, 20
+	selectAll := `{"id":1,"name":"all","isEnabled":true,
+	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
+	  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}`
+	mask := `{"id":2,"name":"ssn","policyType":1,"isEnabled":true,
+	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["T00?"]},"column":{"values":["SSN"]}},
+	  "dataMaskPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK_NULL"}}]}`
+	doc := func(policies ...string) string {
+		return `{"serviceName":"snowflake","policyVersion":1,"policies":[` + strings.Join(policies, ",") + `]}`
+	}
+	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
+	latency := map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}
+	type cost struct{ waves, reads int }
+	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(mode, func(t *testing.T) {
+			measure := func(masked bool) (first, converged cost) {
+				srv := emulatortest.Start(t, emulator.Options{Latency: latency})
+				seedMasked(t, srv, schemas, perSchema)
+				policies := doc(selectAll)
+				if masked {
+					policies = doc(selectAll, mask)
+				}
+				e := newPolicyEngine(t, srv, policies, true, Options{LoadMode: mode, CreateMissingRoles: true})
+				db := []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}}
+				for i := range 2 {
+					srv.ResetLog()
+					res, err := e.Run(context.Background(), db)
+					if err != nil || res[0].Status != request.StatusSuccess {
+						t.Fatalf("run %d: %+v, %v", i, res[0], err)
+					}
+					c := cost{readWaves(srv), len(srv.Log()) - len(writes(srv))}
+					if i == 0 {
+						first = c
+						if masked && res[0].MasksSet != schemas*10 {
+							t.Errorf("masks set = %d, want %d", res[0].MasksSet, schemas*10)
+						}
+						continue
+					}
+					converged = c
+					if w := writes(srv); len(w) != 0 {
+						t.Errorf("second run sent %q", w)
+					}
+				}
+				return first, converged
+			}
+			plainFirst, plainConverged := measure(false)
+			maskFirst, maskConverged := measure(true)
+			t.Logf("read waves (reads): first run %d (%d) plain, %d (%d) masked; converged %d (%d) plain, %d (%d) masked",
+				plainFirst.waves, plainFirst.reads, maskFirst.waves, maskFirst.reads,
+				plainConverged.waves, plainConverged.reads, maskConverged.waves, maskConverged.reads)
+			if mode == "load" {
+				if maskFirst.reads > plainFirst.reads+4 || maskConverged.reads > plainConverged.reads+4 {
+					t.Errorf("masks cost %d and %d reads more; want at most 4", maskFirst.reads-plainFirst.reads, maskConverged.reads-plainConverged.reads)
+				}
+				return
+			}
+			if maskFirst.waves > plainFirst.waves+1 || maskConverged.waves > plainConverged.waves+1 {
+				t.Errorf("masks cost %d and %d read waves more; want at most 1", maskFirst.waves-plainFirst.waves, maskConverged.waves-plainConverged.waves)
+			}
+		})
 	}
 }

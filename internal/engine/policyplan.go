@@ -167,7 +167,7 @@ func (t *tablePlan) masks() {
 			continue
 		}
 		cur := col.MaskingPolicy
-		ours := cur != nil && datapolicy.Ours(cur.Database, cur.Schema, cur.Name, opts)
+		ours := cur != nil && t.pp.dp.ours(snowflake.MaskingPolicy, t.n.name.Database, *cur)
 		if m.Empty() {
 			if ours {
 				t.add(snowflake.UnsetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name}, nil, request.PolicyChanges{MasksRemoved: 1})
@@ -209,7 +209,7 @@ func (t *tablePlan) filter() {
 			cur = &r.Policy
 		}
 	}
-	ours := cur != nil && datapolicy.Ours(cur.Database, cur.Schema, cur.Name, opts)
+	ours := cur != nil && t.pp.dp.ours(snowflake.RowAccessPolicy, t.n.name.Database, *cur)
 	f, err := t.pp.set.RowFilter(o)
 	switch {
 	case err != nil:

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -46,6 +47,8 @@ type tableState struct {
 	refs     []snowflake.PolicyRef
 	refsRead bool
 	refsErr  error // why refs were not read, when they were asked for
+	// bulk marks a state read in bulk (policybulk.go): it knows only our policies.
+	bulk bool
 }
 
 // policySchema keys the policies of one kind in one schema.
@@ -160,6 +163,11 @@ func (p *pass) existingPolicies(ctx context.Context, kind snowflake.PolicyKind, 
 	})
 }
 
+// readInBulk reports whether table t lies under a container whose policy state was read in bulk.
+func (p *pass) readInBulk(t name) bool {
+	return slices.ContainsFunc(p.bulkRead, func(c name) bool { return t.under(c) })
+}
+
 // loadPolicies reads, after the grants, the policy state of every full table or view node that needs
 // one (reads started while loading are not repeated), and records it in p.states, or why it could not be
 // read in p.stateErrs. Only an outage is returned.
@@ -176,7 +184,7 @@ func (p *pass) loadPolicies() error {
 	}
 	var jobs []job
 	for _, n := range p.nodes {
-		if !n.full || n.name.level() != 3 {
+		if !n.full || n.name.level() != 3 || p.readInBulk(n.name) {
 			continue
 		}
 		if describe, refs, needed := p.wantsPolicies(n.kind, n.name, requested[n.name]); describe {
@@ -188,6 +196,18 @@ func (p *pass) loadPolicies() error {
 		return err
 	}
 	p.states, p.stateErrs = map[name]tableState{}, map[name]error{}
+	for t, st := range p.bulk {
+		if n := p.nodes[t]; n != nil && n.full {
+			p.states[t] = st
+		}
+	}
+	for t, err := range p.bulkErrs {
+		if n := p.nodes[t]; n != nil && n.full {
+			if _, _, needed := p.wantsPolicies(n.kind, t, false); needed {
+				p.stateErrs[t] = err
+			}
+		}
+	}
 	for _, j := range jobs { // every read is memoized by now
 		st, err := p.tableStateOf(p.ctx, j.n.kind, j.n.name, j.refs)
 		switch {

@@ -3,6 +3,8 @@ package snowflake
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -161,4 +163,52 @@ func argColumns(s string) []string {
 		out = append(out, strings.Trim(strings.TrimSpace(p), `"`))
 	}
 	return out
+}
+
+// TableColumns reads the columns of db's tables and views named by scope (see CatalogScope; the pairs
+// the caller wants are kept from the result), with one query of INFORMATION_SCHEMA.COLUMNS, in column
+// order: the bulk alternative to one DESCRIBE TABLE per table. It needs a warehouse, and it says
+// nothing of masking policies (MaskingPolicy stays nil). A type is rendered as DESCRIBE TABLE renders
+// it where the view says enough: NUMBER(precision,scale), other types by name.
+// (https://docs.snowflake.com/en/sql-reference/info-schema/columns)
+func TableColumns(ctx context.Context, q Querier, db DatabaseID, scope CatalogScope) (map[ObjectID][]ColumnInfo, error) {
+	query := "SELECT * FROM " + db.FullyQualifiedName() + "." + QuoteIdent(informationSchema) + "." + QuoteIdent("COLUMNS") +
+		" WHERE TABLE_SCHEMA != " + QuoteString(informationSchema)
+	if scope.Schemas != nil {
+		query += " AND TABLE_SCHEMA IN " + stringList(scope.Schemas)
+	}
+	if scope.Names != nil {
+		query += " AND TABLE_NAME IN " + stringList(scope.Names)
+	}
+	type positioned struct {
+		ColumnInfo
+		pos int
+	}
+	cols := map[ObjectID][]positioned{}
+	err := queryRecords(ctx, q, query, []string{"table_schema", "table_name", "column_name", "ordinal_position", "data_type"}, func(r record) error {
+		id := ObjectID{db.Name, r.get("table_schema"), r.get("table_name")}
+		typ := r.get("data_type")
+		_, scaled := r.index["numeric_scale"]
+		_, precise := r.index["numeric_precision"]
+		if scaled && precise && typ == "NUMBER" && r.get("numeric_precision") != "" {
+			typ += "(" + r.get("numeric_precision") + "," + r.get("numeric_scale") + ")"
+		}
+		pos, err := strconv.Atoi(r.get("ordinal_position"))
+		if err != nil {
+			return fmt.Errorf("ordinal_position %q: %w", r.get("ordinal_position"), err)
+		}
+		cols[id] = append(cols[id], positioned{ColumnInfo{Name: r.get("column_name"), Type: typ}, pos})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[ObjectID][]ColumnInfo, len(cols))
+	for id, cs := range cols {
+		slices.SortFunc(cs, func(a, b positioned) int { return a.pos - b.pos })
+		for _, c := range cs {
+			out[id] = append(out[id], c.ColumnInfo)
+		}
+	}
+	return out, nil
 }
