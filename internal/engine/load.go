@@ -546,7 +546,7 @@ func (p *pass) loadContainer(ctx context.Context, u *unit) error {
 		p.mu.Unlock()
 	}
 	p.prefetchContainer(n, objects) // beside the grant reads: the same wave
-	if c.grants != nil { // read in bulk: INFORMATION_SCHEMA.TABLES says nothing of other kinds, so no ON ALL
+	if c.grants != nil {            // read in bulk: INFORMATION_SCHEMA.TABLES says nothing of other kinds, so no ON ALL
 		p.addContainer(n, schemas, objects, func(k name) []held { return c.grants[k] })
 		return nil
 	}
