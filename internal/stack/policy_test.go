@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
 )
 
@@ -193,5 +195,35 @@ func testMasksAndRowFilter(t *testing.T, mode string) {
 	}
 	if got := selectAll(t, anna); len(got) != 1 || got[0][0] != "2" || got[0][2] != "" || got[0][1] != "Xxx Xxxxx" {
 		t.Errorf("analyst sees %q after the change; want Bob's row, SSN NULL", got)
+	}
+}
+
+// A Ranger mask that cannot be expressed on its column (MASK_SHOW_LAST_4 on a DATE) fails the task,
+// naming the policy, and withholds the table's grants; the columns it does not touch are masked, and the
+// failure event counts what changed, as the audit record does.
+func TestUnexpressibleMaskFailsTheTaskWithCounts(t *testing.T) {
+	doc := strings.Replace(string(hrPolicies(1, "MASK_SHOW_LAST_4", "EU")), `{"dataMaskType":"MASK_DATE_SHOW_YEAR"}`, `{"dataMaskType":"MASK_SHOW_LAST_4"}`, 1)
+	s, err := Start(context.Background(), Options{SeedSQL: hrSeed, Policies: []byte(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	res := s.Host.Deliver(context.Background(), s.Batch("0", syncRequest("hr-bad", table("HR", "CORE", "EMPLOYEES"))))
+	if res.Err != nil || res.Status != http.StatusOK || len(res.Failures) != 1 {
+		t.Fatalf("delivery: status %d err %v failures %v", res.Status, res.Err, res.Failures)
+	}
+	var fe failure.Event
+	if err := json.Unmarshal([]byte(res.Failures[0]), &fe); err != nil {
+		t.Fatal(err)
+	}
+	r := lastRecord(t, s, "hr-bad")
+	if r.Status != request.StatusFailed || !strings.Contains(r.ErrorMessage, "mask hired") || r.MasksSet != 7 || r.FiltersSet != 1 {
+		t.Errorf("audit record = %+v", r)
+	}
+	if fe.ErrorType != "SYNC_ERROR" || fe.MasksSet != r.MasksSet || fe.FiltersSet != 1 || fe.Grants != r.Grants || !strings.Contains(fe.ErrorMessage, "mask hired") {
+		t.Errorf("failure event = %+v", fe)
+	}
+	if g := grantsOn(t, s, "TABLE HR.CORE.EMPLOYEES"); slices.ContainsFunc(g, func(g string) bool { return strings.HasSuffix(g, ":SELECT") }) {
+		t.Errorf("grants on EMPLOYEES = %v; want SELECT withheld", g)
 	}
 }
