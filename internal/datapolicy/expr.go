@@ -249,6 +249,8 @@ func render(expr string, refs exprRefs) (string, error) {
 					return "", exprErr("type %q is not allowed", t.text)
 				}
 				out = up
+			case keywords[up]:
+				out = up
 			case next == "(":
 				if !allowedFunctions[up] {
 					return "", exprErr("function %q is not allowed", t.text)
@@ -258,8 +260,6 @@ func render(expr string, refs exprRefs) (string, error) {
 				if !insideCast(toks, i) {
 					return "", exprErr("AS is only allowed in CAST")
 				}
-				out = up
-			case keywords[up]:
 				out = up
 			default:
 				if i+1 < len(toks) && toks[i+1].kind == tokIdent && !keywords[strings.ToUpper(toks[i+1].text)] &&
