@@ -9,7 +9,7 @@ import (
 )
 
 // scan splits a statement as Snowflake's lexer does for what matters here, independently of the
-// package's tokenizer: '...' string literals (backslash escapes the next character, '' is a quote) and
+// package's tokenizer: '...' string literals (backslash escapes the next character, ” is a quote) and
 // "..." identifiers ("" is a quote). It returns the code outside them (each literal or identifier
 // replaced by a placeholder), the literals' raw text and the identifiers' names. ok is false when a
 // quote is left open.
