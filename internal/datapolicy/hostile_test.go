@@ -9,10 +9,10 @@ import (
 )
 
 // scan splits a statement as Snowflake's lexer does for what matters here, independently of the
-// package's tokenizer: '...' string literals (backslash escapes the next character, ” is a quote) and
-// "..." identifiers ("" is a quote). It returns the code outside them (each literal or identifier
-// replaced by a placeholder), the literals' raw text and the identifiers' names. ok is false when a
-// quote is left open.
+// package's tokenizer: string literals in single quotes (a backslash escapes the next character, two
+// quotes are one) and identifiers in double quotes (two are one). It returns the code outside them
+// (each literal or identifier replaced by a placeholder), the literals' raw text and the identifiers'
+// names. ok is false when a quote is left open.
 func scan(sql string) (code string, literals, idents []string, ok bool) {
 	var b strings.Builder
 	for i := 0; i < len(sql); i++ {
