@@ -126,6 +126,7 @@ func TestHostileValueExprRefused(t *testing.T) {
 		"{col} || current_user()",
 		"{ col }",
 		"{col}\x00",
+		"{col} || 'a\x00b'",
 	} {
 		_, err := ForColumn(Column{"C", "VARCHAR"}, oneCase(policy.MaskCustom, expr), opts)
 		if err == nil || !strings.Contains(err.Error(), `policy "m" (id 1): valueExpr: expression refused: `) {
