@@ -249,3 +249,28 @@ GRANT CREATE TABLE ON SCHEMA HR.CORE TO ROLE TABLE_OWNER;`)
 		t.Errorf("SHOW GRANTS ON MASKING POLICY: %q", got)
 	}
 }
+
+// TestPolicyHostileNames: quoted names with quotes and spaces, and bodies holding quotes, $$
+// and semicolons, stay inside their identifiers and literals.
+func TestPolicyHostileNames(t *testing.T) {
+	srv := start(t, emulator.Options{}, `
+CREATE DATABASE "db ""x""";
+CREATE TABLE "db ""x""".PUBLIC."t;1" ("we""ird col" VARCHAR, "R" VARCHAR);
+INSERT INTO "db ""x""".PUBLIC."t;1" VALUES ('a;b', 'O''Brien');
+CREATE ROLE "o'brien";
+GRANT ROLE "o'brien" TO USER ADMIN;`)
+	admin := openDB(t, srv.DSN(""))
+	mustExec(t, admin, `CREATE MASKING POLICY "db ""x""".PUBLIC."My ""Mask""" AS ("v al" VARCHAR) RETURNS VARCHAR -> `+
+		`CASE WHEN IS_ROLE_IN_SESSION('o''brien') THEN '$$;' || "v al" || ''';--' ELSE "v al" END`)
+	mustExec(t, admin, `ALTER TABLE "db ""x""".PUBLIC."t;1" MODIFY COLUMN "we""ird col" SET MASKING POLICY "db ""x""".PUBLIC."My ""Mask"""`)
+	mustExec(t, admin, `CREATE ROW ACCESS POLICY "db ""x""".PUBLIC."rap;" AS (r VARCHAR) RETURNS BOOLEAN -> r = $$O'Brien$$`)
+	mustExec(t, admin, `ALTER TABLE "db ""x""".PUBLIC."t;1" ADD ROW ACCESS POLICY "db ""x""".PUBLIC."rap;" ON ("R")`)
+	wantRows(t, admin, `SELECT "we""ird col", "R" FROM "db ""x""".PUBLIC."t;1"`, "$$;a;b';-- O'Brien")
+	cols, rows := mustQuery(t, admin, `DESCRIBE TABLE "db ""x""".PUBLIC."t;1"`)
+	if got := column(t, cols, rows, "policy name"); !slices.Equal(got, []string{`"db ""x""".PUBLIC."My ""Mask"""`, "NULL"}) {
+		t.Errorf("DESCRIBE TABLE policy name: %q", got)
+	}
+	mustExec(t, admin, "USE WAREHOUSE W")
+	wantRows(t, admin, `SELECT POLICY_NAME, REF_COLUMN_NAME FROM TABLE("db ""x""".INFORMATION_SCHEMA.POLICY_REFERENCES(POLICY_NAME => '"db ""x""".PUBLIC."My ""Mask"""'))`,
+		`My "Mask" we"ird col`)
+}
