@@ -129,11 +129,12 @@
 // values. Both are evaluated for the session: CURRENT_ROLE(), CURRENT_USER(), and
 // IS_ROLE_IN_SESSION('R'), TRUE when R (compared exactly) is the primary role or inherited
 // by it, PUBLIC included, or, while secondary roles are ALL (the default for users since
-// bcr-1692; USE SECONDARY ROLES NONE turns them off), granted to the user or inherited from
-// one. Secondary roles count only there: privileges come from the primary role, as before.
+// bcr-1692, unless the user's DEFAULT_SECONDARY_ROLES is (); USE SECONDARY ROLES NONE turns
+// them off), granted to the user or inherited from one. Secondary roles count only there:
+// privileges come from the primary role, as before.
 //
-// Expressions: literals ('...' with '' and backslash escapes, $$...$$, numbers, NULL, TRUE,
-// FALSE), ? bindings, column and argument names, parentheses, CASE [x] WHEN ... THEN ...
+// Expressions: literals ('...' with a doubled quote or a backslash escape, $$...$$, numbers,
+// NULL, TRUE, FALSE), ? bindings, column and argument names, parentheses, CASE [x] WHEN ... THEN ...
 // [ELSE ...] END, =, <>, !=, <, <=, >, >=, AND, OR, NOT (three-valued), IS [NOT] NULL, [NOT]
 // IN (...), [NOT] LIKE | ILIKE, ||, + - * /, unary -, CAST(x AS type) and x::type, and the
 // functions IFF, COALESCE, NVL, IS_ROLE_IN_SESSION, CURRENT_ROLE and the other session
