@@ -274,3 +274,20 @@ GRANT ROLE "o'brien" TO USER ADMIN;`)
 	wantRows(t, admin, `SELECT POLICY_NAME, REF_COLUMN_NAME FROM TABLE("db ""x""".INFORMATION_SCHEMA.POLICY_REFERENCES(POLICY_NAME => '"db ""x""".PUBLIC."My ""Mask"""'))`,
 		`My "Mask" we"ird col`)
 }
+
+// TestConditionalMasking: a masking policy with more arguments binds them with USING (the
+// masked column first); POLICY_REFERENCES lists the extra columns.
+func TestConditionalMasking(t *testing.T) {
+	srv := start(t, emulator.Options{}, policySeed+`
+CREATE MASKING POLICY HR.GOV.SSN_BY_REGION AS (VAL VARCHAR, R VARCHAR) RETURNS VARCHAR ->
+  CASE WHEN R = 'US' THEN VAL ELSE 'hidden' END;`)
+	admin := openDB(t, srv.DSN("HR"))
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION", emulator.ErrPolicySignature)
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (REGION, SSN)", emulator.ErrPolicySignature)
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (SSN, ID)", emulator.ErrPolicySignature)
+	mustExec(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (SSN, REGION)")
+	wantRows(t, admin, "SELECT ID, SSN FROM HR.CORE.EMPLOYEES ORDER BY ID", "1 hidden", "2 987-65-4321", "3 hidden")
+	mustExec(t, admin, "USE WAREHOUSE W")
+	wantRows(t, admin, "SELECT REF_COLUMN_NAME, REF_ARG_COLUMN_NAMES FROM TABLE(INFORMATION_SCHEMA.POLICY_REFERENCES(POLICY_NAME => 'HR.GOV.SSN_BY_REGION'))",
+		`SSN ["REGION"]`)
+}
