@@ -22,8 +22,8 @@ type scalarFunction struct {
 
 // scalarFunctions are the functions of Snowflake's reference that masking and row access
 // policies rendered from Ranger need (https://docs.snowflake.com/en/sql-reference/functions-all),
-// with Snowflake's NULL handling: NULL in, NULL out, except COALESCE, NVL, IFF, CONCAT_WS-free
-// CONCAT (NULL if any argument is NULL) and IS_ROLE_IN_SESSION.
+// with Snowflake's NULL handling: a NULL argument gives NULL (CONCAT included), except in
+// COALESCE, NVL and IFF.
 var scalarFunctions map[string]scalarFunction
 
 func init() {

@@ -73,7 +73,7 @@ func wantError(t *testing.T, db *sql.DB, query string, number int) {
 	}
 }
 
-const employeesQuery = "SELECT ID, NAME, SSN, REGION FROM HR.CORE.EMPLOYEES ORDER BY ID"
+const employeesQuery = "SELECT ID, NAME, SSN, REGION FROM HR.CORE.EMPLOYEES WHERE ID <= 3 ORDER BY ID"
 
 // TestMaskingPolicyByRole: the same SELECT shows masked values to a user in one role and
 // clear values to a user in another; the table owner's policy change takes effect at once.
@@ -81,6 +81,14 @@ func TestMaskingPolicyByRole(t *testing.T) {
 	srv := start(t, emulator.Options{}, policySeed)
 	admin := openDB(t, srv.DSN("HR"))
 	mustExec(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_MASK")
+	res, err := admin.Exec("INSERT INTO HR.CORE.EMPLOYEES (ID, NAME, SSN) VALUES (?, ?, ?), (5, 'Eve', NULL)", 4, "Dan", "111-22-3333")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 2 {
+		t.Fatalf("INSERT of 2 rows: RowsAffected %d, %v", n, err)
+	}
+	mustExec(t, admin, "INSERT INTO HR.CORE.EMPLOYEES (ID) VALUES (6)")
 	anna := userDB(t, srv, "ANNA", "anna-pw", "ANALYST_EU")
 	helga := userDB(t, srv, "HELGA", "helga-pw", "HR_ADMIN")
 	wantRows(t, anna, employeesQuery, "1 Ada ***-**-**** EU", "2 Bob ***-**-**** US", "3 Cy NULL EU")
@@ -88,6 +96,8 @@ func TestMaskingPolicyByRole(t *testing.T) {
 	// The mask applies in WHERE too: the analyst cannot find a row by its clear SSN.
 	wantRows(t, anna, "SELECT ID FROM HR.CORE.EMPLOYEES WHERE SSN = '123-45-6789'")
 	wantRows(t, helga, "SELECT ID FROM HR.CORE.EMPLOYEES WHERE SSN = '123-45-6789'", "1")
+	wantRows(t, anna, "SELECT ID, SSN FROM HR.CORE.EMPLOYEES WHERE ID > 3 ORDER BY ID DESC LIMIT 2", "6 NULL", "5 NULL")
+	wantRows(t, helga, "SELECT NAME, SSN FROM HR.CORE.EMPLOYEES WHERE ID = 4", "Dan 111-22-3333")
 	mustExec(t, admin, "ALTER MASKING POLICY HR.GOV.SSN_MASK SET BODY -> IFF(IS_ROLE_IN_SESSION('HR_ADMIN'), VAL, 'XXX-XX-' || RIGHT(VAL, 4))")
 	wantRows(t, anna, "SELECT SSN FROM HR.CORE.EMPLOYEES WHERE ID = 1", "XXX-XX-6789")
 	// A role without SELECT is refused as before.
