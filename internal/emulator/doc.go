@@ -134,21 +134,22 @@
 // privileges come from the primary role, as before.
 //
 // Expressions: literals ('...' with a doubled quote or a backslash escape, $$...$$, numbers,
-// NULL, TRUE, FALSE), ? bindings, column and argument names, parentheses, CASE [x] WHEN ... THEN ...
-// [ELSE ...] END, =, <>, !=, <, <=, >, >=, AND, OR, NOT (three-valued), IS [NOT] NULL, [NOT]
-// IN (...), [NOT] LIKE | ILIKE, ||, + - * /, unary -, CAST(x AS type) and x::type, and the
-// functions IFF, COALESCE, NVL, NVL2, IS_ROLE_IN_SESSION, CURRENT_ROLE and the other session
-// functions, REGEXP_REPLACE(s, pattern [, replacement]) (RE2 syntax, \1 back-references),
-// REGEXP_LIKE, LEFT, RIGHT, LENGTH, LEN, CHAR_LENGTH, REPEAT, CONCAT, REPLACE, LPAD, RPAD,
-// SUBSTR, SUBSTRING, UPPER, LOWER, TRIM, CONTAINS, STARTSWITH, ENDSWITH, SHA2(s [, 224 | 256 |
-// 384 | 512]), MD5 and MD5_HEX (hex), DATE_TRUNC('YEAR' | 'MONTH' | 'DAY', d),
-// DATE_FROM_PARTS, YEAR, MONTH, DAY, TO_VARCHAR, TO_CHAR, TO_DATE, TO_TIMESTAMP,
-// TO_TIMESTAMP_NTZ, TO_NUMBER, TO_DECIMAL, TO_BOOLEAN, GREATEST and LEAST. Values are text, numbers (float64: exact to 15 digits, NUMBER(p,s) rounded to s
-// places on conversion, TO_NUMBER to 0 as its default scale says), booleans, dates and
-// timestamps (without time zone); VARIANT, OBJECT, ARRAY and BINARY columns hold their text.
-// Text compares by bytes; a comparison of text with a number, date or boolean converts the
-// text (100038 / 100040 / 100037 when it cannot). Results go out as FIXED (integers), REAL,
-// BOOLEAN or TEXT; dates render YYYY-MM-DD and timestamps YYYY-MM-DD HH24:MI:SS.FF3, as text.
+// NULL, TRUE, FALSE), ? bindings, column and argument names, parentheses, CASE [x] WHEN ...
+// THEN ... [ELSE ...] END, =, <>, !=, <, <=, >, >=, AND, OR, NOT (three-valued), IS [NOT]
+// NULL, [NOT] IN (...), [NOT] LIKE | ILIKE, ||, + - * /, unary -, CAST(x AS type) and x::type,
+// and the functions IFF, COALESCE, NVL, NVL2, IS_ROLE_IN_SESSION, CURRENT_ROLE and the other
+// session functions, REGEXP_REPLACE(s, pattern [, replacement]) (RE2 syntax, \1
+// back-references), REGEXP_LIKE, LEFT, RIGHT, LENGTH, LEN, CHAR_LENGTH, REPEAT, CONCAT,
+// REPLACE, LPAD, RPAD, SUBSTR, SUBSTRING, UPPER, LOWER, TRIM, CONTAINS, STARTSWITH, ENDSWITH,
+// SHA2(s [, 224 | 256 | 384 | 512]), MD5 and MD5_HEX (hex), DATE_TRUNC('YEAR' | 'MONTH' |
+// 'DAY', d), DATE_FROM_PARTS, YEAR, MONTH, DAY, TO_VARCHAR, TO_CHAR, TO_DATE, TO_TIMESTAMP,
+// TO_TIMESTAMP_NTZ, TO_NUMBER, TO_DECIMAL, TO_BOOLEAN, GREATEST and LEAST. Values are text,
+// numbers (float64: exact to 15 digits, NUMBER(p,s) rounded to s places on conversion,
+// TO_NUMBER to 0 as its default scale says), booleans, dates and timestamps (without time
+// zone); VARIANT, OBJECT, ARRAY and BINARY columns hold their text. Text compares by bytes; a
+// comparison of text with a number, date or boolean converts the text (100038 / 100040 /
+// 100037 when it cannot). Results go out as FIXED (integers), REAL, BOOLEAN or TEXT; dates
+// render YYYY-MM-DD and timestamps YYYY-MM-DD HH24:MI:SS.FF3, as text.
 //
 // Not evaluated: aggregates (COUNT, SUM, ...), GROUP BY, joins, subqueries (a policy body
 // cannot look up a mapping table), window functions, format models (TO_CHAR(d, 'YYYY')),
