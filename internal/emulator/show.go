@@ -320,6 +320,7 @@ func columnDataType(c column) map[string]any {
 		dt["length"], _ = strconv.Atoi(params[0])
 	case "FIXED":
 		dt["precision"], _ = strconv.Atoi(params[0])
+		dt["scale"] = 0
 		if len(params) > 1 {
 			dt["scale"], _ = strconv.Atoi(params[1])
 		}
