@@ -44,8 +44,12 @@ func exprErr(format string, args ...any) error {
 var operators = []string{"<=", ">=", "<>", "!=", "||", "::", "=", "<", ">", "+", "-", "*", "/", "%", "(", ")", ","}
 
 // tokenize splits an expression into tokens, refusing comments, ';', '$', unterminated quotes,
-// unbalanced parentheses and any character that is not part of a plain expression.
+// unbalanced parentheses, control characters (even in literals) and any character that is not part of
+// a plain expression.
 func tokenize(s string) ([]token, error) {
+	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f }); i >= 0 {
+		return nil, exprErr("control character %q is not allowed", s[i])
+	}
 	var toks []token
 	space, depth := false, 0
 	for i := 0; i < len(s); {
@@ -249,6 +253,8 @@ func render(expr string, refs exprRefs) (string, error) {
 					return "", exprErr("type %q is not allowed", t.text)
 				}
 				out = up
+			case keywords[up]:
+				out = up
 			case next == "(":
 				if !allowedFunctions[up] {
 					return "", exprErr("function %q is not allowed", t.text)
@@ -258,8 +264,6 @@ func render(expr string, refs exprRefs) (string, error) {
 				if !insideCast(toks, i) {
 					return "", exprErr("AS is only allowed in CAST")
 				}
-				out = up
-			case keywords[up]:
 				out = up
 			default:
 				if i+1 < len(toks) && toks[i+1].kind == tokIdent && !keywords[strings.ToUpper(toks[i+1].text)] &&

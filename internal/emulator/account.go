@@ -148,6 +148,7 @@ type user struct {
 	rsaKey, rsaKey2                              string // as set, PEM body
 	pubKeys                                      [2]*rsa.PublicKey
 	disabled                                     bool
+	noSecondaryRoles                             bool // DEFAULT_SECONDARY_ROLES = ()
 	owner                                        string
 	created                                      time.Time
 	roles                                        map[string]*roleGrant

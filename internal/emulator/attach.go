@@ -129,6 +129,13 @@ func (x *execCtx) mayApply(pol, obj *object) bool {
 	return set.holds(x.a.root, applyPrivilege(pol.kind), false) || set.holds(pol, "APPLY", false) && set.owns(obj)
 }
 
+// holdsApply reports whether the session holds APPLY MASKING POLICY or APPLY ROW ACCESS
+// POLICY on the account.
+func (x *execCtx) holdsApply() bool {
+	set := x.roles()
+	return set.holds(x.a.root, applyPrivilege(kMaskingPolicy), false) || set.holds(x.a.root, applyPrivilege(kRowAccessPolicy), false)
+}
+
 func (s *alterTableStmt) run(x *execCtx) (*result, error) {
 	want := kTable
 	if s.view {
@@ -138,9 +145,7 @@ func (s *alterTableStmt) run(x *execCtx) (*result, error) {
 	// A role without any privilege on the table resolves it only through the account's APPLY
 	// privileges ("does not exist or not authorized" otherwise: the troubleshooting table of
 	// https://docs.snowflake.com/en/user-guide/security-column-advanced).
-	set := x.roles()
-	if err == nil && !set.sees(obj) && !set.holds(x.a.root, applyPrivilege(kMaskingPolicy), false) &&
-		!set.holds(x.a.root, applyPrivilege(kRowAccessPolicy), false) {
+	if err == nil && !x.roles().sees(obj) && !x.holdsApply() {
 		err = errNotExist(want.title(), obj.fqn())
 	}
 	if err != nil {

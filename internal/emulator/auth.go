@@ -75,7 +75,8 @@ func (s *Server) login(req loginRequest, roleName, dbName, schemaName, warehouse
 		return loginError(390101, "User access disabled. Contact your local system administrator.")
 	}
 	allowed := a.userRoles(u)
-	st := sessionState{user: u.name, role: rolePublic, warehouse: identName(warehouse, u.defaultWarehouse), params: map[string]string{}}
+	st := sessionState{user: u.name, role: rolePublic, warehouse: identName(warehouse, u.defaultWarehouse), params: map[string]string{},
+		noSecondary: u.noSecondaryRoles}
 	if roleName != "" {
 		rn := identName(roleName, "")
 		if r := a.roles[rn]; r == nil || !allowed[r] {

@@ -26,10 +26,12 @@ import (
 //	sql:      a statement to run (repeatable; all but the last must succeed)
 //	error:    the error number the last sql (or the login, or the query) must give
 //	message:  a substring of that error's message
-//	connect:  log in with user=U password=P [role=R] [database=D] instead of running sql
+//	connect:  after the sql, log in with user=U password=P [role=R] [database=D] and run the
+//	          query (if any) on that session
 //	query:    a query whose result must match
 //	columns:  the query's exact column names, comma-separated
-//	render:   the columns that render each row (space-separated); default: the grant rendering
+//	render:   the columns that render each row (space-separated, or comma-separated when a
+//	          name holds a space); default: the grant rendering
 //	want:     one rendered row (repeatable); rows compare in any order unless "order: exact"
 //	rows:     the exact number of rows (when the rows themselves are not listed)
 //
@@ -55,7 +57,7 @@ type corpusCase struct {
 // corpusMinimum is the least number of cases each family must keep.
 var corpusMinimum = map[string]int{
 	"grant": 30, "revoke": 10, "show_grants": 15, "show_objects": 20, "create_drop": 10, "use": 5,
-	"information_schema": 8, "session": 4,
+	"information_schema": 8, "session": 4, "masking_policy": 20, "row_access_policy": 10, "table_data": 12,
 }
 
 func readCorpus(t *testing.T, path string) (seed []string, cases []corpusCase) {
@@ -204,8 +206,12 @@ func TestCorpus(t *testing.T) {
 func runCorpusCase(t *testing.T, srv *emulator.Server, db *sql.DB, c corpusCase) {
 	ctx := context.Background()
 	var err error
-	switch {
-	case c.connect != "":
+	for i, q := range c.sql {
+		if _, err = db.ExecContext(ctx, q); err != nil && (i < len(c.sql)-1 || c.connect != "") {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if c.connect != "" {
 		var conn *sql.DB
 		conn, err = sql.Open("snowflake", corpusDSN(t, srv, c.connect))
 		if err != nil {
@@ -215,12 +221,6 @@ func runCorpusCase(t *testing.T, srv *emulator.Server, db *sql.DB, c corpusCase)
 		conn.SetMaxOpenConns(1)
 		if err = conn.PingContext(ctx); err == nil && c.query != "" {
 			db = conn
-		}
-	default:
-		for i, q := range c.sql {
-			if _, err = db.ExecContext(ctx, q); err != nil && i < len(c.sql)-1 {
-				t.Fatalf("%s: %v", q, err)
-			}
 		}
 	}
 	var cols []string
@@ -273,6 +273,12 @@ func renderRows(t *testing.T, cols []string, rows [][]string, render string) []s
 		return renderGrants(cols, rows)
 	}
 	names := strings.Fields(render)
+	if strings.Contains(render, ",") {
+		names = strings.Split(render, ",")
+		for i := range names {
+			names[i] = strings.TrimSpace(names[i])
+		}
+	}
 	idx := make([]int, len(names))
 	for i, n := range names {
 		if idx[i] = slices.Index(cols, n); idx[i] < 0 {

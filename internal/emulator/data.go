@@ -234,7 +234,10 @@ func (s *describeStmt) run(x *execCtx) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !x.roles().holds(obj, "SELECT", false) {
+	// SELECT on the table, or the account's APPLY MASKING POLICY or APPLY ROW ACCESS POLICY,
+	// which "also allows executing the DESCRIBE operation on tables and views"
+	// (https://docs.snowflake.com/en/user-guide/security-access-control-privileges).
+	if !x.roles().holds(obj, "SELECT", false) && !x.holdsApply() {
 		return nil, errNotExist(obj.kind.title(), obj.fqn())
 	}
 	return describeColumns(obj), nil

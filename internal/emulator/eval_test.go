@@ -55,6 +55,13 @@ func TestExpressions(t *testing.T) {
 		{`'7'::NUMBER(10,2) / 2`, "3.5"},
 		{`LEAST(3, 1, 2) + GREATEST(3, 1, 2)`, "4"},
 		{`-(2 - 5)`, "3"},
+		{`NVL2(NULL, 'a', 'b') || NVL2(1, 'a', 'b') || REPLACE('a-b-c', '-') || REPLACE('a-b', '-', '+')`, "baabca+b"},
+		{`LPAD('7', 3, '0') || RPAD('ab', 4, 'xy') || LPAD('abcdef', 2)`, "007abxyab"},
+		{`REGEXP_LIKE('123-45', '[0-9]{3}-[0-9]{2}') AND NOT REGEXP_LIKE('x123-45', '[0-9]{3}-[0-9]{2}')`, "true"},
+		{`CONTAINS('abc', 'b') AND STARTSWITH('abc', 'a') AND ENDSWITH('abc', 'c')`, "true"},
+		{`DATE_FROM_PARTS(YEAR('2019-03-14'::DATE), 1, 1)`, "2019-01-01"},
+		{`MONTH(TO_TIMESTAMP_NTZ('2019-03-14 10:00:00')) * 100 + DAY('2019-03-14'::DATE)`, "314"},
+		{`MD5_HEX('abc') = MD5('abc') AND CHAR_LENGTH('abc') = 3`, "true"},
 	}
 	for _, c := range cases {
 		t.Run(c.expr, func(t *testing.T) {

@@ -17,9 +17,10 @@ type sessionState struct {
 	user, role, warehouse, database, schema string
 	params                                  map[string]string // ALTER SESSION SET
 	// noSecondary is USE SECONDARY ROLES NONE. Sessions start with every role granted to the
-	// user active as a secondary role: DEFAULT_SECONDARY_ROLES = ('ALL') is the default for
-	// users (https://docs.snowflake.com/en/sql-reference/sql/create-user, bcr-1692). The
-	// emulator consults secondary roles only in IS_ROLE_IN_SESSION, never for privileges.
+	// user active as a secondary role unless the user's DEFAULT_SECONDARY_ROLES is (): ('ALL')
+	// is the default for users (bcr-1692, bundle 2024_08:
+	// https://docs.snowflake.com/en/release-notes/bcr-bundles/2024_08/bcr-1692). The emulator
+	// consults secondary roles only in IS_ROLE_IN_SESSION, never for privileges.
 	noSecondary bool
 }
 
@@ -376,6 +377,8 @@ func setUserProps(u *user, props map[string]string) error {
 			u.defaultNS = v
 		case "DISABLED":
 			u.disabled = strings.EqualFold(v, "TRUE")
+		case "DEFAULT_SECONDARY_ROLES": // ('ALL') or (): https://docs.snowflake.com/en/sql-reference/sql/create-user
+			u.noSecondaryRoles = v == ""
 		case "RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2":
 			key, err := parsePublicKey(v)
 			if err != nil {
@@ -557,6 +560,8 @@ func (s *alterStmt) run(x *execCtx) (*result, error) {
 			u.rsaKey2, u.pubKeys[1] = "", nil
 		case "DEFAULT_ROLE":
 			u.defaultRole = ""
+		case "DEFAULT_SECONDARY_ROLES":
+			u.noSecondaryRoles = false
 		case "PASSWORD":
 			u.password = ""
 		}

@@ -22,8 +22,8 @@ type scalarFunction struct {
 
 // scalarFunctions are the functions of Snowflake's reference that masking and row access
 // policies rendered from Ranger need (https://docs.snowflake.com/en/sql-reference/functions-all),
-// with Snowflake's NULL handling: NULL in, NULL out, except COALESCE, NVL, IFF, CONCAT_WS-free
-// CONCAT (NULL if any argument is NULL) and IS_ROLE_IN_SESSION.
+// with Snowflake's NULL handling: a NULL argument gives NULL (CONCAT included), except in
+// COALESCE, NVL and IFF.
 var scalarFunctions map[string]scalarFunction
 
 func init() {
@@ -89,8 +89,9 @@ func init() {
 			return textVal(string(r[len(r)-min(n, len(r)):])), nil
 		}),
 		// https://docs.snowflake.com/en/sql-reference/functions/length
-		"LENGTH": strict(1, 1, length),
-		"LEN":    strict(1, 1, length),
+		"LENGTH":      strict(1, 1, length),
+		"LEN":         strict(1, 1, length),
+		"CHAR_LENGTH": strict(1, 1, length),
 		// https://docs.snowflake.com/en/sql-reference/functions/repeat
 		"REPEAT": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
 			n, err := toNumber(a[1])
@@ -140,7 +141,8 @@ func init() {
 			return null, errSyntaxMsg("SHA2 digest size %v is not supported (224, 256, 384, 512)", bits)
 		}),
 		// https://docs.snowflake.com/en/sql-reference/functions/md5
-		"MD5": text1(func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }),
+		"MD5":     text1(md5Hex),
+		"MD5_HEX": text1(md5Hex),
 		// https://docs.snowflake.com/en/sql-reference/functions/date_trunc
 		"DATE_TRUNC": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
 			t, err := toTime(a[1], a[1].k != vDate)
@@ -168,15 +170,69 @@ func init() {
 			return numVal(float64(t.Year())), err
 		}),
 		// https://docs.snowflake.com/en/sql-reference/functions/to_char (no format models)
-		"TO_VARCHAR": strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return textVal(a[0].String()), nil }),
-		"TO_CHAR":    strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return textVal(a[0].String()), nil }),
-		"TO_DATE":    strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "DATE") }),
-		"TO_TIMESTAMP": strict(1, 1, func(_ *evalCtx, a []value) (value, error) {
-			return coerce(a[0], "TIMESTAMP_NTZ")
+		"TO_VARCHAR":       strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return textVal(a[0].String()), nil }),
+		"TO_CHAR":          strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return textVal(a[0].String()), nil }),
+		"TO_DATE":          strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "DATE") }),
+		"TO_TIMESTAMP":     strict(1, 1, toTimestamp),
+		"TO_TIMESTAMP_NTZ": strict(1, 1, toTimestamp),
+		"TO_NUMBER":        strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "NUMBER") }),
+		"TO_DECIMAL":       strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "NUMBER") }),
+		"TO_BOOLEAN":       strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return toBool(a[0]) }),
+		// https://docs.snowflake.com/en/sql-reference/functions/nvl2
+		"NVL2": {min: 3, max: 3, call: func(_ *evalCtx, a []value) (value, error) {
+			if a[0].isNull() {
+				return a[2], nil
+			}
+			return a[1], nil
+		}},
+		// https://docs.snowflake.com/en/sql-reference/functions/replace
+		"REPLACE": strict(2, 3, func(_ *evalCtx, a []value) (value, error) {
+			to := ""
+			if len(a) == 3 {
+				to = a[2].String()
+			}
+			return textVal(strings.ReplaceAll(a[0].String(), a[1].String(), to)), nil
 		}),
-		"TO_NUMBER":  strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "NUMBER") }),
-		"TO_DECIMAL": strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "NUMBER") }),
-		"TO_BOOLEAN": strict(1, 1, func(_ *evalCtx, a []value) (value, error) { return toBool(a[0]) }),
+		// https://docs.snowflake.com/en/sql-reference/functions/lpad, .../rpad
+		"LPAD": strict(2, 3, func(_ *evalCtx, a []value) (value, error) { return pad(a, true) }),
+		"RPAD": strict(2, 3, func(_ *evalCtx, a []value) (value, error) { return pad(a, false) }),
+		// https://docs.snowflake.com/en/sql-reference/functions/regexp_like
+		"REGEXP_LIKE": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
+			re, err := regexp.Compile("^(?:" + a[1].String() + ")$")
+			if err != nil {
+				return null, newError(ErrInvalidRegexp, "2201B", "Invalid regular expression: '%s', %v", a[1].String(), err)
+			}
+			return boolVal(re.MatchString(a[0].String())), nil
+		}),
+		"CONTAINS": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
+			return boolVal(strings.Contains(a[0].String(), a[1].String())), nil
+		}),
+		"STARTSWITH": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
+			return boolVal(strings.HasPrefix(a[0].String(), a[1].String())), nil
+		}),
+		"ENDSWITH": strict(2, 2, func(_ *evalCtx, a []value) (value, error) {
+			return boolVal(strings.HasSuffix(a[0].String(), a[1].String())), nil
+		}),
+		// https://docs.snowflake.com/en/sql-reference/functions/date_from_parts
+		"DATE_FROM_PARTS": strict(3, 3, func(_ *evalCtx, a []value) (value, error) {
+			var p [3]int
+			for i := range p {
+				n, err := toNumber(a[i])
+				if err != nil {
+					return null, err
+				}
+				p[i] = int(n)
+			}
+			return dateVal(time.Date(p[0], time.Month(p[1]), p[2], 0, 0, 0, 0, time.UTC)), nil
+		}),
+		"MONTH": strict(1, 1, func(_ *evalCtx, a []value) (value, error) {
+			t, err := toTime(a[0], true)
+			return numVal(float64(t.Month())), err
+		}),
+		"DAY": strict(1, 1, func(_ *evalCtx, a []value) (value, error) {
+			t, err := toTime(a[0], true)
+			return numVal(float64(t.Day())), err
+		}),
 		// https://docs.snowflake.com/en/sql-reference/functions/greatest, .../least
 		"GREATEST": strict(1, -1, func(_ *evalCtx, a []value) (value, error) { return extreme(a, 1) }),
 		"LEAST":    strict(1, -1, func(_ *evalCtx, a []value) (value, error) { return extreme(a, -1) }),
@@ -185,6 +241,36 @@ func init() {
 
 // backrefs finds \1 .. \9 in a REGEXP_REPLACE replacement (Snowflake's back-reference syntax).
 var backrefs = regexp.MustCompile(`\\([0-9])`)
+
+func md5Hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+
+func toTimestamp(_ *evalCtx, a []value) (value, error) { return coerce(a[0], "TIMESTAMP_NTZ") }
+
+// pad is LPAD / RPAD(s, length [, pad]): s cut or padded (with pad, default a space) to length.
+func pad(a []value, left bool) (value, error) {
+	r, n, err := runesAndCount(a[0], a[1])
+	if err != nil {
+		return null, err
+	}
+	if len(r) >= n {
+		return textVal(string(r[:n])), nil
+	}
+	fill := []rune(" ")
+	if len(a) == 3 {
+		fill = []rune(a[2].String())
+	}
+	if len(fill) == 0 {
+		return textVal(string(r)), nil
+	}
+	p := make([]rune, 0, n-len(r))
+	for len(p) < n-len(r) {
+		p = append(p, fill[len(p)%len(fill)])
+	}
+	if left {
+		return textVal(string(p) + string(r)), nil
+	}
+	return textVal(string(r) + string(p)), nil
+}
 
 func firstNonNull(_ *evalCtx, a []value) (value, error) {
 	for _, v := range a {

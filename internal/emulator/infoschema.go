@@ -68,15 +68,27 @@ var infoViews = map[string]*infoView{
 		},
 	},
 	"COLUMNS": {
+		// The leading columns of https://docs.snowflake.com/en/sql-reference/info-schema/columns,
+		// up to NUMERIC_SCALE: length for text, precision and scale for fixed-point numbers.
 		cols: textCols("TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION",
-			"COLUMN_DEFAULT", "IS_NULLABLE", "DATA_TYPE"),
+			"COLUMN_DEFAULT", "IS_NULLABLE", "DATA_TYPE", "CHARACTER_MAXIMUM_LENGTH", "CHARACTER_OCTET_LENGTH",
+			"NUMERIC_PRECISION", "NUMERIC_PRECISION_RADIX", "NUMERIC_SCALE"),
 		schemaCol: "TABLE_SCHEMA", nameCol: "TABLE_NAME",
 		rows: func(x *execCtx, db *object, l lookup) [][]*string {
 			var rows [][]*string
 			for _, o := range x.infoObjects(db, l, kTable, kView) {
 				for i, c := range o.columns {
+					var length, octets, precision, radix, scale *string
+					dt := columnDataType(c)
+					if n, ok := dt["length"].(int); ok {
+						length, octets = str(strconv.Itoa(n)), str(strconv.Itoa(min(4*n, 16777216)))
+					}
+					if p, ok := dt["precision"].(int); ok {
+						precision, radix, scale = str(strconv.Itoa(p)), str("10"), str(strconv.Itoa(dt["scale"].(int)))
+					}
 					rows = append(rows, []*string{str(db.name), str(o.parent.name), str(o.name), str(c.name),
-						str(strconv.Itoa(i + 1)), nil, yesNo(c.nullable), str(sqlTypeName(c.typ))})
+						str(strconv.Itoa(i + 1)), nil, yesNo(c.nullable), str(sqlTypeName(c.typ)), length, octets,
+						precision, radix, scale})
 				}
 			}
 			return rows

@@ -157,9 +157,27 @@ func (p *parser) end() error {
 	return nil
 }
 
-// optionValue reads the value after "KEY =": a string, number, identifier or TRUE/FALSE.
+// optionValue reads the value after "KEY =": a string, number, identifier or TRUE/FALSE, or a
+// parenthesised list of them.
 func (p *parser) optionValue() (string, error) {
 	p.acceptPunct("=")
+	if p.acceptPunct("(") { // a list, as DEFAULT_SECONDARY_ROLES = ('ALL'): its items joined by commas
+		var items []string
+		for !p.acceptPunct(")") {
+			t := p.next()
+			if t.kind != tString && t.kind != tIdent && t.kind != tQuoted {
+				p.i--
+				return "", p.unexpected()
+			}
+			items = append(items, t.val)
+			if !p.isPunct(")") {
+				if err := p.expectPunct(","); err != nil {
+					return "", err
+				}
+			}
+		}
+		return strings.Join(items, ","), nil
+	}
 	t := p.next()
 	switch t.kind {
 	case tString, tNumber, tIdent, tQuoted:

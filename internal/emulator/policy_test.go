@@ -73,7 +73,7 @@ func wantError(t *testing.T, db *sql.DB, query string, number int) {
 	}
 }
 
-const employeesQuery = "SELECT ID, NAME, SSN, REGION FROM HR.CORE.EMPLOYEES ORDER BY ID"
+const employeesQuery = "SELECT ID, NAME, SSN, REGION FROM HR.CORE.EMPLOYEES WHERE ID <= 3 ORDER BY ID"
 
 // TestMaskingPolicyByRole: the same SELECT shows masked values to a user in one role and
 // clear values to a user in another; the table owner's policy change takes effect at once.
@@ -81,6 +81,14 @@ func TestMaskingPolicyByRole(t *testing.T) {
 	srv := start(t, emulator.Options{}, policySeed)
 	admin := openDB(t, srv.DSN("HR"))
 	mustExec(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_MASK")
+	res, err := admin.Exec("INSERT INTO HR.CORE.EMPLOYEES (ID, NAME, SSN) VALUES (?, ?, ?), (5, 'Eve', NULL)", 4, "Dan", "111-22-3333")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 2 {
+		t.Fatalf("INSERT of 2 rows: RowsAffected %d, %v", n, err)
+	}
+	mustExec(t, admin, "INSERT INTO HR.CORE.EMPLOYEES (ID) VALUES (6)")
 	anna := userDB(t, srv, "ANNA", "anna-pw", "ANALYST_EU")
 	helga := userDB(t, srv, "HELGA", "helga-pw", "HR_ADMIN")
 	wantRows(t, anna, employeesQuery, "1 Ada ***-**-**** EU", "2 Bob ***-**-**** US", "3 Cy NULL EU")
@@ -88,6 +96,8 @@ func TestMaskingPolicyByRole(t *testing.T) {
 	// The mask applies in WHERE too: the analyst cannot find a row by its clear SSN.
 	wantRows(t, anna, "SELECT ID FROM HR.CORE.EMPLOYEES WHERE SSN = '123-45-6789'")
 	wantRows(t, helga, "SELECT ID FROM HR.CORE.EMPLOYEES WHERE SSN = '123-45-6789'", "1")
+	wantRows(t, anna, "SELECT ID, SSN FROM HR.CORE.EMPLOYEES WHERE ID > 3 ORDER BY ID DESC LIMIT 2", "6 NULL", "5 NULL")
+	wantRows(t, helga, "SELECT NAME, SSN FROM HR.CORE.EMPLOYEES WHERE ID = 4", "Dan 111-22-3333")
 	mustExec(t, admin, "ALTER MASKING POLICY HR.GOV.SSN_MASK SET BODY -> IFF(IS_ROLE_IN_SESSION('HR_ADMIN'), VAL, 'XXX-XX-' || RIGHT(VAL, 4))")
 	wantRows(t, anna, "SELECT SSN FROM HR.CORE.EMPLOYEES WHERE ID = 1", "XXX-XX-6789")
 	// A role without SELECT is refused as before.
@@ -248,4 +258,46 @@ GRANT CREATE TABLE ON SCHEMA HR.CORE TO ROLE TABLE_OWNER;`)
 	if got := renderGrants(cols, rows); !slices.Contains(got, "APPLY MASKING_POLICY HR.GOV.HASH_MASK TABLE_OWNER BY CONNECTOR") {
 		t.Errorf("SHOW GRANTS ON MASKING POLICY: %q", got)
 	}
+}
+
+// TestPolicyHostileNames: quoted names with quotes and spaces, and bodies holding quotes, $$
+// and semicolons, stay inside their identifiers and literals.
+func TestPolicyHostileNames(t *testing.T) {
+	srv := start(t, emulator.Options{}, `
+CREATE DATABASE "db ""x""";
+CREATE TABLE "db ""x""".PUBLIC."t;1" ("we""ird col" VARCHAR, "R" VARCHAR);
+INSERT INTO "db ""x""".PUBLIC."t;1" VALUES ('a;b', 'O''Brien');
+CREATE ROLE "o'brien";
+GRANT ROLE "o'brien" TO USER ADMIN;`)
+	admin := openDB(t, srv.DSN(""))
+	mustExec(t, admin, `CREATE MASKING POLICY "db ""x""".PUBLIC."My ""Mask""" AS ("v al" VARCHAR) RETURNS VARCHAR -> `+
+		`CASE WHEN IS_ROLE_IN_SESSION('o''brien') THEN '$$;' || "v al" || ''';--' ELSE "v al" END`)
+	mustExec(t, admin, `ALTER TABLE "db ""x""".PUBLIC."t;1" MODIFY COLUMN "we""ird col" SET MASKING POLICY "db ""x""".PUBLIC."My ""Mask"""`)
+	mustExec(t, admin, `CREATE ROW ACCESS POLICY "db ""x""".PUBLIC."rap;" AS (r VARCHAR) RETURNS BOOLEAN -> r = $$O'Brien$$`)
+	mustExec(t, admin, `ALTER TABLE "db ""x""".PUBLIC."t;1" ADD ROW ACCESS POLICY "db ""x""".PUBLIC."rap;" ON ("R")`)
+	wantRows(t, admin, `SELECT "we""ird col", "R" FROM "db ""x""".PUBLIC."t;1"`, "$$;a;b';-- O'Brien")
+	cols, rows := mustQuery(t, admin, `DESCRIBE TABLE "db ""x""".PUBLIC."t;1"`)
+	if got := column(t, cols, rows, "policy name"); !slices.Equal(got, []string{`"db ""x""".PUBLIC."My ""Mask"""`, "NULL"}) {
+		t.Errorf("DESCRIBE TABLE policy name: %q", got)
+	}
+	mustExec(t, admin, "USE WAREHOUSE W")
+	wantRows(t, admin, `SELECT POLICY_NAME, REF_COLUMN_NAME FROM TABLE("db ""x""".INFORMATION_SCHEMA.POLICY_REFERENCES(POLICY_NAME => '"db ""x""".PUBLIC."My ""Mask"""'))`,
+		`My "Mask" we"ird col`)
+}
+
+// TestConditionalMasking: a masking policy with more arguments binds them with USING (the
+// masked column first); POLICY_REFERENCES lists the extra columns.
+func TestConditionalMasking(t *testing.T) {
+	srv := start(t, emulator.Options{}, policySeed+`
+CREATE MASKING POLICY HR.GOV.SSN_BY_REGION AS (VAL VARCHAR, R VARCHAR) RETURNS VARCHAR ->
+  CASE WHEN R = 'US' THEN VAL ELSE 'hidden' END;`)
+	admin := openDB(t, srv.DSN("HR"))
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION", emulator.ErrPolicySignature)
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (REGION, SSN)", emulator.ErrPolicySignature)
+	wantError(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (SSN, ID)", emulator.ErrPolicySignature)
+	mustExec(t, admin, "ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN SSN SET MASKING POLICY HR.GOV.SSN_BY_REGION USING (SSN, REGION)")
+	wantRows(t, admin, "SELECT ID, SSN FROM HR.CORE.EMPLOYEES ORDER BY ID", "1 hidden", "2 987-65-4321", "3 hidden")
+	mustExec(t, admin, "USE WAREHOUSE W")
+	wantRows(t, admin, "SELECT REF_COLUMN_NAME, REF_ARG_COLUMN_NAMES FROM TABLE(INFORMATION_SCHEMA.POLICY_REFERENCES(POLICY_NAME => 'HR.GOV.SSN_BY_REGION'))",
+		`SSN ["REGION"]`)
 }

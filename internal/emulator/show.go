@@ -305,13 +305,36 @@ func tableRow(what string, o *object) []*string {
 	}
 }
 
+// columnDataType is SHOW COLUMNS' data_type: the type, with its length (text) or precision
+// and scale (fixed-point numbers) as DESCRIBE TABLE shows them, and nullability.
+func columnDataType(c column) map[string]any {
+	dt := map[string]any{"type": canonicalType(c.typ), "nullable": c.nullable}
+	shown := displayType(c.declared())
+	open := strings.IndexByte(shown, '(')
+	if open < 0 {
+		return dt
+	}
+	params := strings.Split(strings.TrimSuffix(shown[open+1:], ")"), ",")
+	switch typeFamily(c.declared()) {
+	case "TEXT":
+		dt["length"], _ = strconv.Atoi(params[0])
+	case "FIXED":
+		dt["precision"], _ = strconv.Atoi(params[0])
+		dt["scale"] = 0
+		if len(params) > 1 {
+			dt["scale"], _ = strconv.Atoi(params[1])
+		}
+	}
+	return dt
+}
+
 func columnRows(o *object, f nameFilter) [][]*string {
 	var rows [][]*string
 	for _, c := range o.columns {
 		if !f.match(c.name) {
 			continue
 		}
-		dt, _ := json.Marshal(map[string]any{"type": canonicalType(c.typ), "nullable": c.nullable})
+		dt, _ := json.Marshal(columnDataType(c))
 		rows = append(rows, []*string{str(o.name), str(o.schema()), str(c.name), str(string(dt)),
 			boolStr(c.nullable), str(""), str("COLUMN"), str(""), str(""), str(o.database()), str("")})
 	}

@@ -146,7 +146,7 @@ func coerce(v value, decl string) (value, error) {
 		return null, nil
 	}
 	switch fam := typeFamily(decl); fam {
-	case "TEXT", "VARIANT", "OBJECT", "ARRAY", "BINARY":
+	case "TEXT", "VARIANT", "OBJECT", "ARRAY", "BINARY", "TIME": // TIME is kept as its HH:MI:SS text
 		return textVal(v.String()), nil
 	case "FIXED", "REAL":
 		n, err := toNumber(v)

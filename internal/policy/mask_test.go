@@ -247,3 +247,15 @@ func TestStatsLogValue(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleMask(t *testing.T) {
+	set, _ := loadSample(t)
+	pii := Object{Type: snowflake.ObjectTable, Database: "sales", Schema: "public", Name: "customers_pii"}
+	m, err := set.Mask(pii, "ssn")
+	if err != nil || !reflect.DeepEqual(cases(m), []string{`PRIV_ANALYSTS=MASK_HASH by "mask ssn" (id 12)`}) {
+		t.Errorf("Mask(CUSTOMERS_PII.SSN) = %q, %v", cases(m), err)
+	}
+	if m, _ := set.Mask(pii, "NAME"); !m.Empty() || set.FiltersTable(pii) {
+		t.Errorf("Mask(CUSTOMERS_PII.NAME) = %q, FiltersTable = %v; want neither", cases(m), set.FiltersTable(pii))
+	}
+}

@@ -22,7 +22,10 @@
 // Data-mask and row-filter policies answer two more questions, per column (Set.Mask) and per table
 // (Set.RowFilter): an ordered list of (role, mask or filter) cases, the first case whose role a
 // session holds deciding, as Ranger's first matching policy and first matching item decide for a user.
-// Rendering them as Snowflake masking and row access policies is package datapolicy's job.
+// Principals map through the same Mapping as for access policies, except that group "public" and user
+// "{USER}", which match every user in Ranger, become Snowflake's role PUBLIC (RolePublic), which every
+// session holds. Rendering the cases as Snowflake masking and row access policies is package
+// datapolicy's job.
 package policy
 
 import (

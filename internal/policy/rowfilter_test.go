@@ -94,3 +94,20 @@ func TestRowFilterProblems(t *testing.T) {
 		t.Errorf("Stats() = %+v, want 1 row filter, 1 failing, 2 ignored", s)
 	}
 }
+
+func TestRowFilterEveryUser(t *testing.T) {
+	// "{USER}" (the current user) and group "public" match every user: role PUBLIC, which every
+	// session holds, so nothing after it can decide. A group named "PUBLIC" is just a group.
+	set, problems := mustParse(t, doc(filterPolicy(1, "all", "CUSTOMERS", `,"rowFilterPolicyItems":[`+
+		filterItem(`"groups":["PUBLIC"]`, "a = 1")+`,`+
+		filterItem(`"users":["{USER}"]`, "a = 2")+`,`+
+		filterItem(`"groups":["public"]`, "a = 3")+`]`)))
+	if problems != nil {
+		t.Fatalf("problems = %q", problems)
+	}
+	f, err := set.RowFilter(customers)
+	want := []string{`PRIV_PUBLIC: a = 1 by "all" (id 1)`, `PUBLIC: a = 2 by "all" (id 1)`}
+	if err != nil || !reflect.DeepEqual(filterCases(f), want) {
+		t.Errorf("RowFilter = %q, %v; want %q", filterCases(f), err, want)
+	}
+}
