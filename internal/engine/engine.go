@@ -1,6 +1,8 @@
 // Package engine is the sync engine (DESIGN §6): for the resources of a batch of requests it loads
-// the objects and their current grants from Snowflake, computes the grants the Ranger policies demand,
-// applies the difference, and reports per requested resource.
+// the objects and their current grants, masking and row access policies from Snowflake, computes what
+// the Ranger policies demand, applies the difference, and reports per requested resource. Masks and
+// row filters (policyread.go, policybulk.go, policyplan.go) are read beside the grants, and applied
+// before them: schema, policies, attachments, then grants (see phase).
 //
 // A batch is synced as a whole: a resource named by several requests is loaded and planned once, and a
 // database or schema request covers the requests for objects under it; each request still gets its own

@@ -13,32 +13,34 @@ import (
 
 // Reading masks and row filters: the plan.
 //
-// A table's (or view's) masking and row access policies are read only where a Ranger data-mask or
-// row-filter policy may touch it (policy.Set.MasksTable, FiltersTable), and for every table or view a
-// request names by itself (so that a mask Ranger dropped entirely is found and removed):
+// A table's (or view's) masking and row access policies are read where a Ranger data-mask or row-filter
+// policy may touch it (policy.Set.MasksTable, FiltersTable), and for every table or view a request names
+// by itself (so that a mask Ranger dropped entirely is found and removed):
 //
 //   - DESCRIBE TABLE gives the columns, their types and the masking policy set on each. It needs no
 //     warehouse (see package snowflake, policyread.go);
 //   - POLICY_REFERENCES(REF_ENTITY_NAME => …) gives the table's row access policy. Nothing else does,
-//     and it needs the session's warehouse: it is read only when one is configured (Options.References)
-//     and Ranger filters the table or the request names it. A table that Ranger filters FAILS, saying
-//     so, when no warehouse is configured: its current row access policy cannot be known;
+//     and it needs the session's warehouse: it is read only when one is configured
+//     (DataPolicy.References) and Ranger filters the table or the request names it. Without a warehouse
+//     a table that Ranger filters FAILS, saying so: its current row access policy cannot be known;
 //   - SHOW MASKING POLICIES and SHOW ROW ACCESS POLICIES IN SCHEMA <our schema>, once per schema and
-//     pass, and only when the policy set has data-mask or row-filter policies at all, tell which of our policies exist already (CREATE only what is missing) and whether the
-//     schema exists (CREATE SCHEMA IF NOT EXISTS only when it does not).
+//     pass, and only when the policy set has data-mask or row-filter policies at all, tell which of our
+//     policies exist already (CREATE only what is missing) and whether the schema exists (CREATE SCHEMA
+//     IF NOT EXISTS only when it does not).
+//
+// A database or schema request with a warehouse reads its tables in bulk instead (policybulk.go).
 //
 // Round trips: these reads start as soon as the objects are known, beside the grant reads of the same
 // objects: with SHOW GRANTS ON a requested table; right after a container's listing, beside its reads
-// by role. A 5,000-table database request thus reads its masked tables in the wave that reads its
-// grants; only in load_bulk mode, where one INFORMATION_SCHEMA read gives objects and grants at once,
-// do they take one more wave. Every full node that needs them is read before planning (load's last
-// step), whichever way it was loaded.
+// by role. Only in load_bulk mode, where one INFORMATION_SCHEMA read gives objects and grants at once,
+// do they take one more wave. Every full node that needs them is read before planning (loadPolicies),
+// whichever way it was loaded.
 //
-// Not done on purpose: finding our policies on tables that Ranger no longer masks or filters at all
-// under a database or schema request (that needs POLICY_REFERENCES(POLICY_NAME => …) per policy), and
-// dropping our policies that nothing references any more: both need the warehouse on every pass, and a
-// drop races with another invocation about to attach the same (content-named) policy. Unused policies
-// of ours stay in our schema; they protect nothing and cost nothing.
+// Not done on purpose: dropping our policies that nothing references any more (that needs
+// POLICY_REFERENCES on every pass, and a drop races with another invocation about to attach the same
+// content-named policy: they stay in our schema, protecting nothing and costing nothing), and, without
+// a warehouse, finding ours on the tables of a database or schema request that Ranger no longer masks
+// or filters at all.
 
 // tableState is what the policy reads found on one table or view.
 type tableState struct {
