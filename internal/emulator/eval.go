@@ -1,5 +1,7 @@
 package emulator
 
+import "regexp"
+
 // expr is a parsed SQL expression: of a select list, a WHERE clause, an INSERT value, or a
 // masking or row access policy body.
 type expr interface {
@@ -35,6 +37,7 @@ type (
 	likeExpr struct {
 		e, pat     expr
 		ilike, not bool
+		re         *regexp.Regexp // the compiled pattern when it is a literal
 	}
 	caseExpr struct {
 		operand expr // CASE x WHEN v ...; nil for CASE WHEN cond ...
@@ -225,7 +228,11 @@ func (e likeExpr) eval(c *evalCtx) (value, error) {
 	if err != nil || v.isNull() || p.isNull() {
 		return null, err
 	}
-	return boolVal(likePattern(p.String(), e.ilike).MatchString(v.String()) != e.not), nil
+	re := e.re
+	if re == nil {
+		re = likePattern(p.String(), e.ilike)
+	}
+	return boolVal(re.MatchString(v.String()) != e.not), nil
 }
 
 func (e caseExpr) eval(c *evalCtx) (value, error) {

@@ -73,7 +73,11 @@ func (p *parser) cmpExpr() (expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			l = likeExpr{l, r, ilike, not}
+			like := likeExpr{e: l, pat: r, ilike: ilike, not: not}
+			if lit, ok := r.(litExpr); ok && lit.v.k == vText {
+				like.re = likePattern(lit.v.s, ilike)
+			}
+			l = like
 			continue
 		}
 		t := p.peek()
