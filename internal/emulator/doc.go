@@ -161,9 +161,11 @@
 // choice (the documentation gives the messages of 003530 and 003533 in "Advanced Column-level
 // Security topics" § Troubleshooting, not their numbers); 003529 is Snowflake's
 // (snowflakedb/terraform-provider-snowflake#2186), as are 000606, 000904, 002020, 100038,
-// 100040, 100051 and 100072 (Snowflake's answers, not documented). The rendering of
-// REF_ARG_COLUMN_NAMES and SHOW ROW ACCESS POLICIES' column order follow SHOW MASKING
-// POLICIES and are not verified.
+// 100040, 100051 and 100072 (Snowflake's answers, not documented). Not verified: the
+// rendering of REF_ARG_COLUMN_NAMES (Snowflake prints [ "COL" ]; readers should accept both)
+// and of SHOW's options column, SHOW ROW ACCESS POLICIES' column order (taken from SHOW
+// MASKING POLICIES), and the APPLY-on-the-policy-plus-table-ownership path of the privileges
+// (the account privileges, DESCRIBE's and CREATE's are from their reference pages).
 //
 // The corpus in testdata/corpus (one file per statement family, each case citing the page
 // and section it checks) is this behaviour as Snowflake documents it, run through the driver.

@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/snowsync/snowsync/internal/emulator"
 )
@@ -82,5 +83,39 @@ func TestExpressions(t *testing.T) {
 		{"NO_SUCH_FUNCTION(1)", emulator.ErrSyntax},
 	} {
 		wantError(t, db, "SELECT "+c.expr, c.number)
+	}
+}
+
+// TestSelectColumnTypes: values reach Go with their types: a selected column keeps its
+// column's type (TIMESTAMP_LTZ for INFORMATION_SCHEMA's CREATED, NUMBER, FLOAT, BOOLEAN for a
+// table's columns), and an empty result still types a bare column.
+func TestSelectColumnTypes(t *testing.T) {
+	srv := start(t, emulator.Options{}, `CREATE DATABASE D;
+CREATE TABLE D.PUBLIC.T (ID NUMBER, SCORE FLOAT, OK BOOLEAN, NAME VARCHAR);
+INSERT INTO D.PUBLIC.T VALUES (7, 2.5, TRUE, 'x');
+CREATE TABLE D.PUBLIC.EMPTY (ID NUMBER);`)
+	db := openDB(t, srv.DSN("D"))
+	var created time.Time
+	if err := db.QueryRow("SELECT CREATED FROM D.INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'T'").Scan(&created); err != nil || created.IsZero() {
+		t.Fatalf("CREATED as time.Time: %v %v", created, err)
+	}
+	var id int64
+	var score float64
+	var ok bool
+	var name string
+	if err := db.QueryRow("SELECT ID, SCORE, OK, NAME FROM D.PUBLIC.T").Scan(&id, &score, &ok, &name); err != nil {
+		t.Fatal(err)
+	}
+	if id != 7 || score != 2.5 || !ok || name != "x" {
+		t.Errorf("got %d %v %v %q", id, score, ok, name)
+	}
+	rows, err := db.Query("SELECT ID FROM D.PUBLIC.EMPTY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil || len(types) != 1 || types[0].DatabaseTypeName() != "FIXED" {
+		t.Errorf("column type of an empty result: %v %v", types[0].DatabaseTypeName(), err)
 	}
 }

@@ -314,7 +314,7 @@ func rowCtx(x *execCtx, cols []colMeta) (*evalCtx, func(row []value)) {
 	c := &evalCtx{x: x, col: func(name string) (value, bool) {
 		i, ok := index[name]
 		if !ok {
-			if i = slices.IndexFunc(cols, func(c colMeta) bool { return strings.EqualFold(c.name, name) }); i < 0 {
+			if i = columnOf(cols, name); i < 0 {
 				return null, false
 			}
 		}
@@ -324,6 +324,14 @@ func rowCtx(x *execCtx, cols []colMeta) (*evalCtx, func(row []value)) {
 		return cur[i], true
 	}}
 	return c, func(row []value) { cur = row }
+}
+
+// columnOf finds a column by its exact name, else case-insensitively; -1 when none.
+func columnOf(cols []colMeta, name string) int {
+	if i := slices.IndexFunc(cols, func(c colMeta) bool { return c.name == name }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(cols, func(c colMeta) bool { return strings.EqualFold(c.name, name) })
 }
 
 func (s *selectStmt) project(x *execCtx, cols []colMeta, rows [][]value) (*result, error) {
@@ -354,6 +362,14 @@ func (s *selectStmt) project(x *execCtx, cols []colMeta, rows [][]value) (*resul
 				outCols, fromInput = append(outCols, col), append(fromInput, i)
 			}
 			continue
+		}
+		// A bare column keeps the column's type (a timestamp stays a timestamp); an expression
+		// takes the type of its values.
+		if c, ok := it.e.(colExpr); ok {
+			if j := columnOf(cols, c.name); j >= 0 {
+				outCols, fromInput = append(outCols, colMeta{it.label, cols[j].typ}), append(fromInput, j)
+				continue
+			}
 		}
 		outCols, fromInput = append(outCols, colMeta{it.label, ""}), append(fromInput, -1)
 	}
