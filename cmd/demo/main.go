@@ -3,11 +3,14 @@
 // It starts Azurite (audit table), the Snowflake emulator with a sample account (two databases, five
 // schemas, 210 tables and views, existing grants with some drift) and the handler, loads sample Ranger
 // policies, sends a realistic mix of sync requests through the Functions host stand-in, prints a
-// report, and stops everything it started.
+// report, and stops everything it started. The account also holds a PII table (HR.CORE.EMPLOYEES) that
+// Ranger masks and filters: after its event the demo selects it as an HR analyst (masked values, own
+// region only) and as an HR admin (everything).
 package main
 
 import (
 	"context"
+	"database/sql"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -90,7 +93,46 @@ func seed() string {
 	line("GRANT SELECT ON TABLE %s TO ROLE %s", orders1, role("PRIV_EXPORTERS"))
 	line("GRANT SELECT ON TABLE %s TO ROLE %s", snowflake.ObjectID{Database: "SALES", Schema: "REPORTING", Name: "CUSTOMERS_PII"}, role("PRIV_CONTRACTORS"))
 	line("GRANT SELECT ON TABLE %s TO ROLE %s", orders1, role("REPORTING_TOOL"))
+	b.WriteString(hrSeed)
 	return b.String()
+}
+
+// hrSeed is a table with PII, and two users: an HR analyst (EU) and an HR admin.
+const hrSeed = `CREATE DATABASE HR;
+CREATE SCHEMA HR.CORE;
+CREATE TABLE HR.CORE.EMPLOYEES (ID NUMBER(38,0), NAME VARCHAR, SSN VARCHAR, EMAIL VARCHAR, REGION VARCHAR);
+INSERT INTO HR.CORE.EMPLOYEES VALUES (1, 'Ada', '123-45-6789', 'ada@example.com', 'EU'),
+  (2, 'Bob', '987-65-4321', 'bob@example.com', 'US'), (3, 'Cy', '555-11-2222', 'cy@example.com', 'EU');
+CREATE ROLE PRIV_HR_ANALYSTS;
+CREATE ROLE PRIV_HR_ADMINS;
+CREATE USER ANNA PASSWORD = 'anna-demo';
+CREATE USER HELGA PASSWORD = 'helga-demo';
+GRANT ROLE PRIV_HR_ANALYSTS TO USER ANNA;
+GRANT ROLE PRIV_HR_ADMINS TO USER HELGA;
+`
+
+// showEmployees prints HR.CORE.EMPLOYEES as user sees it with role, through the real driver.
+func showEmployees(out io.Writer, s *stack.Stack, user, password, role string) error {
+	db, err := sql.Open("snowflake", fmt.Sprintf("%s:%s@%s/HR?account=emulator&protocol=http&disableTelemetry=true&validateDefaultParameters=false&role=%s",
+		user, password, s.Snowflake.Addr(), role))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT ID, NAME, SSN, EMAIL, REGION FROM HR.CORE.EMPLOYEES ORDER BY ID")
+	if err != nil {
+		return fmt.Errorf("select as %s: %w", user, err)
+	}
+	defer rows.Close()
+	fmt.Fprintf(out, "  as %s (%s):\n", user, role)
+	for rows.Next() {
+		var id, name, ssn, email, region sql.NullString
+		if err := rows.Scan(&id, &name, &ssn, &email, &region); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "    %s  %-5s %-12s %-66s %s\n", id.String, name.String, ssn.String, email.String, region.String)
+	}
+	return rows.Err()
 }
 
 func tableName(s schemaSpec, i int) string {
@@ -129,6 +171,7 @@ var events = []event{
 	{"invalid JSON", []byte(`{"id":"broken-1","type":"RESOURCE_SYNC","requestInfo":{"resources":[`)},
 	{"unsupported type", []byte(`{"id":"user-sync-3","type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`)},
 	{"missing table", request("dbt-run-885", table("table", "SALES", "PUBLIC", "ORDERS_999"))},
+	{"PII table: masks, row filter", request("hr-onboarding", table("table", "HR", "CORE", "EMPLOYEES"))},
 }
 
 func run(ctx context.Context, out io.Writer) error {
@@ -172,11 +215,19 @@ func run(ctx context.Context, out io.Writer) error {
 	for _, q := range log {
 		counts[q.Class]++
 	}
-	fmt.Fprintf(out, "\nSnowflake round trips for the batch of %d events: %d queries (%d SHOW, %d SELECT, %d GRANT, %d REVOKE, %d CREATE) in %s.\n",
+	fmt.Fprintf(out, "\nSnowflake round trips for the batch of %d events: %d queries (%d SHOW, %d SELECT, %d GRANT, %d REVOKE, %d CREATE and ALTER) in %s.\n",
 		len(events), len(log), counts[emulator.ClassShow], counts[emulator.ClassSelect], counts[emulator.ClassGrant],
-		counts[emulator.ClassRevoke], counts[emulator.ClassCreate], took.Round(time.Millisecond))
+		counts[emulator.ClassRevoke], counts[emulator.ClassCreate]+counts[emulator.ClassAlter], took.Round(time.Millisecond))
 	fmt.Fprintf(out, "The host delivered the same batch again: %d Snowflake queries, %d audit records in all (one per event).\n",
 		redeliveryQueries, len(recs))
+
+	fmt.Fprintln(out, "\nHR.CORE.EMPLOYEES after one event (SSN and EMAIL masked and rows filtered for analysts, by Snowflake itself):")
+	if err := showEmployees(out, s, "ANNA", "anna-demo", "PRIV_HR_ANALYSTS"); err != nil {
+		return err
+	}
+	if err := showEmployees(out, s, "HELGA", "helga-demo", "PRIV_HR_ADMINS"); err != nil {
+		return err
+	}
 
 	resp, err := http.Get(s.URL + "/api/tasks?status=FAILED&since=1h")
 	if err != nil {
@@ -196,14 +247,15 @@ func run(ctx context.Context, out io.Writer) error {
 // report prints one line per task, the statements applied, and the failure events.
 func report(out io.Writer, recs []audit.Record, failures []string) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "#\tEVENT\tTASK ID\tSTATUS\tGRANTS\tREVOKES\tREASON")
+	fmt.Fprintln(w, "#\tEVENT\tTASK ID\tSTATUS\tGRANTS\tREVOKES\tMASKS\tFILTERS\tREASON")
 	for _, r := range recs {
 		seq := int(*r.SequenceNumber)
 		id := "(none)"
 		if r.TaskID != nil {
 			id = *r.TaskID
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", seq, events[seq].what, id, r.Status, r.Grants, r.Revokes, clip(r.Reason, 70))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", seq, events[seq].what, id, r.Status, r.Grants, r.Revokes,
+			r.MasksSet+r.MasksSwapped, r.FiltersSet+r.FiltersSwapped, clip(r.Reason, 70))
 	}
 	w.Flush()
 	fmt.Fprintln(out, "\nSQL applied (first 3 statements per resource):")
