@@ -20,7 +20,7 @@ import (
 // the state is read with a fixed number of queries instead, beside the container's grant reads:
 //
 //   - wave 1, beside the listing: SHOW MASKING POLICIES and SHOW ROW ACCESS POLICIES IN SCHEMA <ours>;
-//   - wave 2, beside the grant reads: one INFORMATION_SCHEMA.COLUMNS query for the container's tables
+//   - wave 2, once the listing is in, beside the grant reads: one INFORMATION_SCHEMA.COLUMNS query for the container's tables
 //     that Ranger masks or filters (snowflake.TableColumns), and one POLICY_REFERENCES(POLICY_NAME => …)
 //     per policy of ours (content-named and shared, so few): every column and table that carries one
 //     of ours, Ranger-masked or not, so that ours are also removed where Ranger no longer masks at all.
@@ -110,21 +110,29 @@ func (p *pass) bulkStates(ctx context.Context, n name, need []name) error {
 // The listings and each POLICY_REFERENCES are reads of the pool; the call itself holds no pool slot.
 func (p *pass) ourPolicyRefs(ctx context.Context, db string) ([]snowflake.PolicyRef, error) {
 	return p.refsOf.do(ctx, db, func() ([]snowflake.PolicyRef, error) {
+		kinds := []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy}
+		listed := make([]existing, len(kinds))
+		g := new(errgroup.Group) // both listings at once: one wave
+		for i, k := range kinds {
+			guard.Go(g, func() (err error) {
+				listed[i], err = p.existingPolicies(p.ctx, k, db)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
 		var ids []snowflake.ObjectID
-		for _, k := range []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy} {
-			ex, err := p.existingPolicies(p.ctx, k, db)
-			if err != nil {
-				return nil, err
-			}
+		for i, k := range kinds {
 			schema := p.e.opts.DataPolicy.schemaFor(k, db)
-			for _, name := range slices.Sorted(maps.Keys(ex.names)) {
+			for _, name := range slices.Sorted(maps.Keys(listed[i].names)) {
 				if id := (snowflake.ObjectID{Database: schema.Database, Schema: schema.Name, Name: name}); p.e.opts.DataPolicy.ours(k, db, id) {
 					ids = append(ids, id)
 				}
 			}
 		}
 		lists := make([][]snowflake.PolicyRef, len(ids))
-		g := new(errgroup.Group)
+		g = new(errgroup.Group)
 		for i, id := range ids {
 			guard.Go(g, func() error {
 				return p.read(p.ctx, func(ctx context.Context) (err error) {
@@ -162,16 +170,19 @@ func (p *pass) prefetchContainer(n name, objects []snowflake.Object) {
 	guard.Go(p.bg, func() error { return p.bulkStates(p.ctx, n, need) })
 }
 
-// startOurRefs starts reading the references to our policies for container n's database as soon as the
-// container is requested (the listings of our schemas run beside the container's own listing).
+// startOurRefs starts listing our schemas for container n's database as soon as the container is
+// requested, beside the container's own listing (the first wave). The references to the policies listed
+// are read later, by bulkStates, together with the columns: both in the wave of the grant reads.
 func (p *pass) startOurRefs(n name) {
 	if !p.e.opts.DataPolicy.References {
 		return
 	}
-	guard.Go(p.bg, func() error {
-		if _, err := p.ourPolicyRefs(p.ctx, n.Database); snowflake.Outage(err) {
-			return fmt.Errorf("%w: %w", errSystemic, err)
-		}
-		return nil
-	})
+	for _, k := range []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy} {
+		guard.Go(p.bg, func() error {
+			if _, err := p.existingPolicies(p.ctx, k, n.Database); snowflake.Outage(err) {
+				return fmt.Errorf("%w: %w", errSystemic, err)
+			}
+			return nil
+		})
+	}
 }
