@@ -2,7 +2,6 @@ package policy
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,15 +24,8 @@ func (e *UnexpressibleError) Error() string { return "policy " + e.Policy + ": "
 
 // rangerDataItem mirrors RangerDataMaskPolicyItem and RangerRowFilterPolicyItem.
 type rangerDataItem struct {
-	Accesses []struct {
-		Type      string `json:"type"`
-		IsAllowed *bool  `json:"isAllowed"`
-	} `json:"accesses"`
-	Users         []string          `json:"users"`
-	Groups        []string          `json:"groups"`
-	Roles         []string          `json:"roles"`
-	Conditions    []json.RawMessage `json:"conditions"`
-	DataMaskInfo  *dataMaskInfo     `json:"dataMaskInfo"`
+	rangerItem
+	DataMaskInfo  *dataMaskInfo `json:"dataMaskInfo"`
 	RowFilterInfo *struct {
 		FilterExpr string `json:"filterExpr"`
 	} `json:"rowFilterInfo"`
