@@ -136,6 +136,8 @@ type Set struct {
 	stats Stats
 	rules [levelCount][]*rule // by level, higher priority first
 	roles []string            // sorted
+	// staleErr is why the set may be out of date (Stale); nil for a set its source confirmed current.
+	staleErr error
 }
 
 // Version returns the document's policyVersion (0 when absent).
