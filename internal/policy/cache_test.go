@@ -141,7 +141,9 @@ func TestCacheRefresh(t *testing.T) {
 }
 
 // sameParse reports whether a and b come from one parse of a document (a set marked Stale is a copy).
-func sameParse(a, b *Set) bool { return len(a.roles) > 0 && len(b.roles) > 0 && &a.roles[0] == &b.roles[0] }
+func sameParse(a, b *Set) bool {
+	return len(a.roles) > 0 && len(b.roles) > 0 && &a.roles[0] == &b.roles[0]
+}
 
 func TestCacheNothingLoaded(t *testing.T) {
 	tests := []struct {
