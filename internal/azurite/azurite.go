@@ -143,6 +143,14 @@ func (s *Server) Stop() error {
 	return err
 }
 
+// Down stops Azurite as Restart does, keeping a Persistent server's data, until Restart starts it
+// again: an outage of the storage service.
+func (s *Server) Down() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopLocked(s.persistent)
+}
+
 // Restart stops Azurite and starts it again on the same port; it also starts a stopped server. The
 // data survives only on a Persistent server.
 func (s *Server) Restart(ctx context.Context) error {
