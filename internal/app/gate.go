@@ -25,22 +25,29 @@ type PolicyGate struct {
 	Syncer   task.Syncer
 }
 
-// pinKey is the context key of the set Pin pinned.
+// pinKey is the context key of what Pin found: a set, or why there is none.
 type pinKey struct{}
 
-// Pin implements task.PolicyPinner.
+type pinned struct {
+	set *policy.Set
+	err error
+}
+
+// Pin implements task.PolicyPinner. Without a set, ctx carries the error, so that the batch's Sync
+// reports it without asking the source again (a cold start while Ranger Admin times out waits once).
 func (g *PolicyGate) Pin(ctx context.Context) (context.Context, int64, error) {
 	set, err := g.Current(ctx)
+	ctx = context.WithValue(ctx, pinKey{}, pinned{set, err})
 	if err != nil {
 		return ctx, 0, err
 	}
-	return context.WithValue(ctx, pinKey{}, set), set.Version(), nil
+	return ctx, set.Version(), nil
 }
 
-// Current implements engine.Policies: the set pinned in ctx, else the source's current one.
+// Current implements engine.Policies: what Pin pinned in ctx, else the source's current set.
 func (g *PolicyGate) Current(ctx context.Context) (*policy.Set, error) {
-	if set, ok := ctx.Value(pinKey{}).(*policy.Set); ok {
-		return set, nil
+	if p, ok := ctx.Value(pinKey{}).(pinned); ok {
+		return p.set, p.err
 	}
 	return g.Policies.Current(ctx)
 }

@@ -26,10 +26,8 @@ type pinningSyncer struct {
 
 func (p *pinningSyncer) Pin(ctx context.Context) (context.Context, int64, error) {
 	p.pins++
-	if p.err != nil {
-		return ctx, 0, p.err
-	}
-	return context.WithValue(ctx, pinKey{}, p.version), p.version, nil
+	ctx = context.WithValue(ctx, pinKey{}, p.version)
+	return ctx, p.version, p.err
 }
 
 func (p *pinningSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
@@ -58,7 +56,7 @@ func TestRecordsCarryThePinnedPolicyVersion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if syncer.pins != 1 || tt.err == nil && syncer.unpinned != 0 {
+			if syncer.pins != 1 || syncer.unpinned != 0 {
 				t.Errorf("%d pins, %d syncs without the pin; want one pin per batch and every sync under it", syncer.pins, syncer.unpinned)
 			}
 			statuses := map[request.Status]bool{}

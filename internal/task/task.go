@@ -37,8 +37,8 @@ type Syncer interface {
 // carries its version (audit.Record.PolicyVersion), whatever the record's status.
 type PolicyPinner interface {
 	// Pin returns ctx carrying the current policy set, which Sync under that ctx uses, and the set's
-	// policyVersion. An error means no set is loaded: the records carry no version, and Sync reports
-	// what that means for the batch.
+	// policyVersion. An error means no set is loaded: the records carry no version, and Sync under the
+	// returned ctx reports what that means for the batch.
 	Pin(ctx context.Context) (context.Context, int64, error)
 }
 
@@ -191,8 +191,9 @@ type Options struct {
 func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outcome, error) {
 	var version *int64
 	if p, ok := r.Syncer.(PolicyPinner); ok {
-		if pinned, v, err := p.Pin(ctx); err == nil {
-			ctx, version = pinned, &v
+		pinned, v, err := p.Pin(ctx)
+		if ctx = pinned; err == nil {
+			version = &v
 		}
 	}
 	tasks := make([]*task, len(inputs))
