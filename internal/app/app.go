@@ -19,7 +19,6 @@ import (
 	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/engine"
 	"github.com/snowsync/snowsync/internal/policy"
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task"
 )
@@ -89,8 +88,10 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	eng := newEngine(cfg, db, policies)
-	runner := &task.Runner{Syncer: &PolicyGate{Policies: policies, Syncer: eng}, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
+	gate := &PolicyGate{Policies: policies}
+	eng := newEngine(cfg, db, gate) // the engine syncs each batch with the set the gate pinned for it
+	gate.Syncer = eng
+	runner := &task.Runner{Syncer: gate, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
 		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
 		Bodies: bodies, MaxResources: cfg.MaxResources, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
@@ -153,24 +154,6 @@ func dataPolicy(cfg config.Config) engine.DataPolicy {
 	}
 	return engine.DataPolicy{MaskDatabase: d.MaskDatabase, MaskSchema: d.MaskSchema, FilterDatabase: d.FilterDatabase,
 		FilterSchema: d.FilterSchema, NullFallthrough: d.NullFallthrough, References: warehouse}
-}
-
-// PolicyGate is a task.Syncer that makes "no policy set was ever loaded" (a cold start while the
-// policy source is down) systemic, as engine.Policies documents it: the batch is retried (HTTP 500)
-// and, on the host's last attempt, its tasks FAIL (SYNC_ERROR) and go to the failure hub, as for a
-// Snowflake outage. Without it the engine fails every resource at once, on the first attempt. Once a
-// set is loaded, Current serves it even while refreshes fail, so the gate costs nothing.
-type PolicyGate struct {
-	Policies engine.Policies
-	Syncer   task.Syncer
-}
-
-// Sync implements task.Syncer.
-func (g *PolicyGate) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
-	if _, err := g.Policies.Current(ctx); err != nil {
-		return nil, fmt.Errorf("no policies loaded yet: %w", err)
-	}
-	return g.Syncer.Sync(ctx, reqs)
 }
 
 // policySource returns the configured policy source. A local file is read and parsed now, so that a

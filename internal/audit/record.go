@@ -71,6 +71,9 @@ type Record struct {
 	DryRun         bool   `json:"DryRun"`
 	InvocationID   string `json:"InvocationId"`
 	Connector      string `json:"Connector"`
+	// PolicyVersion is the policyVersion of the Ranger policy set the event was processed with, for
+	// every status (a malformed event's batch too); nil when no set was loaded, and then not stored.
+	PolicyVersion *int64 `json:"PolicyVersion"`
 
 	Resources []request.ResourceResult `json:"Resources"`
 	// ResourcesOmitted is how many resources were left out of Resources to fit Table Storage's
@@ -178,6 +181,7 @@ const (
 	propDryRun             = "DryRun"
 	propInvocationID       = "InvocationId"
 	propConnector          = "Connector"
+	propPolicyVersion      = "PolicyVersion"
 	propResources          = "Resources"
 	propResourcesTruncated = "ResourcesTruncated"
 	propResourcesOmitted   = "ResourcesOmitted"
@@ -235,6 +239,9 @@ func (r Record) entity() (aztables.EDMEntity, error) {
 	}
 	if r.SequenceNumber != nil {
 		p[propSequenceNumber] = aztables.EDMInt64(*r.SequenceNumber)
+	}
+	if r.PolicyVersion != nil {
+		p[propPolicyVersion] = aztables.EDMInt64(*r.PolicyVersion)
 	}
 	for name, t := range map[string]time.Time{propEnqueuedTime: r.EnqueuedTime, propStartedAt: r.StartedAt, propCompletedAt: r.CompletedAt} {
 		if !t.IsZero() {
@@ -297,6 +304,9 @@ func recordFrom(e aztables.EDMEntity) (Record, error) {
 	}
 	if seq := optional[aztables.EDMInt64](&p, propSequenceNumber); seq != nil {
 		r.SequenceNumber = (*int64)(seq)
+	}
+	if v := optional[aztables.EDMInt64](&p, propPolicyVersion); v != nil {
+		r.PolicyVersion = (*int64)(v)
 	}
 	if resources := optional[string](&p, propResources); resources != nil {
 		if err := json.Unmarshal([]byte(*resources), &r.Resources); err != nil {

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -211,6 +212,7 @@ func TestRoundTrip(t *testing.T) {
 	full.DryRun = true
 	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
 	full.SequenceNumber = ptr(int64(1) << 40)
+	full.PolicyVersion = ptr(int64(1)<<35 + 7) // beyond Int32: stored as Edm.Int64
 	full.DurationMs = 1 << 33
 	full.Resources = []request.ResourceResult{
 		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: request.StatusSuccess,
@@ -254,19 +256,31 @@ func TestRoundTrip(t *testing.T) {
 			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
 			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
 			"Grants", "Revokes", "MasksSet", "MasksSwapped", "MasksRemoved", "FiltersSet", "FiltersSwapped", "FiltersRemoved",
-			"DryRun", "InvocationId", "Connector", "Resources"} {
+			"DryRun", "InvocationId", "Connector", "Resources", "PolicyVersion"} {
 			if _, ok := props[name]; !ok {
 				t.Errorf("property %s missing", name)
 			}
 		}
 		for name, edm := range map[string]string{"EnqueuedTime": "Edm.DateTime", "StartedAt": "Edm.DateTime", "CompletedAt": "Edm.DateTime",
-			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64"} {
+			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64", "PolicyVersion": "Edm.Int64"} {
 			if got := props[name+"@odata.type"]; got != edm {
 				t.Errorf("%s has type %v, want %s", name, got, edm)
 			}
 		}
 		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 || props["FiltersRemoved"] != 5.0 {
 			t.Errorf("Status, DryRun, Grants, FiltersRemoved = %v, %v, %v, %v", props["Status"], props["DryRun"], props["Grants"], props["FiltersRemoved"])
+		}
+		if props["PolicyVersion"] != "34359738375" { // OData writes Edm.Int64 as a string
+			t.Errorf("PolicyVersion = %v, want \"34359738375\"", props["PolicyVersion"])
+		}
+	})
+	t.Run("no policy version", func(t *testing.T) {
+		resp, err := rawTable(t, table).GetEntity(t.Context(), minimal.PartitionKey, minimal.RowKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(resp.Value, []byte(`"PolicyVersion"`)) {
+			t.Errorf("a record without a policy version stores one: %s", resp.Value)
 		}
 	})
 }

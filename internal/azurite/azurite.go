@@ -1,7 +1,8 @@
 // Package azurite starts and stops a real Azurite table service (the Azure Storage emulator) for
 // tests and the demo. It runs the azurite-table binary pinned in tools/azurite (installed with
-// `make tools` or `npm ci --prefix tools/azurite`) with in-memory persistence on 127.0.0.1, so every
-// server starts empty and leaves nothing on disk.
+// `make tools` or `npm ci --prefix tools/azurite`) on 127.0.0.1 with in-memory persistence, so every
+// server starts empty and leaves nothing on disk; a Persistent server keeps its data on disk across
+// Restart (for soak runs that restart storage mid-run), and removes it on Stop.
 package azurite
 
 import (
@@ -44,17 +45,26 @@ type Options struct {
 	// tools/azurite/node_modules/.bin/azurite-table found by walking up from the working directory
 	// to the directory holding go.mod.
 	Binary string
+	// Persistent keeps the data in a directory of the server's own, so that it survives Restart, which
+	// then stops Azurite gracefully (SIGINT: it saves its database before it exits). Stop removes it.
+	Persistent bool
 }
+
+// gracefulStop bounds how long a Persistent server may take to save and exit before it is killed.
+const gracefulStop = 30 * time.Second
 
 // Server is a running Azurite table service. Its methods are safe for concurrent use.
 type Server struct {
-	binary string
-	port   int
+	binary     string
+	port       int
+	persistent bool
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has been waited for
 	workDir string
+	// dataDir holds a Persistent server's data across restarts; "" until its first start.
+	dataDir string
 }
 
 // Start runs Azurite's table service on 127.0.0.1 and returns once its port accepts connections.
@@ -64,7 +74,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{binary: binary, port: opts.Port}
+	s := &Server{binary: binary, port: opts.Port, persistent: opts.Persistent}
 	if opts.Port != 0 {
 		if err := s.start(ctx); err != nil {
 			return nil, err
@@ -119,18 +129,34 @@ func (s *Server) ConnectionString() string {
 }
 
 // Stop kills Azurite and every process it started, waits for them to exit and removes its working
-// directory. Stopping a stopped server does nothing.
+// directory (a Persistent server's data too). Stopping a stopped server does nothing.
 func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stopLocked()
+	err := s.stopLocked(false)
+	if s.dataDir != "" {
+		if rmErr := os.RemoveAll(s.dataDir); rmErr != nil {
+			err = errors.Join(err, fmt.Errorf("azurite: remove data directory: %w", rmErr))
+		}
+		s.dataDir = ""
+	}
+	return err
 }
 
-// Restart stops Azurite and starts it again on the same port. In-memory data does not survive.
+// Down stops Azurite as Restart does, keeping a Persistent server's data, until Restart starts it
+// again: an outage of the storage service.
+func (s *Server) Down() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopLocked(s.persistent)
+}
+
+// Restart stops Azurite and starts it again on the same port; it also starts a stopped server. The
+// data survives only on a Persistent server.
 func (s *Server) Restart(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.stopLocked(); err != nil {
+	if err := s.stopLocked(s.persistent); err != nil {
 		return err
 	}
 	return s.startLocked(ctx)
@@ -147,16 +173,25 @@ func (s *Server) startLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("azurite: create working directory: %w", err)
 	}
+	persistence := []string{"--inMemoryPersistence"}
+	if s.persistent {
+		if s.dataDir == "" {
+			if s.dataDir, err = os.MkdirTemp("", "azurite-data-"); err != nil {
+				_ = os.RemoveAll(workDir)
+				return fmt.Errorf("azurite: create data directory: %w", err)
+			}
+		}
+		persistence = []string{"--location", s.dataDir}
+	}
 	output := &tailBuffer{limit: 16 << 10}
-	cmd := exec.Command(s.binary,
+	cmd := exec.Command(s.binary, append(persistence,
 		"--tableHost", "127.0.0.1",
 		"--tablePort", strconv.Itoa(s.port),
-		"--inMemoryPersistence",
 		"--skipApiVersionCheck",
 		"--disableProductStyleUrl",
 		"--disableTelemetry",
 		"--silent",
-	)
+	)...)
 	cmd.Dir = workDir
 	cmd.Stdout = output
 	cmd.Stderr = output
@@ -173,17 +208,28 @@ func (s *Server) startLocked(ctx context.Context) error {
 	s.cmd, s.exited, s.workDir = cmd, exited, workDir
 
 	if err := waitForPort(ctx, s.port, exited); err != nil {
-		stopErr := s.stopLocked()
+		stopErr := s.stopLocked(false)
 		return errors.Join(fmt.Errorf("azurite: start table service on port %d: %w; output:\n%s", s.port, err, output), stopErr)
 	}
 	return nil
 }
 
-func (s *Server) stopLocked() error {
+// stopLocked stops the process: gracefully (SIGINT, then SIGKILL after gracefulStop) when graceful, so
+// that a Persistent server saves its data, else at once.
+func (s *Server) stopLocked(graceful bool) error {
 	if s.cmd == nil {
 		return nil
 	}
-	err := killProcessGroup(s.cmd)
+	var err error
+	if graceful {
+		err = interruptProcessGroup(s.cmd)
+		select {
+		case <-s.exited:
+		case <-time.After(gracefulStop):
+			err = errors.Join(err, errors.New("azurite: did not exit on SIGINT; killed, its data may be lost"))
+		}
+	}
+	err = errors.Join(err, killProcessGroup(s.cmd)) // its children too, and the process if it is still there
 	<-s.exited
 	if rmErr := os.RemoveAll(s.workDir); rmErr != nil {
 		err = errors.Join(err, fmt.Errorf("azurite: remove working directory: %w", rmErr))

@@ -125,3 +125,30 @@ func TestMissingBinary(t *testing.T) {
 		})
 	}
 }
+
+// A Persistent server keeps its tables and entities across Restart; Stop removes them.
+func TestPersistentRestartKeepsData(t *testing.T) {
+	s, err := azurite.Start(t.Context(), azurite.Options{Persistent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	svc, err := aztables.NewServiceClientFromConnectionString(s.ConnectionString(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateTable(t.Context(), "kept", nil); err != nil {
+		t.Fatal(err)
+	}
+	entity := []byte(`{"PartitionKey":"p","RowKey":"r","Value":"written before the restart"}`)
+	if _, err := svc.NewClient("kept").AddEntity(t.Context(), entity, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.NewClient("kept").GetEntity(t.Context(), "p", "r", nil)
+	if err != nil || !strings.Contains(string(got.Value), "written before the restart") {
+		t.Fatalf("entity after restart: %s, %v", got.Value, err)
+	}
+}

@@ -15,12 +15,22 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
-// killProcessGroup sends SIGKILL to cmd's process group. Azurite keeps data in memory only, so
-// there is nothing to flush and no reason to wait for a graceful exit.
+// killProcessGroup sends SIGKILL to cmd's process group: an in-memory Azurite has nothing to save (a
+// Persistent one is interrupted first, see interruptProcessGroup).
 func killProcessGroup(cmd *exec.Cmd) error {
 	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	if err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("azurite: kill process group %d: %w", cmd.Process.Pid, err)
+	}
+	return nil
+}
+
+// interruptProcessGroup sends SIGINT to cmd's process group: Azurite closes its database, saving it,
+// and exits.
+func interruptProcessGroup(cmd *exec.Cmd) error {
+	err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("azurite: interrupt process group %d: %w", cmd.Process.Pid, err)
 	}
 	return nil
 }

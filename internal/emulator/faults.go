@@ -175,6 +175,17 @@ func (s *Server) AddFault(f Fault) {
 	s.faults = append(s.faults, &faultState{Fault: f})
 }
 
+// FaultsFired returns how many times the installed faults have fired, by kind.
+func (s *Server) FaultsFired() map[FaultKind]int {
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	out := map[FaultKind]int{}
+	for _, f := range s.faults {
+		out[f.Kind] += f.fired
+	}
+	return out
+}
+
 // ClearFaults removes every fault.
 func (s *Server) ClearFaults() {
 	s.smu.Lock()

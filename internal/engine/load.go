@@ -317,9 +317,12 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 	}
 	requested := map[string]bool{}
 	for _, u := range units {
-		exact, ok := snowflake.ResolveName(names, u.name.Object)
+		exact, ok, err := resolve("table or view", names, u.name.Object)
 		if !ok {
 			u.skip, u.code = "does not exist in Snowflake", "002003"
+			if err != nil {
+				u.skip, u.code = err.Error(), ""
+			}
 			continue
 		}
 		requested[exact] = true
@@ -356,6 +359,8 @@ func (p *pass) finish(u *unit, err error) error {
 	case err == nil:
 	case snowflake.Outage(err):
 		return fmt.Errorf("%w: %w", errSystemic, err)
+	case errors.As(err, new(ambiguous)):
+		u.skip = err.Error()
 	case snowflake.Classify(err) == snowflake.NotFound || errors.As(err, new(notExist)):
 		u.skip, u.code = "does not exist in Snowflake", "002003"
 	default:
@@ -800,7 +805,7 @@ func (p *pass) loadRoles(ctx context.Context) error {
 }
 
 // resolveObject finds the object n names, matching each level exactly, else ignoring case when
-// exactly one name matches (DESIGN §2).
+// exactly one name matches (DESIGN §2); the error is an ambiguous when several do.
 func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, bool, error) {
 	schema, found, err := p.resolveContainer(ctx, n.prefix(2))
 	if err != nil || !found {
@@ -811,15 +816,16 @@ func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, boo
 		return snowflake.Object{}, false, err
 	}
 	objs, names := syncable(objs)
-	exact, ok := snowflake.ResolveName(names, n.Object)
+	exact, ok, err := resolve("table or view", names, n.Object)
 	if !ok {
-		return snowflake.Object{}, false, nil
+		return snowflake.Object{}, false, err
 	}
 	i := slices.IndexFunc(objs, func(o snowflake.Object) bool { return o.ID.Name == exact })
 	return objs[i], true, nil
 }
 
-// resolveContainer matches a database or schema name to the catalog's names.
+// resolveContainer matches a database or schema name to the catalog's names; the error is an ambiguous
+// when several match it only ignoring case.
 func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error) {
 	dbs, err := memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
 		return snowflake.ShowDatabases(ctx, p.e.q)
@@ -827,9 +833,9 @@ func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error)
 	if err != nil {
 		return name{}, false, err
 	}
-	db, ok := snowflake.ResolveName(dbs, n.Database)
+	db, ok, err := resolve("database", dbs, n.Database)
 	if !ok {
-		return name{}, false, nil
+		return name{}, false, err
 	}
 	if n.level() == 1 {
 		return name{Database: db}, true, nil
@@ -842,9 +848,9 @@ func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error)
 	for i, s := range schemas {
 		names[i] = s.Name
 	}
-	schema, ok := snowflake.ResolveName(names, n.Schema)
+	schema, ok, err := resolve("schema", names, n.Schema)
 	if !ok {
-		return name{}, false, nil
+		return name{}, false, err
 	}
 	return name{db, schema, ""}, true, nil
 }

@@ -61,7 +61,7 @@ const onAllMin = 2
 // plan computes the statements:
 //   - a full node gets GRANT for every (role, privilege) the policies demand and it lacks, and REVOKE for
 //     every privilege a managed role holds beyond that; OWNERSHIP is never touched, nor is any role the
-//     connector does not manage;
+//     connector does not manage; with a Stale policy set the REVOKEs are planned but failed, not sent;
 //   - a parent node (the schema and database of a synced table) only gets the USAGE it lacks for the
 //     roles that the policies grant something on a synced object under it;
 //   - in a complete schema, when the policies demand a (role, privilege) on every table (view) and at
@@ -249,7 +249,11 @@ func (pl planner) planNode(n *node, want, skip wants, needed map[string]bool) []
 			continue
 		}
 		stmt := snowflake.Revoke{Privileges: privs, On: n.kind, Object: n.name.id(), Role: role}
-		changes = append(changes, &change{stmt: stmt, sql: snowflake.Render(stmt), target: n.name, role: role, revokes: len(privs)})
+		c := &change{stmt: stmt, sql: snowflake.Render(stmt), target: n.name, role: role, revokes: len(privs)}
+		if err := pl.set.Stale(); err != nil { // never undo what newer policies may have granted
+			c.err = fmt.Errorf("not sent: %w", err)
+		}
+		changes = append(changes, c)
 	}
 	return changes
 }

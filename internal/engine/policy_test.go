@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -432,5 +433,60 @@ func TestForeignRowAccessPolicy(t *testing.T) {
 		if strings.Contains(w, "ROW ACCESS") {
 			t.Errorf("touched the foreign row access policy: %s", w)
 		}
+	}
+}
+
+// onceSource serves doc on its first fetch and fails every later one.
+type onceSource struct {
+	doc     string
+	fetched bool
+}
+
+func (s *onceSource) Fetch(context.Context, int64) ([]byte, bool, error) {
+	if s.fetched {
+		return nil, false, errors.New("ranger admin unreachable")
+	}
+	s.fetched = true
+	return []byte(s.doc), true, nil
+}
+
+// A Stale set (its source could not confirm it) only adds protection: it attaches a new mask, but
+// never swaps or removes one of ours, since a newer set may have put it there; those changes fail
+// the table, saying why.
+func TestStaleSetNeverLoosensMasksOrFilters(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	newer := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`) + "," + filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))
+	if r, err := newPolicyEngine(t, srv, newer, true, Options{CreateMissingRoles: true}).Run(t.Context(), []request.Resource{employees}); err != nil ||
+		r[0].MasksSet != 1 || r[0].FiltersSet != 1 {
+		t.Fatalf("newer set: %+v, %v", r, err)
+	}
+
+	// An older set: another mask type on SSN (a swap), no filter (a drop), a new mask on NAME (an attach).
+	older := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`) + "," +
+		maskOn(4, "EMPLOYEES", "NAME", "analysts", `{"dataMaskType":"MASK_NULL"}`))
+	cache := policy.NewCache(&onceSource{doc: older}, policy.Mapping{}, 0, nil, nil)
+	if _, err := cache.Current(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e := newPolicyEngine(t, srv, older, true, Options{CreateMissingRoles: true})
+	e.policies = cache
+	srv.ResetLog()
+	res, err := e.Run(t.Context(), []request.Resource{employees})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "not sent: stale policies") || r.MasksSet != 1 ||
+		r.MasksSwapped+r.FiltersRemoved != 0 {
+		t.Errorf("stale run = %+v", r)
+	}
+	for _, s := range writes(srv) {
+		if strings.Contains(s, `"SSN"`) || strings.Contains(s, "ROW ACCESS POLICY") {
+			t.Errorf("a stale set loosened protection: %s", s)
+		}
+	}
+	if index(writes(srv), `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "NAME" SET MASKING POLICY`) < 0 {
+		t.Errorf("the new mask was not attached: %q", writes(srv))
 	}
 }

@@ -147,11 +147,16 @@ type tablePlan struct {
 
 func (t *tablePlan) id() snowflake.ObjectID { return t.n.name.id().(snowflake.ObjectID) }
 
-// add records an attach-phase change that needs create (when not nil).
+// add records an attach-phase change that needs create (when not nil). With a Stale policy set a
+// change that removes or swaps one of our policies is planned but failed, not sent: like a REVOKE, it
+// may undo what newer policies demand (an attach only ever adds protection, so it is sent).
 func (t *tablePlan) add(stmt snowflake.Statement, create *change, pc request.PolicyChanges) {
 	c := &change{phase: phaseAttach, stmt: stmt, pc: pc}
 	if create != nil {
 		c.deps = []*change{create}
+	}
+	if err := t.pp.set.Stale(); err != nil && pc.MasksSet+pc.FiltersSet == 0 {
+		c.err = fmt.Errorf("not sent: %w", err)
 	}
 	t.changes = append(t.changes, c)
 }

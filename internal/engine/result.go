@@ -74,7 +74,10 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 		out.Status, out.Reason, out.ErrorCode = request.StatusFailed, "load: "+u.err.Error(), snowflake.Code(u.err)
 		return out, nil
 	}
-	n, ok := p.resolveRef(r.name, u.resolved)
+	n, ok, err := p.resolveRef(r.name, u.resolved)
+	if err != nil {
+		return skip(err.Error(), "")
+	}
 	if !ok {
 		return skip("does not exist in Snowflake", "002003")
 	}
@@ -174,8 +177,9 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 }
 
 // resolveRef finds the exact name of a requested name: the unit's resolved prefix, then each further
-// level matched among the loaded full nodes (exactly, else ignoring case when exactly one matches).
-func (p *pass) resolveRef(requested, resolved name) (name, bool) {
+// level matched among the loaded full nodes (exactly, else ignoring case when exactly one matches; the
+// error is an ambiguous when several do).
+func (p *pass) resolveRef(requested, resolved name) (name, bool, error) {
 	n := resolved
 	for l := resolved.level() + 1; l <= requested.level(); l++ {
 		want := requested.part(l)
@@ -189,11 +193,11 @@ func (p *pass) resolveRef(requested, resolved name) (name, bool) {
 				names = append(names, node.name.part(l))
 			}
 		}
-		exact, ok := snowflake.ResolveName(names, want)
+		exact, ok, err := resolve([4]string{"", "database", "schema", "table or view"}[l], names, want)
 		if !ok {
-			return name{}, false
+			return name{}, false, err
 		}
 		n = n.child(l, exact)
 	}
-	return n, true
+	return n, true, nil
 }

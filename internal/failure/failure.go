@@ -43,6 +43,9 @@ type Event struct {
 	FiltersSet     int `json:"filtersSet,omitempty"`
 	FiltersSwapped int `json:"filtersSwapped,omitempty"`
 	FiltersRemoved int `json:"filtersRemoved,omitempty"`
+	// PolicyVersion is the policyVersion of the policy set the event was processed with (the audit
+	// record's PolicyVersion); omitted when none was loaded.
+	PolicyVersion *int64 `json:"policyVersion,omitempty"`
 	// OriginalMessage is the event body exactly as received, so a fixed copy can be re-published.
 	OriginalMessage string `json:"originalMessage"`
 	// OriginalMessageBase64 carries the body when it is not valid UTF-8, which a JSON string cannot hold

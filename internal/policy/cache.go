@@ -14,12 +14,19 @@ import (
 //
 // The first call to Current loads the policies; later calls return the cached Set until refresh has
 // passed since the last attempt, then check the source again (passing the cached version, so a Ranger
-// Admin answers "unchanged" cheaply). A refresh that fails, or yields a malformed document, is logged
-// as a warning and the last good Set stays in use; the next attempt waits for another interval. Only
-// while nothing was ever loaded does Current return an error, and then every call tries again.
+// Admin answers "unchanged" cheaply; a blob is asked with If-None-Match; a file is re-read and
+// compared). A refresh that fails, or yields a malformed document, is logged as a warning and the last
+// good Set stays in use; the next attempt waits for another interval. Only while nothing was ever
+// loaded does Current return an error, and then every call tries again.
 //
-// Cache is safe for concurrent use. At most one fetch runs at a time; callers that find a refresh in
-// progress get the cached Set at once instead of waiting (only the very first load makes them wait).
+// Stale policies never revoke. Flex Consumption runs many instances, each with its own Cache, so an
+// instance may hold an older set than the one another instance has just applied. A Set older than the
+// refresh interval is therefore always checked against the source before it is returned; callers that
+// find that check in progress wait for it (bounded by their context). When the check fails, the Set
+// still serves, marked Stale: the engine still GRANTs by it but sends no REVOKE, so that it never
+// undoes what newer policies granted.
+//
+// Cache is safe for concurrent use. At most one fetch runs at a time.
 type Cache struct {
 	src     Source
 	mapping Mapping
@@ -33,6 +40,10 @@ type Cache struct {
 	set     *Set
 	sum     [sha256.Size]byte // of the document set was parsed from
 	checked time.Time         // last fetch attempt that counts against refresh
+	// confirmed is when the source last confirmed set as current; failed is why the check since then
+	// failed, nil when the last one succeeded.
+	confirmed time.Time
+	failed    error
 }
 
 // NewCache returns a cache of the policies src serves, with roles named by m. refresh is the time
@@ -49,40 +60,54 @@ func NewCache(src Source, m Mapping, refresh time.Duration, logger *slog.Logger,
 }
 
 // Current returns the current policies, loading or refreshing them first when due. The error, only
-// possible while nothing was ever loaded, says why the load failed.
+// possible while nothing was ever loaded, says why the load failed. A Set that could not be confirmed
+// current (the check failed, or ctx ended while waiting for it) is returned marked Stale.
 func (c *Cache) Current(ctx context.Context) (*Set, error) {
 	set, due := c.state()
 	if !due {
-		return set, nil
+		return c.marked(set), nil
 	}
-	if set != nil {
-		select {
-		case c.fetching <- struct{}{}:
-		default: // another caller is refreshing: serve what we have
-			return set, nil
-		}
-	} else {
-		select {
-		case c.fetching <- struct{}{}:
-		case <-ctx.Done():
+	select {
+	case c.fetching <- struct{}{}:
+	case <-ctx.Done():
+		if set == nil {
 			return nil, fmt.Errorf("load policies: %w", ctx.Err())
 		}
+		return set.stale(fmt.Errorf("version %d is older than the %s refresh interval and its check did not finish: %w",
+			set.Version(), c.refresh, ctx.Err())), nil
 	}
 	defer func() { <-c.fetching }()
 
-	if set, due = c.state(); !due { // loaded by the caller we waited for
-		return set, nil
+	if set, due = c.state(); !due { // checked by the caller we waited for
+		return c.marked(set), nil
 	}
 	next, err := c.load(ctx, set)
 	if err != nil {
+		c.mu.Lock()
+		c.failed = err
+		c.mu.Unlock()
 		if set == nil {
 			return nil, err
 		}
-		c.logger.WarnContext(ctx, "policy refresh failed; keeping the last good policies",
+		c.logger.WarnContext(ctx, "policy refresh failed; keeping the last good policies, without revoking by them",
 			slog.Any("error", err), slog.Int64("version", set.Version()))
-		return set, nil
+		return c.marked(set), nil
 	}
+	c.mu.Lock()
+	c.confirmed, c.failed = c.checked, nil
+	c.mu.Unlock()
 	return next, nil
+}
+
+// marked returns set, marked Stale when its last check failed.
+func (c *Cache) marked(set *Set) *Set {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failed == nil || set == nil {
+		return set
+	}
+	return set.stale(fmt.Errorf("version %d, last confirmed current at %s, could not be checked against the policy source: %w",
+		set.Version(), c.confirmed.UTC().Format(time.RFC3339), c.failed))
 }
 
 // state returns the cached set and whether a fetch is due.

@@ -127,8 +127,8 @@ func TestCacheRefresh(t *testing.T) {
 			if set.Version() != st.wantVersion {
 				t.Errorf("Version() = %d, want %d", set.Version(), st.wantVersion)
 			}
-			if (set == first) != st.wantSame {
-				t.Errorf("same set as the first load = %v, want %v", set == first, st.wantSame)
+			if same := sameParse(set, first); same != st.wantSame {
+				t.Errorf("same set as the first load = %v, want %v", same, st.wantSame)
 			}
 			if st.wantLog == "" && logs.Len() > 0 || !strings.Contains(logs.String(), st.wantLog) {
 				t.Errorf("logs = %q, want %q", logs.String(), st.wantLog)
@@ -138,6 +138,11 @@ func TestCacheRefresh(t *testing.T) {
 	if want := []int64{-1, 1, 1, 1, 1, 1}; !slices.Equal(src.versions, want) {
 		t.Errorf("lastKnownVersion passed = %v, want %v", src.versions, want)
 	}
+}
+
+// sameParse reports whether a and b come from one parse of a document (a set marked Stale is a copy).
+func sameParse(a, b *Set) bool {
+	return len(a.roles) > 0 && len(b.roles) > 0 && &a.roles[0] == &b.roles[0]
 }
 
 func TestCacheNothingLoaded(t *testing.T) {
@@ -201,7 +206,9 @@ func TestCacheConcurrentFirstLoad(t *testing.T) {
 	}
 }
 
-func TestCacheServesDuringRefresh(t *testing.T) {
+// A caller whose set is older than the refresh interval never gets it unchecked: it waits for the
+// refresh another caller started, so that it cannot revoke by yesterday's policies.
+func TestCacheWaitsForRefreshOfStaleSet(t *testing.T) {
 	src := &memSource{responses: []response{{versionDoc(1), true, nil}}}
 	clk := &clock{}
 	cache := NewCache(src, Mapping{}, time.Minute, slog.New(slog.DiscardHandler), clk.now)
@@ -215,21 +222,70 @@ func TestCacheServesDuringRefresh(t *testing.T) {
 	src.responses = []response{{versionDoc(2), true, nil}}
 	src.entered, src.gate = make(chan struct{}, 1), make(chan struct{})
 	src.mu.Unlock()
-	refreshed := make(chan *Set)
+	refreshed := make(chan *Set, 2)
 	go func() {
 		set, _ := cache.Current(context.Background())
 		refreshed <- set
 	}()
 	<-src.entered // the refresh is in Fetch now
-	if set, err := cache.Current(context.Background()); err != nil || set != old {
-		t.Errorf("Current during a refresh = %v, %v; want the old set at once", set, err)
+	go func() {
+		set, _ := cache.Current(context.Background())
+		refreshed <- set
+	}()
+	// A caller that gives up waiting gets the old set, marked stale.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if set, err := cache.Current(ctx); err != nil || set.Version() != old.Version() || !errors.Is(set.Stale(), context.Canceled) {
+		t.Errorf("Current(canceled) during a refresh = %v, %v; want version 1 marked stale", set, err)
+	}
+	select {
+	case set := <-refreshed:
+		t.Fatalf("a caller got version %d before the refresh finished", set.Version())
+	case <-time.After(50 * time.Millisecond):
 	}
 	close(src.gate)
-	if set := <-refreshed; set.Version() != 2 {
-		t.Errorf("refreshing caller got version %d, want 2", set.Version())
+	for range 2 {
+		if set := <-refreshed; set.Version() != 2 || set.Stale() != nil {
+			t.Errorf("caller got version %d (stale: %v), want 2, fresh", set.Version(), set.Stale())
+		}
 	}
-	if set, _ := cache.Current(context.Background()); set.Version() != 2 {
-		t.Errorf("Current after the refresh = version %d, want 2", set.Version())
+	if src.fetches() != 2 {
+		t.Errorf("fetches = %d, want 2 (the load and one refresh)", src.fetches())
+	}
+}
+
+// A set whose check failed serves, marked stale with why, until a check succeeds again.
+func TestCacheMarksUncheckedSetStale(t *testing.T) {
+	src := &memSource{responses: []response{{versionDoc(7), true, nil}}}
+	clk := &clock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+	cache := NewCache(src, Mapping{}, time.Minute, slog.New(slog.DiscardHandler), clk.now)
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		resp      response
+		wantStale string // in Stale(); "" for a fresh set
+	}{
+		{"loaded", 0, response{versionDoc(7), true, nil}, ""},
+		{"confirmed unchanged", time.Minute, response{}, ""},
+		{"check fails", time.Minute, response{err: errors.New("connection refused")},
+			"stale policies: version 7, last confirmed current at 2026-11-24T10:01:00Z, could not be checked against the policy source: connection refused"},
+		{"still stale within the interval", 30 * time.Second, response{}, "connection refused"},
+		{"malformed newer document", 30 * time.Second, response{data: "{", changed: true}, "parse service policies"},
+		{"source back", time.Minute, response{}, ""},
+	}
+	for _, st := range steps {
+		clk.advance(st.advance)
+		src.mu.Lock()
+		src.responses = []response{st.resp}
+		src.mu.Unlock()
+		set, err := cache.Current(context.Background())
+		if err != nil || set.Version() != 7 {
+			t.Fatalf("%s: Current = %v, %v", st.name, set, err)
+		}
+		stale := set.Stale()
+		if st.wantStale == "" && stale != nil || st.wantStale != "" && (stale == nil || !strings.Contains(stale.Error(), st.wantStale)) {
+			t.Errorf("%s: Stale() = %v, want %q", st.name, stale, st.wantStale)
+		}
 	}
 }
 

@@ -147,6 +147,8 @@ type Set struct {
 	masks   []*dataRule         // data-mask policies in Ranger's evaluation order
 	filters []*dataRule         // row-filter policies in Ranger's evaluation order
 	roles   []string            // sorted
+	// staleErr is why the set may be out of date (Stale); nil for a set its source confirmed current.
+	staleErr error
 }
 
 // addData records a compiled data-mask or row-filter policy (nil: dropped with a Problem).

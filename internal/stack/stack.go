@@ -40,6 +40,8 @@ type Options struct {
 	Settings map[string]string
 	// Emulator configures the Snowflake emulator (latency, faults).
 	Emulator emulator.Options
+	// PersistentStorage keeps the audit table across Azurite.Restart (azurite.Options.Persistent).
+	PersistentStorage bool
 	// Logger receives the handler's logs; nil discards them.
 	Logger *slog.Logger
 	// Handler, when set, is a built handler binary (see BuildHandler) that Start runs as a separate
@@ -89,7 +91,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if s.dir, err = os.MkdirTemp("", "snowsync-stack-"); err != nil {
 		return nil, err
 	}
-	if s.Azurite, err = azurite.Start(ctx, azurite.Options{}); err != nil {
+	if s.Azurite, err = azurite.Start(ctx, azurite.Options{Persistent: opts.PersistentStorage}); err != nil {
 		return nil, err
 	}
 	s.Snowflake = emulator.New(opts.Emulator)

@@ -441,7 +441,9 @@ func TestLongFailedEventWithStorageDown(t *testing.T) {
 // attempt records the tasks FAILED and sends them to the failure hub. Once Ranger answers, batches sync.
 func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
 	var up atomic.Bool
+	var fetches atomic.Int32
 	ranger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fetches.Add(1)
 		if !up.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
@@ -463,6 +465,9 @@ func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
 	}
 	if strings.Contains(res.Failures[0], "ranger-pa55") {
 		t.Errorf("failure event shows the Ranger password")
+	}
+	if n := fetches.Load(); n != 3 {
+		t.Errorf("Ranger Admin asked %d times, want once per attempt (3)", n)
 	}
 	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
 		t.Fatalf("records %+v; want one FAILED", recs)

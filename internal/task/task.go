@@ -32,6 +32,16 @@ type Syncer interface {
 	Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error)
 }
 
+// PolicyPinner is implemented by a Syncer that syncs by a versioned policy set (app.PolicyGate). Run
+// pins the set once per batch, before anything is parsed or synced, and every record of the batch
+// carries its version (audit.Record.PolicyVersion), whatever the record's status.
+type PolicyPinner interface {
+	// Pin returns ctx carrying the current policy set, which Sync under that ctx uses, and the set's
+	// policyVersion. An error means no set is loaded: the records carry no version, and Sync under the
+	// returned ctx reports what that means for the batch.
+	Pin(ctx context.Context) (context.Context, int64, error)
+}
+
 // Store is where audit records go.
 type Store interface {
 	// Existing returns the records already stored under keys.
@@ -154,6 +164,8 @@ type task struct {
 	trace    string
 	started  time.Time
 	existing *audit.Record
+	// policyVersion is the version of the policy set pinned for the batch; nil when none was loaded.
+	policyVersion *int64
 	// bodyKept is set once the body was offered to the BodyStore; bodyErr is why it was not stored.
 	bodyKept bool
 	bodyErr  error
@@ -177,9 +189,16 @@ type Options struct {
 
 // Run processes one batch. See the package doc for the contract.
 func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outcome, error) {
+	var version *int64
+	if p, ok := r.Syncer.(PolicyPinner); ok {
+		pinned, v, err := p.Pin(ctx)
+		if ctx = pinned; err == nil {
+			version = &v
+		}
+	}
 	tasks := make([]*task, len(inputs))
 	for i, in := range inputs {
-		tasks[i] = &task{in: in, started: r.now()}
+		tasks[i] = &task{in: in, started: r.now(), policyVersion: version}
 	}
 	existing, err := r.existing(ctx, inputs)
 	if err != nil {
@@ -394,7 +413,7 @@ func (r *Runner) record(t *task) audit.Record {
 		TaskID: p.ID, Type: p.Type, Source: p.Source, AppType: p.AppType, AppSubType: p.AppSubType, CreateTime: p.CreateTime,
 		EnqueuedTime: o.EnqueuedTime, StartedAt: t.started, CompletedAt: done, DurationMs: done.Sub(t.started).Milliseconds(),
 		EventHub: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset, SequenceNumber: o.SequenceNumber,
-		DryRun: r.DryRun, InvocationID: o.InvocationID, Connector: r.Connector,
+		DryRun: r.DryRun, InvocationID: o.InvocationID, Connector: r.Connector, PolicyVersion: t.policyVersion,
 	}
 	rec.Resources = append(append(rec.Resources, t.results...), p.Invalid...)
 	rec.ResourceCount = len(rec.Resources)
@@ -473,6 +492,7 @@ func (r *Runner) failureEvent(ctx context.Context, t *task, rec audit.Record, fi
 		Timestamp: r.now().UTC().Format(failure.TimeFormat), AuditPartitionKey: rec.PartitionKey, AuditRowKey: rec.RowKey,
 		Grants: rec.Grants, Revokes: rec.Revokes, MasksSet: rec.MasksSet, MasksSwapped: rec.MasksSwapped, MasksRemoved: rec.MasksRemoved,
 		FiltersSet: rec.FiltersSet, FiltersSwapped: rec.FiltersSwapped, FiltersRemoved: rec.FiltersRemoved,
+		PolicyVersion: rec.PolicyVersion,
 	}
 	if e.SetOriginalLimited(t.in.Body, r.MaxOriginal) {
 		if err := r.keepBody(ctx, t, rec.Key()); err != nil && !final {

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/snowsync/snowsync/internal/config"
+	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/request"
+)
+
+// A name that matches several catalog names only ignoring case (quoted identifiers "lower" and
+// "LOWER") is SKIPPED as ambiguous, naming the candidates, at every level and in every load mode; an
+// exact match is still synced.
+func TestAmbiguousNamesAreSkipped(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC."lower" (ID INT); CREATE TABLE SALES.PUBLIC."LOWER" (ID INT);
+		CREATE SCHEMA SALES."stage"; CREATE SCHEMA SALES."STAGE"; CREATE TABLE SALES."STAGE".RAW (ID INT);
+		CREATE DATABASE "hr"; CREATE DATABASE "HR"; CREATE ROLE PRIV_ANALYSTS`); err != nil {
+		t.Fatal(err)
+	}
+	tbl := func(db, schema, table string) request.Resource {
+		return request.Resource{Kind: request.KindTable, Database: db, Schema: schema, Table: table}
+	}
+	tests := []struct {
+		name      string
+		resources []request.Resource // the last one is checked
+		status    request.Status
+		reason    string
+	}{
+		{"table", []request.Resource{tbl("SALES", "PUBLIC", "Lower")}, request.StatusSkipped,
+			`ambiguous table or view name "Lower": "LOWER", "lower" match it only ignoring case`},
+		{"exact table", []request.Resource{tbl("SALES", "PUBLIC", "lower")}, request.StatusSuccess, ""},
+		{"table covered by its schema", []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}, tbl("SALES", "PUBLIC", "Lower")},
+			request.StatusSkipped, `ambiguous table or view name "Lower": "LOWER", "lower"`},
+		{"schema", []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "Stage"}}, request.StatusSkipped,
+			`ambiguous schema name "Stage": "STAGE", "stage"`},
+		{"table in an ambiguous schema", []request.Resource{tbl("SALES", "Stage", "RAW")}, request.StatusSkipped,
+			`ambiguous schema name "Stage": "STAGE", "stage"`},
+		{"database", []request.Resource{{Kind: request.KindDatabase, Database: "Hr"}}, request.StatusSkipped,
+			`ambiguous database name "Hr": "HR", "hr"`},
+	}
+	for _, mode := range []string{config.LoadSequential, config.LoadConcurrent, config.LoadBulk} {
+		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: true})
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				res, err := e.Run(context.Background(), tt.resources)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := res[len(res)-1]
+				if got.Status != tt.status || !strings.Contains(got.Reason, tt.reason) || tt.reason == "" && got.Reason != "" {
+					t.Errorf("result = %s %q, want %s %q", got.Status, got.Reason, tt.status, tt.reason)
+				}
+			})
+		}
+	}
+}
