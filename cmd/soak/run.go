@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -19,8 +18,6 @@ import (
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/functionhost"
-	"github.com/snowsync/snowsync/internal/module"
 	"github.com/snowsync/snowsync/internal/stack"
 )
 
@@ -52,15 +49,10 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer s.Close()
-	root, err := module.Root()
+	host, err := stack.NewHost(s.URL, cfg.delayScale)
 	if err != nil {
 		return nil, err
 	}
-	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "OnDemandSync"))
-	if err != nil {
-		return nil, err
-	}
-	host := functionhost.New(s.URL, fn, &functionhost.Options{EventHub: stack.EventHub, ConsumerGroup: stack.ConsumerGroup, DelayScale: cfg.delayScale})
 
 	rng := rand.New(rand.NewPCG(cfg.seed, 1))
 	events := generate(rng, cfg.events, cfg.malformed)

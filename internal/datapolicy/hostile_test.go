@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
 // scan splits a statement as Snowflake's lexer does for what matters here, independently of the
@@ -102,9 +103,9 @@ func TestHostileMask(t *testing.T) {
 		` WHEN IS_ROLE_IN_SESSION('PRIV_A\\') THEN ("VAL" || '$$ \' ; /*')` +
 		` WHEN IS_ROLE_IN_SESSION('PRIV_$$X;') THEN SHA2("VAL", 256)` +
 		` WHEN IS_ROLE_IN_SESSION('PRIV_"Q"') THEN NULL ELSE "VAL" END` + comment
-	got := p.CreateSQL()
+	got := snowflake.Render(p.Create())
 	if got != want {
-		t.Fatalf("CreateSQL() =\n  %s\nwant\n  %s", got, want)
+		t.Fatalf("Create() =\n  %s\nwant\n  %s", got, want)
 	}
 	checkContained(t, got,
 		[]string{`'PRIV_O\'BRIEN'`, `'''; DROP TABLE t; --'`, `'PRIV_A\\'`, `'$$ \' ; /*'`, `'PRIV_$$X;'`, `'PRIV_"Q"'`, "'" + Comment + "'"},
@@ -146,9 +147,9 @@ func TestHostileRowFilter(t *testing.T) {
 	}
 	want := `CREATE ROW ACCESS POLICY IF NOT EXISTS "SNOWSYNC"."POLICIES"."` + p.Name + `" AS ("a""b" VARCHAR, "x'; DROP TABLE t; --" NUMBER, "$$" DATE)` +
 		` RETURNS BOOLEAN -> CASE WHEN IS_ROLE_IN_SESSION('PRIV_DATA-ENG\'); DROP') THEN ("a""b" = 'it\'s' AND "x'; DROP TABLE t; --" > 0 OR "$$" IS NULL) ELSE TRUE END` + comment
-	got := p.CreateSQL()
+	got := snowflake.Render(p.Create())
 	if got != want {
-		t.Fatalf("CreateSQL() =\n  %s\nwant\n  %s", got, want)
+		t.Fatalf("Create() =\n  %s\nwant\n  %s", got, want)
 	}
 	if !reflect.DeepEqual(on, []string{`a"b`, `x'; DROP TABLE t; --`, "$$"}) {
 		t.Errorf("ON = %q", on)

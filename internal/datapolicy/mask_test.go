@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
 var opts = Options{Database: "SNOWSYNC", Schema: "POLICIES"}
@@ -74,8 +75,8 @@ func TestForColumn(t *testing.T) {
 				fall = "NULL"
 			}
 			want := createMask(`"`+p.Name+`"`, tt.typ, tt.masked, fall)
-			if got := p.CreateSQL(); got != want {
-				t.Errorf("CreateSQL() =\n  %s\nwant\n  %s", got, want)
+			if got := snowflake.Render(p.Create()); got != want {
+				t.Errorf("Create() =\n  %s\nwant\n  %s", got, want)
 			}
 			if !strings.HasPrefix(p.Name, MaskPrefix) || !Ours(p.Database, p.Schema, p.Name, opts) {
 				t.Errorf("Name = %s, not recognised by Ours", p.Name)

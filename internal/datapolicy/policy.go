@@ -73,21 +73,16 @@ func (p Policy) ID() snowflake.ObjectID {
 	return snowflake.ObjectID{Database: p.Database, Schema: p.Schema, Name: p.Name}
 }
 
-// CreateSQL returns `CREATE <kind> IF NOT EXISTS <id> AS (<args>) RETURNS <type> -> <body> COMMENT =
-// '<Comment>'` (https://docs.snowflake.com/en/sql-reference/sql/create-masking-policy,
-// https://docs.snowflake.com/en/sql-reference/sql/create-row-access-policy). IF NOT EXISTS is safe
-// because the name is a hash of the content: an existing policy of that name is this policy.
-func (p Policy) CreateSQL() string {
-	var b strings.Builder
-	b.WriteString("CREATE " + p.Kind.String() + " IF NOT EXISTS " + p.ID().FullyQualifiedName() + " AS (")
+// Create returns the policy's CREATE statement (snowflake.CreatePolicy: CREATE … IF NOT EXISTS, which
+// is safe because the name is a hash of the content: an existing policy of that name is this policy),
+// with Comment, which marks the policies snowsync created.
+func (p Policy) Create() snowflake.CreatePolicy {
+	args := make([]snowflake.PolicyArg, len(p.Args))
 	for i, a := range p.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(snowflake.QuoteIdent(a.Name) + " " + a.Type)
+		args[i] = snowflake.PolicyArg{Name: a.Name, Type: a.Type}
 	}
-	b.WriteString(") RETURNS " + p.Returns + " -> " + p.Body + " COMMENT = " + snowflake.QuoteString(Comment))
-	return b.String()
+	return snowflake.CreatePolicy{Kind: snowflake.PolicyKind(p.Kind.String()), Name: p.ID(), Args: args, Returns: p.Returns,
+		Body: p.Body, Comment: Comment}
 }
 
 // newPolicy completes a policy: its place and its content-derived name.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
 var table = []Column{
@@ -55,8 +56,8 @@ func TestForTable(t *testing.T) {
 			}
 			want := `CREATE ROW ACCESS POLICY IF NOT EXISTS "SNOWSYNC"."POLICIES"."` + p.Name + `" AS (` + tt.args +
 				`) RETURNS BOOLEAN -> ` + tt.body + comment
-			if got := p.CreateSQL(); got != want {
-				t.Errorf("CreateSQL() =\n  %s\nwant\n  %s", got, want)
+			if got := snowflake.Render(p.Create()); got != want {
+				t.Errorf("Create() =\n  %s\nwant\n  %s", got, want)
 			}
 			if !reflect.DeepEqual(on, tt.on) {
 				t.Errorf("ON = %q, want %q", on, tt.on)

@@ -166,13 +166,19 @@ func (x *execCtx) schemaObj(parts []string, op string) (*object, error) {
 	return sc, nil
 }
 
+// inSchema qualifies a three-part name and resolves its schema, which must exist; full is the
+// qualified name.
+func (x *execCtx) inSchema(parts []string, op string) (sc *object, full []string, err error) {
+	if full, err = x.qualify(parts, 3, op); err != nil {
+		return nil, nil, err
+	}
+	sc, err = x.schemaObj(full[:2], op)
+	return sc, full, err
+}
+
 // tableObj resolves a table or view name; want is kTable, kView, or "" for either.
 func (x *execCtx) tableObj(parts []string, want kind, op string) (*object, error) {
-	full, err := x.qualify(parts, 3, op)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := x.schemaObj(full[:2], op)
+	sc, full, err := x.inSchema(parts, op)
 	if err != nil {
 		return nil, err
 	}
@@ -253,14 +259,11 @@ func (s *createStmt) run(x *execCtx) (*result, error) {
 			return nil, errExists(joinName(full...))
 		}
 	default:
-		full, err := x.qualify(s.name, 3, "CREATE "+string(s.kind))
-		if err != nil {
+		need = "CREATE " + string(s.kind)
+		var err error
+		if parent, s.name, err = x.inSchema(s.name, need); err != nil {
 			return nil, err
 		}
-		if parent, err = x.schemaObj(full[:2], "CREATE "+string(s.kind)); err != nil {
-			return nil, err
-		}
-		s.name, need = full, "CREATE "+string(s.kind)
 	}
 	name := s.name[len(s.name)-1]
 	if !set.holds(parent, need, false) {

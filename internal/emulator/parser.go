@@ -783,40 +783,28 @@ func (p *parser) parseShow() (statement, error) {
 		}
 		return s, p.end()
 	}
+	policies := true // SHOW MASKING | ROW ACCESS POLICIES take LIKE and IN only
 	switch {
 	case p.acceptKw("MASKING", "POLICIES"):
 		s.what = "MASKING POLICIES"
 	case p.acceptKw("ROW", "ACCESS", "POLICIES"):
 		s.what = "ROW ACCESS POLICIES"
-	}
-	if s.what != "" {
-		if p.acceptKw("LIKE") {
-			v, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			s.like = &v
-		}
-		if p.acceptKw("IN") {
-			if err := p.parseShowIn(s); err != nil {
-				return nil, err
-			}
-		}
-		return s, p.end()
-	}
-	t := p.next()
-	if t.kind != tIdent {
-		p.i--
-		return nil, p.unexpected()
-	}
-	s.what = t.val
-	switch s.what {
-	case "GRANTS":
-		return s, p.parseShowGrants(s)
-	case "DATABASES", "SCHEMAS", "TABLES", "VIEWS", "OBJECTS", "COLUMNS", "ROLES", "USERS":
 	default:
-		p.i--
-		return nil, p.unexpected()
+		policies = false
+		t := p.next()
+		if t.kind != tIdent {
+			p.i--
+			return nil, p.unexpected()
+		}
+		s.what = t.val
+		switch s.what {
+		case "GRANTS":
+			return s, p.parseShowGrants(s)
+		case "DATABASES", "SCHEMAS", "TABLES", "VIEWS", "OBJECTS", "COLUMNS", "ROLES", "USERS":
+		default:
+			p.i--
+			return nil, p.unexpected()
+		}
 	}
 	if p.acceptKw("LIKE") {
 		v, err := p.str()
@@ -829,6 +817,9 @@ func (p *parser) parseShow() (statement, error) {
 		if err := p.parseShowIn(s); err != nil {
 			return nil, err
 		}
+	}
+	if policies {
+		return s, p.end()
 	}
 	if p.acceptKw("STARTS", "WITH") {
 		v, err := p.str()

@@ -78,11 +78,7 @@ func (x *execCtx) policyVisible(pol *object) bool {
 
 // policyObj resolves a policy name of kind k.
 func (x *execCtx) policyObj(k kind, parts []string, op string) (*object, error) {
-	full, err := x.qualify(parts, 3, op)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := x.schemaObj(full[:2], op)
+	sc, full, err := x.inSchema(parts, op)
 	if err != nil {
 		return nil, err
 	}
@@ -255,11 +251,7 @@ func (def *policyDef) eval(x *execCtx, args []value) (value, error) {
 
 func (s *createPolicyStmt) run(x *execCtx) (*result, error) {
 	op := "CREATE " + strings.ToUpper(policyTitle(s.kind))
-	full, err := x.qualify(s.name, 3, op)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := x.schemaObj(full[:2], op)
+	sc, full, err := x.inSchema(s.name, op)
 	if err != nil {
 		return nil, err
 	}
@@ -363,11 +355,7 @@ func (s *alterPolicyStmt) run(x *execCtx) (*result, error) {
 	case s.comment != nil:
 		pol.comment = *s.comment
 	default:
-		full, err := x.qualify(s.rename, 3, op)
-		if err != nil {
-			return nil, err
-		}
-		sc, err := x.schemaObj(full[:2], op)
+		sc, full, err := x.inSchema(s.rename, op)
 		if err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func (pp policyPlanner) plan(nodes []*node) policyPlan {
 		if ex.names[pol.Name] {
 			return nil, nil
 		}
-		c := &change{phase: phasePolicy, stmt: createStatement(pol)}
+		c := &change{phase: phasePolicy, stmt: pol.Create()}
 		if ex.missing {
 			sid := snowflake.SchemaID{Database: pol.Database, Name: pol.Schema}
 			sc, ok := schemas[sid]
@@ -259,16 +259,6 @@ func (t *tablePlan) filter() {
 		}
 		t.add(snowflake.AddRowAccessPolicy{On: t.n.kind, Object: t.id(), Replace: cur, Policy: pol.ID(), Columns: on}, create, pc)
 	}
-}
-
-// createStatement returns the CREATE statement of a rendered policy.
-func createStatement(pol datapolicy.Policy) snowflake.CreatePolicy {
-	args := make([]snowflake.PolicyArg, len(pol.Args))
-	for i, a := range pol.Args {
-		args[i] = snowflake.PolicyArg{Name: a.Name, Type: a.Type}
-	}
-	return snowflake.CreatePolicy{Kind: snowflake.PolicyKind(pol.Kind.String()), Name: pol.ID(), Args: args, Returns: pol.Returns,
-		Body: pol.Body, Comment: datapolicy.Comment}
 }
 
 // guardGrants makes the grant changes wait for the policy changes of the objects they reach (a GRANT …

@@ -236,15 +236,12 @@ func renderPolicyStatement(b *strings.Builder, s Statement) bool {
 		b.WriteString(string(s.Kind))
 		b.WriteString(" IF NOT EXISTS ")
 		b.WriteString(s.Name.FullyQualifiedName())
-		b.WriteString(" AS (")
+		args := make([]string, len(s.Args))
 		for i, a := range s.Args {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(QuoteIdent(a.Name))
-			b.WriteByte(' ')
-			b.WriteString(a.Type)
+			args[i] = QuoteIdent(a.Name) + " " + a.Type
 		}
+		b.WriteString(" AS (")
+		b.WriteString(strings.Join(args, ", "))
 		b.WriteString(") RETURNS ")
 		b.WriteString(s.Returns)
 		b.WriteString(" -> ")
@@ -272,13 +269,12 @@ func renderPolicyStatement(b *strings.Builder, s Statement) bool {
 		}
 		b.WriteString(" ADD ROW ACCESS POLICY ")
 		b.WriteString(s.Policy.FullyQualifiedName())
-		b.WriteString(" ON (")
+		cols := make([]string, len(s.Columns))
 		for i, c := range s.Columns {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(QuoteIdent(c))
+			cols[i] = QuoteIdent(c)
 		}
+		b.WriteString(" ON (")
+		b.WriteString(strings.Join(cols, ", "))
 		b.WriteByte(')')
 	case DropRowAccessPolicy:
 		writeAlter(b, s.On, s.Object)

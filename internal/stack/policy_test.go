@@ -227,3 +227,81 @@ func TestUnexpressibleMaskFailsTheTaskWithCounts(t *testing.T) {
 		t.Errorf("grants on EMPLOYEES = %v; want SELECT withheld", g)
 	}
 }
+
+// rangerOrderPolicies is a Ranger document over HR.CORE.EMPLOYEES in which the order decides: a deny
+// item takes SELECT from contractors, whom the allow policy names too; on SSN an override-priority mask
+// (MASK_NULL) beats the normal one (MASK_SHOW_LAST_4); on NAME the policy's first item that names a
+// group wins (MASK for analysts; admins reach the second item, MASK_HASH).
+const rangerOrderPolicies = `{"serviceName":"snowflake","policyVersion":1,"policies":[
+ {"id":1,"name":"hr read","isEnabled":true,
+  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["*"]}},
+  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts","admins","contractors"]}]},
+ {"id":2,"name":"no contractors on employees","isEnabled":true,
+  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["EMPLOYEES"]}},
+  "denyPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["contractors"]}]},
+ {"id":10,"name":"ssn last 4","policyType":1,"isEnabled":true,
+  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["EMPLOYEES"]},"column":{"values":["SSN"]}},
+  "dataMaskPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK_SHOW_LAST_4"}}]},
+ {"id":11,"name":"ssn override","policyType":1,"policyPriority":1,"isEnabled":true,
+  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["EMPLOYEES"]},"column":{"values":["SSN"]}},
+  "dataMaskPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK_NULL"}}]},
+ {"id":12,"name":"name by item order","policyType":1,"isEnabled":true,
+  "resources":{"database":{"values":["HR"]},"schema":{"values":["CORE"]},"table":{"values":["EMPLOYEES"]},"column":{"values":["NAME"]}},
+  "dataMaskPolicyItems":[
+   {"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK"}},
+   {"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts","admins"],"dataMaskInfo":{"dataMaskType":"MASK_HASH"}}]}]}`
+
+// Deny items, policy priority and item order decide what each user meets, as Ranger orders them.
+func TestRangerOrderEndToEnd(t *testing.T) {
+	s, err := Start(context.Background(), Options{Policies: []byte(rangerOrderPolicies),
+		Settings: map[string]string{"CONNECTOR_POLICY_REFRESH_INTERVAL_SEC": "1"}, SeedSQL: hrSeed + `;
+CREATE ROLE PRIV_CONTRACTORS;
+CREATE USER CARL PASSWORD = 'carl-pw';
+GRANT ROLE PRIV_CONTRACTORS TO USER CARL`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	deliver(t, s, syncRequest("order-1", table("HR", "CORE", "EMPLOYEES")))
+	if r := lastRecord(t, s, "order-1"); r.Status != request.StatusSuccess || r.MasksSet != 2 {
+		t.Fatalf("audit record = %+v", r)
+	}
+
+	anna := selectAll(t, userDB(t, s, "ANNA", "anna-pw", "PRIV_ANALYSTS"))
+	if len(anna) != 3 || anna[0][1] != "Xxx Xxxxxxxx" || anna[0][2] != "" {
+		t.Errorf("analyst sees %q; want NAME masked by the first item (MASK), SSN NULL by the override policy", anna)
+	}
+	helga := selectAll(t, userDB(t, s, "HELGA", "helga-pw", "PRIV_ADMINS"))
+	if len(helga) != 3 || helga[0][1] != sha("Ada Lovelace") || helga[0][2] != "123-45-6789" {
+		t.Errorf("admin sees %q; want NAME hashed by the second item, SSN in clear", helga)
+	}
+	carl := userDB(t, s, "CARL", "carl-pw", "PRIV_CONTRACTORS")
+	if _, err := carl.Query("SELECT ID FROM HR.CORE.EMPLOYEES"); err == nil || !strings.Contains(err.Error(), "Insufficient privileges") {
+		t.Errorf("contractor SELECT: err = %v; want refused, the deny item wins", err)
+	}
+	if g := grantsOn(t, s, "TABLE HR.CORE.EMPLOYEES"); slices.Contains(g, "PRIV_CONTRACTORS:SELECT") {
+		t.Errorf("grants on EMPLOYEES = %v; want none for contractors", g)
+	}
+
+	// Ranger moves the override to another group and disables the NAME policy: SSN's policy is swapped,
+	// NAME's removed, nothing else is sent.
+	changed := strings.Replace(strings.Replace(rangerOrderPolicies, `"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK_NULL"}`,
+		`"groups":["admins"],"dataMaskInfo":{"dataMaskType":"MASK_NULL"}`, 1), `"name":"name by item order","policyType":1,"isEnabled":true`,
+		`"name":"name by item order","policyType":1,"isEnabled":false`, 1)
+	changed = strings.Replace(changed, `"policyVersion":1`, `"policyVersion":2`, 1)
+	if err := os.WriteFile(filepath.Join(s.dir, "policies.json"), []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // CONNECTOR_POLICY_REFRESH_INTERVAL_SEC
+	s.Snowflake.ResetLog()
+	deliver(t, s, syncRequest("order-2", table("HR", "CORE", "EMPLOYEES")))
+	if r := lastRecord(t, s, "order-2"); r.Status != request.StatusSuccess || r.MasksSwapped != 1 || r.MasksRemoved != 1 ||
+		r.MasksSet+r.Grants+r.Revokes != 0 || len(policyWrites(s)) != 3 { // CREATE, the swap, the unset
+		t.Errorf("after the change: %+v, sent %q", r, policyWrites(s))
+	}
+	anna = selectAll(t, userDB(t, s, "ANNA", "anna-pw", "PRIV_ANALYSTS"))
+	helga = selectAll(t, userDB(t, s, "HELGA", "helga-pw", "PRIV_ADMINS"))
+	if anna[0][1] != "Ada Lovelace" || anna[0][2] != "xxx-xx-6789" || helga[0][1] != "Ada Lovelace" || helga[0][2] != "" {
+		t.Errorf("after the change the analyst sees %q, the admin %q", anna[0], helga[0])
+	}
+}

@@ -136,15 +136,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	} else if err = s.serve(ln, opts.Logger); err != nil {
 		return nil, err
 	}
-	root, err := module.Root()
-	if err != nil {
+	if s.Host, err = NewHost(s.URL, 0); err != nil {
 		return nil, err
 	}
-	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "OnDemandSync"))
-	if err != nil {
-		return nil, err
-	}
-	s.Host = functionhost.New(s.URL, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup})
 	readyCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if s.cmd != nil {
@@ -258,4 +252,19 @@ func (s *Stack) Close() error {
 		errs = append(errs, os.RemoveAll(s.dir))
 	}
 	return errors.Join(errs...)
+}
+
+// NewHost returns a Functions host stand-in for the handler at url, with OnDemandSync's function.json
+// from this module and the stack's hub and consumer group. delayScale multiplies the retry policy's
+// delays (functionhost.Options.DelayScale; 0: no sleep between attempts).
+func NewHost(url string, delayScale float64) (*functionhost.Host, error) {
+	root, err := module.Root()
+	if err != nil {
+		return nil, err
+	}
+	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "OnDemandSync"))
+	if err != nil {
+		return nil, err
+	}
+	return functionhost.New(url, fn, &functionhost.Options{EventHub: EventHub, ConsumerGroup: ConsumerGroup, DelayScale: delayScale}), nil
 }
