@@ -206,7 +206,7 @@ func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]reque
 		return nil, nil, err
 	}
 	pl := p.plan()
-	if err := p.apply(ctx, pl.changes); err != nil {
+	if err := p.apply(ctx, pl); err != nil {
 		return nil, nil, err
 	}
 	for i, r := range refs {

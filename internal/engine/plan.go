@@ -30,6 +30,9 @@ type change struct {
 	// pc counts the masks and row filters a policy change sets, swaps or removes.
 	pc  request.PolicyChanges
 	err error
+	// withdrawn marks a plain attach that failed on a policy snowsync did not create (policyforeign.go):
+	// it is neither listed nor counted, and what depends on it goes ahead.
+	withdrawn bool
 }
 
 // planner computes the statements that bring nodes to the state the policies demand. Its plan method

@@ -490,3 +490,61 @@ func TestStaleSetNeverLoosensMasksOrFilters(t *testing.T) {
 		t.Errorf("the new mask was not attached: %q", writes(srv))
 	}
 }
+
+// The bulk read sees only our policies: the attach it plans on a column or table that carries a foreign
+// policy is refused by Snowflake, the table is read again the per-table way, and it ends as on the
+// per-table path: the foreign policy stays, a note says so, and the grants go out.
+func TestForeignPoliciesUnderBulkRead(t *testing.T) {
+	for _, mode := range []string{"load_multi_thread", "load_bulk"} {
+		t.Run(mode, func(t *testing.T) {
+			srv := emulatortest.Start(t, emulator.Options{})
+			seedMasked(t, srv, 1, 12) // SALES.S0.T000..T011: more masked tables than the pool's 8 threads
+			if err := srv.Exec(`CREATE SCHEMA SALES.SEC;
+				CREATE MASKING POLICY SALES.SEC.THEIRS AS (V VARCHAR) RETURNS VARCHAR -> 'theirs';
+				CREATE ROW ACCESS POLICY SALES.SEC.ROWS AS (S VARCHAR) RETURNS BOOLEAN -> TRUE;
+				ALTER TABLE SALES.S0.T003 MODIFY COLUMN SSN SET MASKING POLICY SALES.SEC.THEIRS;
+				ALTER TABLE SALES.S0.T004 ADD ROW ACCESS POLICY SALES.SEC.ROWS ON (SSN)`); err != nil {
+				t.Fatal(err)
+			}
+			doc := `{"serviceName":"snowflake","policyVersion":1,"policies":[{"id":1,"name":"all","isEnabled":true,
+			  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["*"]}},
+			  "policyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]},
+			 {"id":2,"name":"ssn","policyType":1,"isEnabled":true,
+			  "resources":{"database":{"values":["SALES"]},"schema":{"values":["*"]},"table":{"values":["T00?"]},"column":{"values":["SSN"]}},
+			  "dataMaskPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"dataMaskInfo":{"dataMaskType":"MASK_NULL"}}]},
+			 {"id":3,"name":"rows","policyType":2,"isEnabled":true,
+			  "resources":{"database":{"values":["SALES"]},"schema":{"values":["S0"]},"table":{"values":["T004"]}},
+			  "rowFilterPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"],"rowFilterInfo":{"filterExpr":"ID > 0"}}]}]}`
+			e := newPolicyEngine(t, srv, doc, true, Options{LoadMode: mode, CreateMissingRoles: true})
+			srv.ResetLog()
+			res, err := e.Run(t.Context(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res[0]
+			if !slices.ContainsFunc(srv.Log(), func(q emulator.LoggedQuery) bool { return strings.Contains(q.SQL, `"INFORMATION_SCHEMA"."COLUMNS"`) }) {
+				t.Fatal("the masks were not read in bulk")
+			}
+			if r.Status != request.StatusSuccess || r.MasksSet != 9 || r.FiltersSet != 0 || len(r.Notes) != 2 ||
+				!strings.Contains(r.Notes[0], `"SALES"."S0"."T003": column "SSN" carries masking policy "SALES"."SEC"."THEIRS", which snowsync did not create`) ||
+				!strings.Contains(r.Notes[1], `"SALES"."S0"."T004": carries row access policy "SALES"."SEC"."ROWS", which snowsync did not create`) {
+				t.Errorf("database = %+v", r)
+			}
+			for _, s := range r.Statements {
+				if strings.Contains(s, `"T003" MODIFY`) || strings.Contains(s, `"T004" ADD ROW`) {
+					t.Errorf("lists the refused attach %s", s)
+				}
+			}
+			for _, table := range []string{"T003", "T004"} {
+				if index(r.Statements, `GRANT SELECT ON TABLE "SALES"."S0".`+fmt.Sprintf("%q", table)) < 0 &&
+					index(r.Statements, `GRANT SELECT ON ALL TABLES IN SCHEMA "SALES"."S0"`) < 0 {
+					t.Errorf("no SELECT for %s: %q", table, r.Statements)
+				}
+			}
+			cols, err := snowflake.DescribeTable(t.Context(), e.q, snowflake.ObjectID{Database: "SALES", Schema: "S0", Name: "T003"})
+			if err != nil || cols[1].MaskingPolicy == nil || cols[1].MaskingPolicy.Name != "THEIRS" {
+				t.Errorf("T003 columns = %+v, %v; want THEIRS kept", cols, err)
+			}
+		})
+	}
+}

@@ -27,7 +27,7 @@ import (
 //
 // What the bulk read cannot see is a policy that is not ours. Such a column or table is still never
 // touched: SET MASKING POLICY without FORCE and ADD ROW ACCESS POLICY fail on it (Snowflake allows one
-// per column and table), and the table FAILS with Snowflake's error instead of carrying a note.
+// per column and table), and recheckForeign (policyforeign.go) then gives the table its note.
 
 // bulkStates reads the policy state of the tables under container n that need one (need), in bulk, and
 // records it in p.bulk. Errors are recorded per table in p.bulkErrs; an outage is returned.

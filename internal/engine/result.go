@@ -12,10 +12,12 @@ import (
 	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
-// apply sends the changes that are not already failed, phase by phase (applyOrder), each phase as one
-// batch of concurrent statements. A change one of whose deps failed is not sent, and fails saying
-// which. A systemic error stops the batch.
-func (p *pass) apply(ctx context.Context, changes []*change) error {
+// apply sends the planned changes that are not already failed, phase by phase (applyOrder), each
+// phase as one batch of concurrent statements. A change one of whose deps failed is not sent, and
+// fails saying which. After the attach phase, attaches refused for a foreign policy are withdrawn
+// (recheckForeign). A systemic error stops the batch.
+func (p *pass) apply(ctx context.Context, pl planned) error {
+	changes := pl.changes
 	for _, ph := range applyOrder {
 		var send []*change
 		var stmts []snowflake.Statement
@@ -38,6 +40,11 @@ func (p *pass) apply(ctx context.Context, changes []*change) error {
 			c.err = errs[i]
 			if snowflake.Outage(c.err) {
 				return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
+			}
+		}
+		if ph == phaseAttach {
+			if err := p.recheckForeign(ctx, pl.policies, send); err != nil {
+				return err
 			}
 		}
 	}
@@ -126,7 +133,7 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 		if c.target == (name{}) && roles[c.role] {
 			lists[c] = true
 		}
-		if !lists[c] {
+		if !lists[c] || c.withdrawn {
 			continue
 		}
 		sh := share{c: c, grants: c.grants, revokes: c.revokes, pc: c.pc}
