@@ -30,9 +30,12 @@ type change struct {
 	// pc counts the masks and row filters a policy change sets, swaps or removes.
 	pc  request.PolicyChanges
 	err error
-	// withdrawn marks a plain attach that failed on a policy snowsync did not create (policyforeign.go):
-	// it is neither listed nor counted, and what depends on it goes ahead.
+	// withdrawn marks a change that ended without effect and without failing the resource: a plain
+	// attach refused for a policy snowsync did not create (policyforeign.go), a DROP of a policy still
+	// in use or not sent. It is neither listed nor counted, and what depends on it goes ahead.
 	withdrawn bool
+	// releases is, for a swap or a removal of our policy, the DROP of the policy it takes off.
+	releases *snowflake.DropPolicy
 }
 
 // planner computes the statements that bring nodes to the state the policies demand. Its plan method

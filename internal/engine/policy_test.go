@@ -182,9 +182,18 @@ func TestMaskSwapRemoveAndForeign(t *testing.T) {
 	}
 	// The Ranger policy is disabled: ours is removed, the foreign one stays.
 	third := run(hrDoc(strings.Replace(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`), `"isEnabled":true`, `"isEnabled":false`, 1)))
-	if third.Status != request.StatusSuccess || third.MasksRemoved != 1 ||
-		!slices.Equal(third.Statements, []string{`ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" UNSET MASKING POLICY`}) {
+	if third.Status != request.StatusSuccess || third.MasksRemoved != 1 || len(third.Statements) != 2 ||
+		third.Statements[0] != `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" UNSET MASKING POLICY` ||
+		!strings.HasPrefix(third.Statements[1], `DROP MASKING POLICY IF EXISTS "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_MASK_`) {
 		t.Errorf("remove = %+v", third)
+	}
+	// The swap dropped the first version, the removal the second: our schema is empty again.
+	if !strings.Contains(second.Statements[len(second.Statements)-1], "DROP MASKING POLICY IF EXISTS") {
+		t.Errorf("the swap did not drop the version it released: %q", second.Statements)
+	}
+	q := newPolicyEngine(t, srv, hrDoc(""), false, Options{}).q
+	if left, err := snowflake.ShowPolicies(t.Context(), q, snowflake.MaskingPolicy, snowflake.SchemaID{Database: "HR", Name: "SNOWSYNC_POLICIES"}); err != nil || len(left) != 0 {
+		t.Errorf("our masking policies left: %+v, %v", left, err)
 	}
 	cols, err := snowflake.DescribeTable(context.Background(), newPolicyEngine(t, srv, hrDoc(""), false, Options{}).q, snowflake.ObjectID{Database: "HR", Schema: "CORE", Name: "EMPLOYEES"})
 	if err != nil {
@@ -218,7 +227,8 @@ func TestFilterSwapAndDrop(t *testing.T) {
 	if r.FiltersSwapped != 1 || r.Status != request.StatusSuccess || i < 0 || !strings.Contains(r.Statements[i], `, ADD ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
 		t.Errorf("swap = %+v", r)
 	}
-	if r := run(hrDoc("")); r.FiltersRemoved != 1 || r.Status != request.StatusSuccess || len(r.Statements) != 1 {
+	if r := run(hrDoc("")); r.FiltersRemoved != 1 || r.Status != request.StatusSuccess || len(r.Statements) != 2 ||
+		!strings.HasPrefix(r.Statements[1], `DROP ROW ACCESS POLICY IF EXISTS "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
 		t.Errorf("drop = %+v", r)
 	}
 }
@@ -546,5 +556,36 @@ func TestForeignPoliciesUnderBulkRead(t *testing.T) {
 				t.Errorf("T003 columns = %+v, %v; want THEIRS kept", cols, err)
 			}
 		})
+	}
+}
+
+// A masking policy of ours that other columns still use is not dropped when one column stops using
+// it: Snowflake refuses the DROP, and that is no failure.
+func TestSharedPolicyStaysWhileInUse(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	run := func(doc string) request.ResourceResult {
+		t.Helper()
+		res, err := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true}).Run(t.Context(), []request.Resource{employees})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	both := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`) + "," + maskOn(4, "EMPLOYEES", "NAME", "analysts", `{"dataMaskType":"MASK"}`))
+	creates := func(stmts []string) int {
+		return len(slices.DeleteFunc(slices.Clone(stmts), func(s string) bool { return !strings.HasPrefix(s, "CREATE MASKING POLICY") }))
+	}
+	if r := run(both); r.MasksSet != 2 || creates(r.Statements) != 1 {
+		t.Fatalf("first = %+v; want two columns masked by one policy", r)
+	}
+	srv.ResetLog()
+	r := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`)))
+	if r.Status != request.StatusSuccess || r.MasksRemoved != 1 ||
+		!slices.Equal(r.Statements, []string{`ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "NAME" UNSET MASKING POLICY`}) {
+		t.Errorf("second = %+v", r)
+	}
+	if i := slices.IndexFunc(srv.Log(), func(q emulator.LoggedQuery) bool { return strings.HasPrefix(q.SQL, "DROP MASKING POLICY") }); i < 0 || srv.Log()[i].ErrorNumber == 0 {
+		t.Errorf("want a DROP that Snowflake refused: %q", writes(srv))
 	}
 }

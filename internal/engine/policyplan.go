@@ -24,10 +24,11 @@ const (
 	phaseSchema              // CREATE SCHEMA IF NOT EXISTS for our policies
 	phasePolicy              // CREATE … POLICY IF NOT EXISTS
 	phaseAttach              // ALTER TABLE | VIEW … SET / UNSET MASKING POLICY, ADD / DROP ROW ACCESS POLICY
+	phaseDrop                // DROP … POLICY IF EXISTS of ours that a swap or removal released
 )
 
 // applyOrder is the order in which apply sends the phases.
-var applyOrder = []phase{phaseSchema, phasePolicy, phaseAttach, phaseGrant}
+var applyOrder = []phase{phaseSchema, phasePolicy, phaseAttach, phaseGrant, phaseDrop}
 
 // policyPlanner computes the masking and row access policy statements of a pass. Its plan method is a
 // pure function of its fields and the nodes.
@@ -61,7 +62,13 @@ type policyPlan struct {
 //     swapped in one ALTER (DROP old, ADD new), or dropped, likewise;
 //   - a policy, or our schema, is created only when the schema's listing lacks it, once per pass;
 //   - a column or table carrying a policy that is not ours (datapolicy.Ours) is never touched: a note
-//     says so when Ranger would mask (filter) it.
+//     says so when Ranger would mask (filter) it;
+//   - a policy of ours that a swap or removal released is dropped once they are applied, one DROP per
+//     policy. Nothing is read to find out whether other columns or tables still use it: Snowflake
+//     refuses to drop a policy that is set anywhere ("DROP MASKING POLICY", usage notes,
+//     https://docs.snowflake.com/en/sql-reference/sql/drop-masking-policy; "DROP ROW ACCESS POLICY",
+//     https://docs.snowflake.com/en/sql-reference/sql/drop-row-access-policy), and apply takes that
+//     refusal as "still in use", not as a failure.
 //
 // A Ranger policy that cannot be expressed on a column or table blocks that table (see policyPlan);
 // the other columns and tables are planned as usual.
@@ -131,6 +138,19 @@ func (pp policyPlanner) plan(nodes []*node) policyPlan {
 			out.notes[n.name] = t.notes
 		}
 	}
+	drops := map[snowflake.ObjectID]*change{}
+	for _, c := range slices.Clone(out.changes) {
+		if c.releases == nil {
+			continue
+		}
+		d, ok := drops[c.releases.Name]
+		if !ok {
+			d = &change{phase: phaseDrop, stmt: *c.releases, sql: snowflake.Render(*c.releases), target: c.target}
+			drops[c.releases.Name] = d
+			out.changes = append(out.changes, d)
+		}
+		d.deps = append(d.deps, c)
+	}
 	return out
 }
 
@@ -147,11 +167,15 @@ type tablePlan struct {
 
 func (t *tablePlan) id() snowflake.ObjectID { return t.n.name.id().(snowflake.ObjectID) }
 
-// add records an attach-phase change that needs create (when not nil). With a Stale policy set a
-// change that removes or swaps one of our policies is planned but failed, not sent: like a REVOKE, it
-// may undo what newer policies demand (an attach only ever adds protection, so it is sent).
-func (t *tablePlan) add(stmt snowflake.Statement, create *change, pc request.PolicyChanges) {
+// add records an attach-phase change that needs create (when not nil) and, when old is not nil,
+// releases our policy old of kind. With a Stale policy set a change that removes or swaps one of our
+// policies is planned but failed, not sent: like a REVOKE, it may undo what newer policies demand (an
+// attach only ever adds protection, so it is sent).
+func (t *tablePlan) add(stmt snowflake.Statement, create *change, pc request.PolicyChanges, kind snowflake.PolicyKind, old *snowflake.ObjectID) {
 	c := &change{phase: phaseAttach, stmt: stmt, pc: pc}
+	if old != nil {
+		c.releases = &snowflake.DropPolicy{Kind: kind, Name: *old}
+	}
 	if create != nil {
 		c.deps = []*change{create}
 	}
@@ -175,7 +199,7 @@ func (t *tablePlan) masks() {
 		ours := cur != nil && t.pp.dp.ours(snowflake.MaskingPolicy, t.n.name.Database, *cur)
 		if m.Empty() {
 			if ours {
-				t.add(snowflake.UnsetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name}, nil, request.PolicyChanges{MasksRemoved: 1})
+				t.add(snowflake.UnsetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name}, nil, request.PolicyChanges{MasksRemoved: 1}, snowflake.MaskingPolicy, cur)
 			}
 			continue
 		}
@@ -199,7 +223,7 @@ func (t *tablePlan) masks() {
 			if cur != nil {
 				pc = request.PolicyChanges{MasksSwapped: 1}
 			}
-			t.add(snowflake.SetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name, Policy: pol.ID(), Force: cur != nil}, create, pc)
+			t.add(snowflake.SetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name, Policy: pol.ID(), Force: cur != nil}, create, pc, snowflake.MaskingPolicy, cur)
 		}
 	}
 }
@@ -222,7 +246,7 @@ func (t *tablePlan) filter() {
 		return
 	case f.Empty():
 		if ours {
-			t.add(snowflake.DropRowAccessPolicy{On: t.n.kind, Object: t.id(), Policy: *cur}, nil, request.PolicyChanges{FiltersRemoved: 1})
+			t.add(snowflake.DropRowAccessPolicy{On: t.n.kind, Object: t.id(), Policy: *cur}, nil, request.PolicyChanges{FiltersRemoved: 1}, snowflake.RowAccessPolicy, cur)
 		}
 		return
 	case !t.st.refsRead:
@@ -257,7 +281,7 @@ func (t *tablePlan) filter() {
 		if cur != nil {
 			pc = request.PolicyChanges{FiltersSwapped: 1}
 		}
-		t.add(snowflake.AddRowAccessPolicy{On: t.n.kind, Object: t.id(), Replace: cur, Policy: pol.ID(), Columns: on}, create, pc)
+		t.add(snowflake.AddRowAccessPolicy{On: t.n.kind, Object: t.id(), Replace: cur, Policy: pol.ID(), Columns: on}, create, pc, snowflake.RowAccessPolicy, cur)
 	}
 }
 

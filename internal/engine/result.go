@@ -15,7 +15,8 @@ import (
 // apply sends the planned changes that are not already failed, phase by phase (applyOrder), each
 // phase as one batch of concurrent statements. A change one of whose deps failed is not sent, and
 // fails saying which. After the attach phase, attaches refused for a foreign policy are withdrawn
-// (recheckForeign). A systemic error stops the batch.
+// (recheckForeign); a DROP of a released policy that Snowflake refuses (still in use) or that was not
+// sent is withdrawn too. A systemic error stops the batch.
 func (p *pass) apply(ctx context.Context, pl planned) error {
 	changes := pl.changes
 	for _, ph := range applyOrder {
@@ -27,6 +28,7 @@ func (p *pass) apply(ctx context.Context, pl planned) error {
 			}
 			if i := slices.IndexFunc(c.deps, func(d *change) bool { return d.err != nil }); i >= 0 {
 				c.err = fmt.Errorf("not sent: it needs %s, which failed", c.deps[i].sql)
+				c.withdrawn = c.phase == phaseDrop // the policy stays, in use or not: nothing was undone
 				continue
 			}
 			send = append(send, c)
@@ -40,6 +42,9 @@ func (p *pass) apply(ctx context.Context, pl planned) error {
 			c.err = errs[i]
 			if snowflake.Outage(c.err) {
 				return fmt.Errorf("%w: %s: %w", errSystemic, c.sql, c.err)
+			}
+			if c.err != nil && ph == phaseDrop { // still set somewhere: Snowflake refuses (see policyPlanner.plan)
+				c.withdrawn = true
 			}
 		}
 		if ph == phaseAttach {

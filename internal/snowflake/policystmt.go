@@ -82,7 +82,8 @@ type DropRowAccessPolicy struct {
 }
 
 // DropPolicy is `DROP <Kind> IF EXISTS <Name>`. Snowflake refuses to drop a policy that is still set on
-// a column or table; callers drop only policies of their own that nothing references.
+// a column or table (https://docs.snowflake.com/en/sql-reference/sql/drop-masking-policy), which callers
+// may rely on instead of reading its references first.
 type DropPolicy struct {
 	Kind PolicyKind
 	Name ObjectID
