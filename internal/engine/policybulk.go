@@ -160,7 +160,7 @@ func (p *pass) prefetchContainer(n name, objects []snowflake.Object) {
 	}
 	var need []name
 	for _, o := range objects {
-		if describe, _, _ := p.wantsPolicies(o.Kind, nameOfID(o.ID), false); describe {
+		if r, _ := p.wantsPolicies(p.ctx, o.Kind, nameOfID(o.ID), false); r.describe { // never fails when not requested
 			need = append(need, nameOfID(o.ID))
 		}
 	}

@@ -52,7 +52,7 @@ func (p *pass) recheckForeign(ctx context.Context, pp policyPlan, sent []*change
 	g := new(errgroup.Group)
 	for i, t := range tables {
 		guard.Go(g, func() error {
-			states[i], errs[i] = p.tableStateOf(ctx, p.nodes[t].kind, t, true)
+			states[i], errs[i] = p.tableStateOf(ctx, p.nodes[t].kind, t, true, true)
 			return nil
 		})
 	}

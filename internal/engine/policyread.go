@@ -14,8 +14,10 @@ import (
 // Reading masks and row filters: the plan.
 //
 // A table's (or view's) masking and row access policies are read where a Ranger data-mask or row-filter
-// policy may touch it (policy.Set.MasksTable, FiltersTable), and for every table or view a request names
-// by itself (so that a mask Ranger dropped entirely is found and removed):
+// policy may touch it (policy.Set.MasksTable, FiltersTable), and on a table or view a request names by
+// itself where a policy of ours may be (so that a mask Ranger dropped entirely is found and removed):
+// when our schema for its database holds a policy of that kind. A database without any (the usual case
+// for grants-only deployments) costs one SHOW per kind and pass, not a read per table (wantsPolicies):
 //
 //   - DESCRIBE TABLE gives the columns, their types and the masking policy set on each. It needs no
 //     warehouse (see package snowflake, policyread.go);
@@ -65,17 +67,48 @@ type existing struct {
 	missing bool // the schema (or its database) does not exist
 }
 
-// wantsPolicies reports what must be read on node n to plan its masks and row filter: DESCRIBE when a
-// mask or filter may touch it (needed) or it was requested by itself, POLICY_REFERENCES when a filter
-// may touch it or it was requested by itself, and a warehouse is configured. A table read only because
-// it was requested does not fail when its reads do: they only look for policies of ours to remove.
-func (p *pass) wantsPolicies(kind snowflake.ObjectType, n name, requested bool) (describe, refs, needed bool) {
+// policyReads is what must be read on a table or view to plan its masks and row filter.
+type policyReads struct {
+	describe, refs bool
+	// needed: a Ranger mask or filter may touch it, so it fails when the reads do. A table read only
+	// because it was requested does not: its reads only look for policies of ours to remove.
+	needed bool
+}
+
+// wantsPolicies reports what must be read on node n: DESCRIBE when a mask or filter may touch it, or it
+// was requested by itself and our masking-policy schema for its database holds any; POLICY_REFERENCES
+// (with a warehouse configured) when a filter may touch it, or it was requested by itself and our
+// row-access-policy schema holds any. Only for a requested node does it list our schemas (memoized); the
+// error is an outage of that listing.
+func (p *pass) wantsPolicies(ctx context.Context, kind snowflake.ObjectType, n name, requested bool) (policyReads, error) {
 	o := n.policyObject(kind)
 	masks, filters := p.set.MasksTable(o), p.set.FiltersTable(o)
-	needed = masks || filters
-	describe = needed || requested
-	refs = (filters || requested) && p.e.opts.DataPolicy.References
-	return describe, refs, needed
+	r := policyReads{needed: masks || filters, describe: masks || filters, refs: filters && p.e.opts.DataPolicy.References}
+	if !requested {
+		return r, nil
+	}
+	ours := func(k snowflake.PolicyKind) (bool, error) {
+		ex, err := p.existingPolicies(ctx, k, n.Database)
+		if snowflake.Outage(err) {
+			return false, err
+		}
+		return err != nil || len(ex.names) > 0, nil // unreadable: look anyway
+	}
+	if !r.describe {
+		has, err := ours(snowflake.MaskingPolicy)
+		if err != nil {
+			return r, err
+		}
+		r.describe = has
+	}
+	if !r.refs && p.e.opts.DataPolicy.References {
+		has, err := ours(snowflake.RowAccessPolicy)
+		if err != nil {
+			return r, err
+		}
+		r.refs = has
+	}
+	return r, nil
 }
 
 // hasDataPolicies reports whether the policy set has data-mask or row-filter policies: only then can a
@@ -88,12 +121,11 @@ func (p *pass) hasDataPolicies() bool {
 // prefetchPolicies starts, without waiting, the policy reads that node n needs (memoized: a later
 // call costs nothing). Errors are seen by tableStateOf.
 func (p *pass) prefetchPolicies(kind snowflake.ObjectType, n name, requested bool) {
-	describe, refs, _ := p.wantsPolicies(kind, n, requested)
-	if !describe {
-		return
-	}
 	guard.Go(p.bg, func() error {
-		_, err := p.tableStateOf(p.ctx, kind, n, refs)
+		r, err := p.wantsPolicies(p.ctx, kind, n, requested)
+		if err == nil && (r.describe || r.refs) {
+			_, err = p.tableStateOf(p.ctx, kind, n, r.describe, r.refs)
+		}
 		if snowflake.Outage(err) {
 			return fmt.Errorf("%w: %w", errSystemic, err)
 		}
@@ -101,18 +133,20 @@ func (p *pass) prefetchPolicies(kind snowflake.ObjectType, n name, requested boo
 	})
 }
 
-// tableStateOf reads DESCRIBE TABLE n and, when refs, POLICY_REFERENCES on it, with the existing
-// policies of our schemas for n's database, all at once.
-func (p *pass) tableStateOf(ctx context.Context, kind snowflake.ObjectType, n name, refs bool) (tableState, error) {
+// tableStateOf reads, when describe, DESCRIBE TABLE n and, when refs, POLICY_REFERENCES on it, with the
+// existing policies of our schemas for n's database, all at once.
+func (p *pass) tableStateOf(ctx context.Context, kind snowflake.ObjectType, n name, describe, refs bool) (tableState, error) {
 	var st tableState
 	var errs [4]error
 	g := new(errgroup.Group) // no shared cancellation: every read completes and is memoized
-	guard.Go(g, func() (err error) {
-		st.columns, errs[0] = memoRead(p, ctx, &p.described, n, func(ctx context.Context) ([]snowflake.ColumnInfo, error) {
-			return snowflake.DescribeTable(ctx, p.e.q, n.id().(snowflake.ObjectID))
+	if describe {
+		guard.Go(g, func() (err error) {
+			st.columns, errs[0] = memoRead(p, ctx, &p.described, n, func(ctx context.Context) ([]snowflake.ColumnInfo, error) {
+				return snowflake.DescribeTable(ctx, p.e.q, n.id().(snowflake.ObjectID))
+			})
+			return nil
 		})
-		return nil
-	})
+	}
 	if refs {
 		guard.Go(g, func() error {
 			st.refs, errs[1] = memoRead(p, ctx, &p.refsOn, grantsKey{kind, n}, func(ctx context.Context) ([]snowflake.PolicyRef, error) {
@@ -180,17 +214,10 @@ func (p *pass) loadPolicies() error {
 			requested[u.resolved] = true
 		}
 	}
-	type job struct {
-		n            *node
-		refs, needed bool
-	}
-	var jobs []job
+	var jobs []*node
 	for _, n := range p.nodes {
-		if !n.full || n.name.level() != 3 || p.readInBulk(n.name) {
-			continue
-		}
-		if describe, refs, needed := p.wantsPolicies(n.kind, n.name, requested[n.name]); describe {
-			jobs = append(jobs, job{n, refs, needed})
+		if n.full && n.name.level() == 3 && !p.readInBulk(n.name) {
+			jobs = append(jobs, n)
 			p.prefetchPolicies(n.kind, n.name, requested[n.name])
 		}
 	}
@@ -205,21 +232,28 @@ func (p *pass) loadPolicies() error {
 	}
 	for t, err := range p.bulkErrs {
 		if n := p.nodes[t]; n != nil && n.full {
-			if _, _, needed := p.wantsPolicies(n.kind, t, false); needed {
+			if r, _ := p.wantsPolicies(p.ctx, n.kind, t, false); r.needed {
 				p.stateErrs[t] = err
 			}
 		}
 	}
-	for _, j := range jobs { // every read is memoized by now
-		st, err := p.tableStateOf(p.ctx, j.n.kind, j.n.name, j.refs)
+	for _, n := range jobs { // every read is memoized by now
+		r, err := p.wantsPolicies(p.ctx, n.kind, n.name, requested[n.name])
+		if err == nil && !r.describe && !r.refs {
+			continue
+		}
+		var st tableState
+		if err == nil {
+			st, err = p.tableStateOf(p.ctx, n.kind, n.name, r.describe, r.refs)
+		}
 		switch {
 		case snowflake.Outage(err):
 			return fmt.Errorf("%w: %w", errSystemic, err)
-		case err != nil && j.needed:
-			p.stateErrs[j.n.name] = err
+		case err != nil && r.needed:
+			p.stateErrs[n.name] = err
 		case err != nil: // read only to look for ours to remove: plan as if there were none
 		default:
-			p.states[j.n.name] = st
+			p.states[n.name] = st
 		}
 	}
 	return nil
