@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"testing"
 	"time"
 
@@ -20,10 +21,6 @@ func TestBenchmarkRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, _, err := policy.Parse([]byte(benchPolicies), policy.Mapping{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := options{handler: bin, scenarios: scenarios(true)[:4]}
 	results, err := run(t.Context(), opts, t.Output())
 	if err != nil {
@@ -31,6 +28,10 @@ func TestBenchmarkRuns(t *testing.T) {
 	}
 	want := map[string]int{} // grants each scenario needs
 	for _, sc := range opts.scenarios {
+		set, _, err := policy.Parse(sc.policies(), policy.Mapping{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, o := range sc.objects() {
 			if !sc.granted(o) {
 				want[sc.name] += len(set.Desired(o))
@@ -64,6 +65,53 @@ func TestBenchmarkRuns(t *testing.T) {
 		}
 		if snowsync := r.Runner != "naive"; snowsync && (r.PeakRSSMiB <= 0 || r.Ratios == nil) {
 			t.Errorf("%s (%s): peak RSS %.1f MiB, ratios %v", r.Scenario, r.Runner, r.PeakRSSMiB, r.Ratios)
+		}
+	}
+}
+
+// TestMaskedRuns runs issue 10's rows at a tiny size (3 schemas of 4 tables, 2 masked a schema), with
+// 20 ms a read so that concurrent reads overlap: -run selects their unmasked baseline too; every run
+// passes its checks (grants, masks, at most one more read wave than the baseline); the first sync sets
+// every mask, and the converged one changes nothing.
+func TestMaskedRuns(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	t.Setenv("SF_DISABLE_MINICORE", "true")
+	bin, err := stack.BuildHandler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
+	opts := options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile("masked"), false),
+		latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}}
+	if len(opts.scenarios) != 3 || opts.scenarios[0].masked != 0 || opts.scenarios[1].baseline != opts.scenarios[0].name {
+		t.Fatalf("selected %d scenarios, want the baseline and the two masked ones", len(opts.scenarios))
+	}
+	results, err := run(t.Context(), opts, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 6 {
+		t.Fatalf("%d results, want 6 (3 scenarios, 2 modes)", len(results))
+	}
+	masks := 3 * 2 // schemas × masked tables
+	for i, r := range results {
+		sc := opts.scenarios[i/2]
+		if len(r.Problems) > 0 {
+			t.Errorf("%s (%s): %v", r.Scenario, r.Runner, r.Problems)
+		}
+		switch {
+		case sc.masked == 0:
+			if r.Changes != 0 || r.Ratios != nil {
+				t.Errorf("%s (%s): %d changes, ratios %v; want none", r.Scenario, r.Runner, r.Changes, r.Ratios)
+			}
+			continue
+		case !sc.masksInPlace && r.Changes < masks: // one ALTER a column, the policy and its schema created
+			t.Errorf("%s (%s): %d changes, want at least %d", r.Scenario, r.Runner, r.Changes, masks)
+		case sc.masksInPlace && r.Changes != 0:
+			t.Errorf("%s (%s): %d changes, want 0", r.Scenario, r.Runner, r.Changes)
+		}
+		if r.Ratios == nil || r.Ratios.To != "unmasked" || r.ReadWaves < 1 || r.Reads < r.ReadWaves {
+			t.Errorf("%s (%s): ratios %+v, %d reads in %d waves", r.Scenario, r.Runner, r.Ratios, r.Reads, r.ReadWaves)
 		}
 	}
 }
