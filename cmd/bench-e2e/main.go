@@ -140,8 +140,8 @@ type result struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	RoundTrips  int     `json:"round_trips"`
 	Waves       int     `json:"sequential_waves"`
-	Reads       int     `json:"reads"`            // SHOW, SELECT and DESCRIBE statements
-	ReadWaves   int     `json:"sequential_reads"` // sequential waves of the reads alone
+	Reads       int     `json:"reads"`                  // SHOW, SELECT and DESCRIBE statements
+	ReadWaves   int     `json:"sequential_reads"`       // sequential waves of the reads alone
 	PeakRSSMiB  float64 `json:"peak_rss_mib,omitempty"` // the handler process; 0 for the naive peer
 	Changes     int     `json:"changes"`                // GRANT, REVOKE, CREATE, ALTER and DROP statements
 	// Ratios are snowsync / naive, or a masked run / its baseline's run in the same mode; nil without either.
