@@ -1,11 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/stack"
 )
@@ -138,6 +141,40 @@ func TestWaves(t *testing.T) {
 	for _, tt := range tests {
 		if got := waves(tt.log); got != tt.want {
 			t.Errorf("%s: waves = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// checkMasks finds a masked table's column without its mask, and a column masked that Ranger does not
+// mask, through the real driver.
+func TestCheckMasks(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	sc := scenarios(true)[7] // 3 schemas of 4 tables, 2 masked a schema, masks missing
+	set, _, err := policy.Parse(sc.policies(), policy.Mapping{})
+	if err != nil || sc.masked != 2 || sc.masksInPlace {
+		t.Fatalf("scenario %q: %v", sc.name, err)
+	}
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := seed(srv, sc, set); err != nil {
+		t.Fatal(err)
+	}
+	// Ours on one masked column and on a column Ranger does not mask (of a table outside the scenario).
+	if err := srv.Exec(`CREATE SCHEMA BENCH.SNOWSYNC_POLICIES;
+		CREATE MASKING POLICY BENCH.SNOWSYNC_POLICIES.M AS (V VARCHAR) RETURNS VARCHAR -> V;
+		ALTER TABLE BENCH.S001.T00000 MODIFY COLUMN SSN SET MASKING POLICY BENCH.SNOWSYNC_POLICIES.M;
+		CREATE TABLE BENCH.S001.X (SSN VARCHAR);
+		ALTER TABLE BENCH.S001.X MODIFY COLUMN SSN SET MASKING POLICY BENCH.SNOWSYNC_POLICIES.M`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("snowflake", srv.DSN("")+"&warehouse=W")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := strings.Join(checkMasks(t.Context(), db, sc), "; ")
+	for _, want := range []string{"1 columns masked that Ranger does not mask, e.g. [S001.X.SSN by M]", "5 masks missing, e.g. [S001.T00001.SSN S002.T00000.SSN S002.T00001.SSN]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("checkMasks = %q, want %q in it", got, want)
 		}
 	}
 }
