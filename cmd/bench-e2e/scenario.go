@@ -102,7 +102,7 @@ const (
 	modeBulk    = "load_bulk"
 )
 
-// scenarios are the rows of issue 9's table; small shrinks every size, for the test.
+// scenarios are the rows of issue 9's table, then issue 10's masked rows; small shrinks every size, for the test.
 func scenarios(small bool) []scenario {
 	tables, schemas, missing := 10, 5, 2 // per schema: the 50-table batch and the missing tables of row 4
 	bigSchemas, bigTables := 50, 100     // 5,000 tables
