@@ -12,11 +12,12 @@ import (
 )
 
 // check compares the grants that managed roles hold in srv's database with those the policy demands
-// on the scenario's objects, and checks that a run over a converged account changed nothing.
+// on the scenario's objects, and the masked columns with those it masks (checkMasks), and checks that a
+// run over a converged account changed nothing.
 func check(ctx context.Context, srv *emulator.Server, sc scenario, set *policy.Set, changes int) []string {
 	var problems []string
 	if sc.converged() && changes != 0 {
-		problems = append(problems, fmt.Sprintf("converged account, yet %d GRANT/REVOKE/CREATE statements", changes))
+		problems = append(problems, fmt.Sprintf("converged account, yet %d GRANT/REVOKE/CREATE/ALTER/DROP statements", changes))
 	}
 	want := map[string]bool{}
 	for _, o := range sc.objects() {
@@ -31,12 +32,15 @@ func check(ctx context.Context, srv *emulator.Server, sc scenario, set *policy.S
 			want[grantOf(string(o.Type), schema, name, g.Role, string(g.Privilege))] = true
 		}
 	}
-	srv.SetLatency(emulator.ClassSelect, emulator.Latency{}) // the measured run is over
-	db, err := sql.Open("snowflake", srv.DSN(""))
+	for _, c := range []emulator.StatementClass{emulator.ClassSelect, emulator.ClassShow} {
+		srv.SetLatency(c, emulator.Latency{}) // the measured run is over
+	}
+	db, err := sql.Open("snowflake", srv.DSN("")+"&warehouse=BENCH_CHECK") // POLICY_REFERENCES needs one
 	if err != nil {
 		return append(problems, err.Error())
 	}
 	defer db.Close()
+	problems = append(problems, checkMasks(ctx, db, sc)...)
 	rows, err := queryColumns(ctx, db, "SELECT * FROM "+snowflake.QuoteIdent(benchDB)+".INFORMATION_SCHEMA.OBJECT_PRIVILEGES",
 		"GRANTEE", "OBJECT_TYPE", "OBJECT_SCHEMA", "OBJECT_NAME", "PRIVILEGE_TYPE")
 	if err != nil {

@@ -2,9 +2,12 @@
 // delivered by the Functions host stand-in in the host's wire format to the handler running as its own
 // process, which talks through the real gosnowflake driver to the Snowflake emulator under a latency
 // model; next to each, a naive per-object peer (naive.go) run against a fresh copy of the same account.
-// Every run gets a fresh account, handler and Azurite. It prints wall time, round trips, sequential
-// waves and the handler's peak RSS with ratios to the naive peer, checks that every run left exactly
-// the grants the policy demands, and exits 1 when a check fails.
+// Issue 10's rows add Ranger data-mask policies to a converged database request and compare it with the
+// same request without masks (its baseline). Every run gets a fresh account, handler and Azurite. It
+// prints wall time, round trips, sequential waves (of all statements and of reads alone) and the
+// handler's peak RSS with ratios to the naive peer or the baseline, checks that every run left exactly
+// the grants and masks the policy demands and that masks cost at most one more sequential wave of reads
+// than the baseline, and exits 1 when a check fails.
 //
 //	go run ./cmd/bench-e2e [-large] [-latency SPEC] [-run REGEXP] [-json] [-v]
 package main
@@ -18,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"syscall"
 	"time"
 
@@ -33,8 +37,10 @@ import (
 )
 
 // defaultLatency is issue 9's model of Snowflake: SHOW 150±30 ms, GRANT and REVOKE 200±40 ms, CREATE
-// 250 ms, INFORMATION_SCHEMA SELECT 1±0.3 s (the emulator draws FIXED plus a uniform part in [0, JITTER)).
-const defaultLatency = "SHOW=120ms+60ms,GRANT=160ms+80ms,REVOKE=160ms+80ms,CREATE=250ms,SELECT=700ms+600ms"
+// 250 ms, INFORMATION_SCHEMA SELECT 1±0.3 s (the emulator draws FIXED plus a uniform part in [0, JITTER)),
+// and, since issue 10, ALTER (SET MASKING POLICY) as a GRANT, and OTHER (DESCRIBE TABLE) as a SHOW.
+const defaultLatency = "SHOW=120ms+60ms,GRANT=160ms+80ms,REVOKE=160ms+80ms,CREATE=250ms,SELECT=700ms+600ms," +
+	"ALTER=160ms+80ms,OTHER=120ms+60ms"
 
 // options say what one benchmark run measures.
 type options struct {
@@ -67,11 +73,7 @@ func benchmark(latency string, large bool, only string, asJSON, verbose bool) er
 	if err != nil {
 		return fmt.Errorf("-run: %w", err)
 	}
-	for _, sc := range scenarios(false) {
-		if match.MatchString(sc.name) && (large || !sc.large) {
-			opts.scenarios = append(opts.scenarios, sc)
-		}
-	}
+	opts.scenarios = selectScenarios(scenarios(false), match, large)
 	if verbose {
 		opts.logs = os.Stderr
 	}
@@ -113,6 +115,24 @@ func benchmark(latency string, large bool, only string, asJSON, verbose bool) er
 	return nil
 }
 
+// selectScenarios keeps the scenarios whose name matches (the large ones only with large), and the
+// baselines they are compared with.
+func selectScenarios(all []scenario, match *regexp.Regexp, large bool) []scenario {
+	keep := map[string]bool{}
+	for _, sc := range all {
+		if match.MatchString(sc.name) && (large || !sc.large) {
+			keep[sc.name], keep[sc.baseline] = true, true
+		}
+	}
+	var out []scenario
+	for _, sc := range all {
+		if keep[sc.name] {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // result is one run of one scenario.
 type result struct {
 	Scenario    string  `json:"scenario"`
@@ -120,27 +140,42 @@ type result struct {
 	WallSeconds float64 `json:"wall_seconds"`
 	RoundTrips  int     `json:"round_trips"`
 	Waves       int     `json:"sequential_waves"`
+	Reads       int     `json:"reads"`                  // SHOW, SELECT and DESCRIBE statements
+	ReadWaves   int     `json:"sequential_reads"`       // sequential waves of the reads alone
 	PeakRSSMiB  float64 `json:"peak_rss_mib,omitempty"` // the handler process; 0 for the naive peer
-	Changes     int     `json:"changes"`                // GRANT, REVOKE and CREATE statements
-	// Ratios are snowsync / naive of wall time, round trips and waves; nil without a naive run.
-	Ratios   *ratios  `json:"ratios_to_naive,omitempty"`
+	Changes     int     `json:"changes"`                // GRANT, REVOKE, CREATE, ALTER and DROP statements
+	// Ratios are snowsync / naive, or a masked run / its baseline's run in the same mode; nil without either.
+	Ratios   *ratios  `json:"ratios,omitempty"`
 	Problems []string `json:"problems,omitempty"` // failed checks
 }
 
+// ratios are one run's figures divided by another's, To ("naive" or "unmasked").
 type ratios struct {
+	To         string  `json:"to"`
 	Wall       float64 `json:"wall"`
 	RoundTrips float64 `json:"round_trips"`
 	Waves      float64 `json:"sequential_waves"`
+	ReadWaves  float64 `json:"sequential_reads"`
 }
+
+// ratio divides a's figures by b's.
+func ratio(a, b result, to string) *ratios {
+	return &ratios{To: to, Wall: a.WallSeconds / b.WallSeconds, RoundTrips: float64(a.RoundTrips) / float64(b.RoundTrips),
+		Waves: float64(a.Waves) / float64(b.Waves), ReadWaves: float64(a.ReadWaves) / float64(b.ReadWaves)}
+}
+
+// maxExtraReadWaves is what masks may cost over the same request without them (issue 10): one more
+// sequential wave of reads.
+const maxExtraReadWaves = 1
 
 // run measures every scenario of opts, reporting progress to progress.
 func run(ctx context.Context, opts options, progress io.Writer) ([]result, error) {
-	set, problems, err := policy.Parse([]byte(benchPolicies), policy.Mapping{})
-	if err != nil || len(problems) > 0 {
-		return nil, fmt.Errorf("benchmark policies: %v %v", err, problems)
-	}
 	var results []result
 	for _, sc := range opts.scenarios {
+		set, problems, err := policy.Parse(sc.policies(), policy.Mapping{})
+		if err != nil || len(problems) > 0 {
+			return nil, fmt.Errorf("%s: benchmark policies: %v %v", sc.name, err, problems)
+		}
 		var rows []result
 		for _, mode := range sc.modes {
 			if err := ctx.Err(); err != nil {
@@ -160,20 +195,41 @@ func run(ctx context.Context, opts options, progress io.Writer) ([]result, error
 				return nil, fmt.Errorf("%s, naive: %w", sc.name, err)
 			}
 			for i := range rows {
-				rows[i].Ratios = &ratios{Wall: rows[i].WallSeconds / n.WallSeconds,
-					RoundTrips: float64(rows[i].RoundTrips) / float64(n.RoundTrips), Waves: float64(rows[i].Waves) / float64(n.Waves)}
+				rows[i].Ratios = ratio(rows[i], n, "naive")
 			}
 			rows = append(rows, n)
 		}
+		compareToBaseline(rows, results, sc.baseline)
 		results = append(results, rows...)
 	}
 	return results, ctx.Err()
 }
 
-// runSnowsync delivers the scenario's batch to a fresh handler process over a fresh account.
+// compareToBaseline sets the ratios of masked rows to the earlier result of the baseline scenario in
+// the same mode, and fails a row whose reads take more than maxExtraReadWaves sequential waves more.
+func compareToBaseline(rows, earlier []result, baseline string) {
+	if baseline == "" {
+		return
+	}
+	for i, r := range rows {
+		j := slices.IndexFunc(earlier, func(b result) bool { return b.Scenario == baseline && b.Runner == r.Runner })
+		if j < 0 {
+			continue // not run
+		}
+		b := earlier[j]
+		rows[i].Ratios = ratio(r, b, "unmasked")
+		if r.ReadWaves > b.ReadWaves+maxExtraReadWaves {
+			rows[i].Problems = append(rows[i].Problems, fmt.Sprintf("%d sequential waves of reads, %d without masks: more than %d extra",
+				r.ReadWaves, b.ReadWaves, maxExtraReadWaves))
+		}
+	}
+}
+
+// runSnowsync delivers the scenario's batch to a fresh handler process over a fresh account; with
+// masksInPlace, it delivers the batch once before, unmeasured, to set the masks.
 func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set, mode string) (result, error) {
 	r := result{Scenario: sc.name, Runner: "snowsync " + mode}
-	st, err := stack.Start(ctx, stack.Options{Policies: []byte(benchPolicies), Emulator: emulator.Options{Latency: opts.latency},
+	st, err := stack.Start(ctx, stack.Options{Policies: sc.policies(), Emulator: emulator.Options{Latency: opts.latency},
 		Settings: map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY": mode}, Handler: opts.handler, HandlerOutput: opts.logs})
 	if err != nil {
 		return r, err
@@ -182,8 +238,17 @@ func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set
 	if err := seed(st.Snowflake, sc, set); err != nil {
 		return r, err
 	}
+	events := 0
+	if sc.masksInPlace {
+		first := st.Batch("0", sc.batch("seed")...)
+		events += len(first.Events)
+		if res := st.Host.Deliver(ctx, first); res.Err != nil || len(res.Failures) > 0 {
+			return r, fmt.Errorf("first delivery, to set the masks: %v, %d failure events", res.Err, len(res.Failures))
+		}
+	}
 	st.Snowflake.ResetLog()
-	batch := st.Batch("0", sc.batch()...)
+	batch := st.Batch("0", sc.batch("bench")...)
+	events += len(batch.Events)
 	start := time.Now()
 	res := st.Host.Deliver(ctx, batch)
 	measure(&r, time.Since(start), st.Snowflake)
@@ -201,7 +266,7 @@ func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set
 		r.Problems = append(r.Problems, fmt.Sprintf("%d events went to the failure hub, the first: %s %.200s",
 			len(res.Failures), first.ErrorType, first.ErrorMessage))
 	}
-	r.Problems = append(r.Problems, checkRecords(ctx, st, len(batch.Events))...)
+	r.Problems = append(r.Problems, checkRecords(ctx, st, events)...)
 	r.Problems = append(r.Problems, check(ctx, st.Snowflake, sc, set, r.Changes)...)
 	return r, nil
 }
@@ -234,6 +299,8 @@ func measure(r *result, wall time.Duration, srv *emulator.Server) {
 	r.WallSeconds = wall.Seconds()
 	r.RoundTrips = len(log)
 	r.Waves = waves(log)
+	read := reads(log)
+	r.Reads, r.ReadWaves = len(read), waves(read)
 	r.Changes = changes(log)
 }
 

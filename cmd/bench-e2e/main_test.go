@@ -1,10 +1,14 @@
 package main
 
 import (
+	"database/sql"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/stack"
 )
@@ -20,10 +24,6 @@ func TestBenchmarkRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, _, err := policy.Parse([]byte(benchPolicies), policy.Mapping{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := options{handler: bin, scenarios: scenarios(true)[:4]}
 	results, err := run(t.Context(), opts, t.Output())
 	if err != nil {
@@ -31,6 +31,10 @@ func TestBenchmarkRuns(t *testing.T) {
 	}
 	want := map[string]int{} // grants each scenario needs
 	for _, sc := range opts.scenarios {
+		set, _, err := policy.Parse(sc.policies(), policy.Mapping{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, o := range sc.objects() {
 			if !sc.granted(o) {
 				want[sc.name] += len(set.Desired(o))
@@ -68,6 +72,53 @@ func TestBenchmarkRuns(t *testing.T) {
 	}
 }
 
+// TestMaskedRuns runs issue 10's rows at a tiny size (3 schemas of 4 tables, 2 masked a schema), with
+// 20 ms a read so that concurrent reads overlap: -run selects their unmasked baseline too; every run
+// passes its checks (grants, masks, at most one more read wave than the baseline); the first sync sets
+// every mask, and the converged one changes nothing.
+func TestMaskedRuns(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	t.Setenv("SF_DISABLE_MINICORE", "true")
+	bin, err := stack.BuildHandler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
+	opts := options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile("masked"), false),
+		latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}}
+	if len(opts.scenarios) != 3 || opts.scenarios[0].masked != 0 || opts.scenarios[1].baseline != opts.scenarios[0].name {
+		t.Fatalf("selected %d scenarios, want the baseline and the two masked ones", len(opts.scenarios))
+	}
+	results, err := run(t.Context(), opts, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 6 {
+		t.Fatalf("%d results, want 6 (3 scenarios, 2 modes)", len(results))
+	}
+	masks := 3 * 2 // schemas × masked tables
+	for i, r := range results {
+		sc := opts.scenarios[i/2]
+		if len(r.Problems) > 0 {
+			t.Errorf("%s (%s): %v", r.Scenario, r.Runner, r.Problems)
+		}
+		switch {
+		case sc.masked == 0:
+			if r.Changes != 0 || r.Ratios != nil {
+				t.Errorf("%s (%s): %d changes, ratios %v; want none", r.Scenario, r.Runner, r.Changes, r.Ratios)
+			}
+			continue
+		case !sc.masksInPlace && r.Changes < masks: // one ALTER a column, the policy and its schema created
+			t.Errorf("%s (%s): %d changes, want at least %d", r.Scenario, r.Runner, r.Changes, masks)
+		case sc.masksInPlace && r.Changes != 0:
+			t.Errorf("%s (%s): %d changes, want 0", r.Scenario, r.Runner, r.Changes)
+		}
+		if r.Ratios == nil || r.Ratios.To != "unmasked" || r.ReadWaves < 1 || r.Reads < r.ReadWaves {
+			t.Errorf("%s (%s): ratios %+v, %d reads in %d waves", r.Scenario, r.Runner, r.Ratios, r.Reads, r.ReadWaves)
+		}
+	}
+}
+
 func TestWaves(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	q := func(id string, start, dur int) emulator.LoggedQuery {
@@ -90,6 +141,40 @@ func TestWaves(t *testing.T) {
 	for _, tt := range tests {
 		if got := waves(tt.log); got != tt.want {
 			t.Errorf("%s: waves = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// checkMasks finds a masked table's column without its mask, and a column masked that Ranger does not
+// mask, through the real driver.
+func TestCheckMasks(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	sc := scenarios(true)[7] // 3 schemas of 4 tables, 2 masked a schema, masks missing
+	set, _, err := policy.Parse(sc.policies(), policy.Mapping{})
+	if err != nil || sc.masked != 2 || sc.masksInPlace {
+		t.Fatalf("scenario %q: %v", sc.name, err)
+	}
+	srv := emulatortest.Start(t, emulator.Options{})
+	if err := seed(srv, sc, set); err != nil {
+		t.Fatal(err)
+	}
+	// Ours on one masked column and on a column Ranger does not mask (of a table outside the scenario).
+	if err := srv.Exec(`CREATE SCHEMA BENCH.SNOWSYNC_POLICIES;
+		CREATE MASKING POLICY BENCH.SNOWSYNC_POLICIES.M AS (V VARCHAR) RETURNS VARCHAR -> V;
+		ALTER TABLE BENCH.S001.T00000 MODIFY COLUMN SSN SET MASKING POLICY BENCH.SNOWSYNC_POLICIES.M;
+		CREATE TABLE BENCH.S001.X (SSN VARCHAR);
+		ALTER TABLE BENCH.S001.X MODIFY COLUMN SSN SET MASKING POLICY BENCH.SNOWSYNC_POLICIES.M`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("snowflake", srv.DSN("")+"&warehouse=W")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := strings.Join(checkMasks(t.Context(), db, sc), "; ")
+	for _, want := range []string{"1 columns masked that Ranger does not mask, e.g. [S001.X.SSN by M]", "5 masks missing, e.g. [S001.T00001.SSN S002.T00000.SSN S002.T00001.SSN]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("checkMasks = %q, want %q in it", got, want)
 		}
 	}
 }

@@ -40,12 +40,24 @@ func waves(log []emulator.LoggedQuery) int {
 
 func end(q emulator.LoggedQuery) time.Time { return q.Start.Add(q.Duration) }
 
-// changes counts the GRANT, REVOKE and CREATE statements of a log.
+// reads keeps the reads of a log: SHOW, SELECT and DESCRIBE statements.
+func reads(log []emulator.LoggedQuery) []emulator.LoggedQuery {
+	var out []emulator.LoggedQuery
+	for _, q := range log {
+		verb, _, _ := strings.Cut(strings.TrimSpace(q.SQL), " ")
+		if q.Class == emulator.ClassShow || q.Class == emulator.ClassSelect || strings.EqualFold(verb, "DESCRIBE") {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// changes counts the GRANT, REVOKE, CREATE, ALTER and DROP statements of a log.
 func changes(log []emulator.LoggedQuery) int {
 	n := 0
 	for _, q := range log {
 		switch q.Class {
-		case emulator.ClassGrant, emulator.ClassRevoke, emulator.ClassCreate:
+		case emulator.ClassGrant, emulator.ClassRevoke, emulator.ClassCreate, emulator.ClassAlter, emulator.ClassDrop:
 			n++
 		}
 	}

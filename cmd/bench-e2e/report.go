@@ -14,10 +14,15 @@ const definitions = `
   multi-statement request counts; logins and token renewals are not statements and do not count).
 - waves: sequential waves, the longest chain of statements each of which started after the previous one
   ended: chain(q) = 1 + max chain(p) over the statements p that ended before q started.
+- reads, read waves: the SHOW, SELECT and DESCRIBE statements, and the waves of those alone.
 - peak RSS: VmHWM of the handler process (fresh per run) when the batch has been answered.
-- changes: GRANT, REVOKE and CREATE statements. One grant = one (object, role, privilege); the policy
-  has one role and one privilege per level, so each grant needed is one GRANT statement for both runners.
-- ×naive: snowsync / naive, below 1 is better for snowsync.
+- changes: GRANT, REVOKE, CREATE, ALTER and DROP statements. One grant = one (object, role, privilege);
+  the policy has one role and one privilege per level, so each grant needed is one GRANT statement for
+  both runners.
+- × naive: snowsync / naive, below 1 is better for snowsync. × unmasked: a masked run / the same request
+  without masks in the same mode; its read waves may exceed the unmasked run's by at most 1 (checked).
+- masks missing: the grants are in place, the masks not; converged: a first delivery set them, the
+  measured one is the second.
 `
 
 // printTable writes the results as a markdown table, then the definitions.
@@ -26,22 +31,23 @@ func printTable(w io.Writer, results []result, latency string) {
 		latency = "none"
 	}
 	fmt.Fprintf(w, "latency model: %s\n\n", latency)
-	fmt.Fprintln(w, "| batch | runner | wall | round trips | waves | peak RSS | changes | wall ×naive | round trips ×naive | waves ×naive | check |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| batch | runner | wall | round trips | waves | reads | read waves | peak RSS | changes | × | wall × | round trips × | waves × | read waves × | check |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		rss, ratio := "—", []string{"—", "—", "—"}
+		rss, ratio := "—", []string{"—", "—", "—", "—", "—"}
 		if r.PeakRSSMiB > 0 {
 			rss = fmt.Sprintf("%.0f MiB", r.PeakRSSMiB)
 		}
 		if q := r.Ratios; q != nil {
-			ratio = []string{fmt.Sprintf("%.2f", q.Wall), fmt.Sprintf("%.2f", q.RoundTrips), fmt.Sprintf("%.2f", q.Waves)}
+			ratio = []string{q.To, fmt.Sprintf("%.2f", q.Wall), fmt.Sprintf("%.2f", q.RoundTrips), fmt.Sprintf("%.2f", q.Waves), fmt.Sprintf("%.2f", q.ReadWaves)}
 		}
 		status := "ok"
 		if len(r.Problems) > 0 {
 			status = "FAILED: " + strings.Join(r.Problems, "; ")
 		}
-		fmt.Fprintf(w, "| %s | %s | %.2f s | %d | %d | %s | %d | %s | %s | %s | %s |\n", r.Scenario, r.Runner, r.WallSeconds,
-			r.RoundTrips, r.Waves, rss, r.Changes, ratio[0], ratio[1], ratio[2], strings.ReplaceAll(status, "|", `\|`))
+		fmt.Fprintf(w, "| %s | %s | %.2f s | %d | %d | %d | %d | %s | %d | %s | %s | %s | %s | %s | %s |\n", r.Scenario, r.Runner, r.WallSeconds,
+			r.RoundTrips, r.Waves, r.Reads, r.ReadWaves, rss, r.Changes, ratio[0], ratio[1], ratio[2], ratio[3], ratio[4],
+			strings.ReplaceAll(status, "|", `\|`))
 	}
 	fmt.Fprint(w, definitions)
 }

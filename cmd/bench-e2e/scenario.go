@@ -9,15 +9,23 @@ import (
 	"github.com/snowsync/snowsync/internal/snowflake"
 )
 
-// benchPolicies is the policy of every scenario: Ranger group analysts reads every table of BENCH.
+// benchAccess is the access policy of every scenario: Ranger group analysts reads every table of BENCH.
 // With one role and one privilege per level, "a grant" is unambiguous: one (object, role, privilege)
 // triple, which is one GRANT statement for snowsync and for the naive peer alike. The role also needs
 // USAGE on the database and on every schema (implied grants), so a table batch over n tables in k
 // schemas of a database nobody was granted on needs n + k + 1 grants.
-const benchPolicies = `{"serviceName": "snowflake", "policyVersion": 1, "policies": [
- {"id": 1, "name": "analysts read bench", "isEnabled": true,
+const benchAccess = `{"id": 1, "name": "analysts read bench", "isEnabled": true,
   "resources": {"database": {"values": ["BENCH"]}, "schema": {"values": ["*"]}, "table": {"values": ["*"]}},
-  "policyItems": [{"accesses": [{"type": "select", "isAllowed": true}], "groups": ["analysts"]}]}]}`
+  "policyItems": [{"accesses": [{"type": "select", "isAllowed": true}], "groups": ["analysts"]}]}`
+
+// policies is the scenario's Ranger document: benchAccess and, for a masked scenario, its mask.
+func (sc scenario) policies() []byte {
+	list := benchAccess
+	if sc.masked > 0 {
+		list += ",\n" + maskPolicy(sc.masked)
+	}
+	return []byte(`{"serviceName": "snowflake", "policyVersion": 1, "policies": [` + list + `]}`)
+}
 
 // benchDB is the database every scenario builds.
 const benchDB = "BENCH"
@@ -42,10 +50,22 @@ type scenario struct {
 	naive bool
 	// large marks the scenario behind -large.
 	large bool
+	// masked is how many tables of every schema (the first ones) have a column SSN that a Ranger
+	// data-mask policy masks for analysts (masks.go); 0 for a grants-only scenario.
+	masked int
+	// masksInPlace: a first, unmeasured delivery through snowsync sets the masks before the measured one.
+	masksInPlace bool
+	// baseline names the scenario this one is compared with (same request without masks); its runs in
+	// the same load mode must come first.
+	baseline string
 }
 
-// converged reports whether the seed already holds every grant the policy demands.
+// converged reports whether the account already holds every grant and mask the policy demands when
+// the measured delivery starts.
 func (sc scenario) converged() bool {
+	if sc.masked > 0 && !sc.masksInPlace {
+		return false
+	}
 	for _, o := range sc.objects() {
 		if !sc.granted(o) {
 			return false
@@ -82,17 +102,20 @@ const (
 	modeBulk    = "load_bulk"
 )
 
-// scenarios are the rows of issue 9's table; small shrinks every size, for the test.
+// scenarios are the rows of issue 9's table, then issue 10's masked rows; small shrinks every size, for the test.
 func scenarios(small bool) []scenario {
 	tables, schemas, missing := 10, 5, 2 // per schema: the 50-table batch and the missing tables of row 4
 	bigSchemas, bigTables := 50, 100     // 5,000 tables
 	hugeSchema, hugeRest := 20000, 80    // one schema of 20,000 tables, then 80 of 1,000: 100,000
 	hugeRestTables := 1000
+	masked := 10 // masked tables per schema of the 5,000-table database
 	if small {
 		tables, schemas, missing = 3, 2, 1
 		bigSchemas, bigTables = 3, 4
 		hugeSchema, hugeRest, hugeRestTables = 30, 2, 5
+		masked = 2
 	}
+	plain := fmt.Sprintf("database request, %d tables, converged", bigSchemas*bigTables)
 	huge := append([]schemaShape{{"S000", hugeSchema}}, grid(hugeRest, hugeRestTables)...)
 	both := []string{modeDefault, modeBulk}
 	return []scenario{
@@ -106,6 +129,12 @@ func scenarios(small bool) []scenario {
 			schemas: grid(bigSchemas, bigTables), granted: none, database: true, modes: []string{modeDefault}, naive: true},
 		{name: fmt.Sprintf("database request, %d tables (one schema of %d), converged", hugeSchema+hugeRest*hugeRestTables, hugeSchema),
 			schemas: huge, granted: all, database: true, modes: both, large: true},
+		// Issue 10: the same converged request with masks, first while they are missing, then converged.
+		{name: plain, schemas: grid(bigSchemas, bigTables), granted: all, database: true, modes: both},
+		{name: fmt.Sprintf("same, %d masked columns per schema, masks missing", masked), schemas: grid(bigSchemas, bigTables),
+			granted: all, database: true, modes: both, masked: masked, baseline: plain},
+		{name: fmt.Sprintf("same, %d masked columns per schema, converged", masked), schemas: grid(bigSchemas, bigTables),
+			granted: all, database: true, modes: both, masked: masked, masksInPlace: true, baseline: plain},
 	}
 }
 
@@ -158,7 +187,7 @@ func seed(srv *emulator.Server, sc scenario, set *policy.Set) error {
 		if o.Schema == publicSchema && o.Type == snowflake.ObjectSchema {
 			continue // created with the database
 		}
-		if err := stmt("CREATE " + string(o.Type) + " " + fqn(o) + tableColumns(o)); err != nil {
+		if err := stmt("CREATE " + string(o.Type) + " " + fqn(o) + sc.tableColumns(o)); err != nil {
 			return err
 		}
 	}
@@ -175,11 +204,15 @@ func seed(srv *emulator.Server, sc scenario, set *policy.Set) error {
 	return srv.Exec(b.String())
 }
 
-func tableColumns(o policy.Object) string {
-	if o.Type == snowflake.ObjectTable {
-		return " (ID NUMBER)"
+// tableColumns is the column list a table is created with: a masked table has the masked column too.
+func (sc scenario) tableColumns(o policy.Object) string {
+	switch {
+	case o.Type != snowflake.ObjectTable:
+		return ""
+	case sc.masks(o):
+		return " (ID NUMBER, " + snowflake.QuoteIdent(maskedColumn) + " VARCHAR)"
 	}
-	return ""
+	return " (ID NUMBER)"
 }
 
 // fqn is the object's quoted, fully qualified name.
@@ -202,15 +235,16 @@ func grantSQL(o policy.Object, role string, privs []snowflake.Privilege) string 
 	return "GRANT " + strings.Join(names, ", ") + " ON " + string(o.Type) + " " + fqn(o) + " TO ROLE " + snowflake.QuoteIdent(role)
 }
 
-// batch is the scenario's sync requests: one database request, or one table request per table.
-func (sc scenario) batch() [][]byte {
+// batch is the scenario's sync requests: one database request, or one table request per table. Event
+// ids start with prefix.
+func (sc scenario) batch(prefix string) [][]byte {
 	if sc.database {
-		return [][]byte{syncRequest("bench-db", fmt.Sprintf(`{"type":"database","values":{"database":%q}}`, benchDB))}
+		return [][]byte{syncRequest(prefix+"-db", fmt.Sprintf(`{"type":"database","values":{"database":%q}}`, benchDB))}
 	}
 	var out [][]byte
 	for _, o := range sc.objects() {
 		if o.Type == snowflake.ObjectTable {
-			out = append(out, syncRequest("bench-"+o.Schema+"-"+o.Name,
+			out = append(out, syncRequest(prefix+"-"+o.Schema+"-"+o.Name,
 				fmt.Sprintf(`{"type":"table","values":{"database":%q,"schema":%q,"table":%q}}`, o.Database, o.Schema, o.Name)))
 		}
 	}
