@@ -9,7 +9,7 @@
 // the grants and masks the policy demands and that masks cost at most one more sequential wave of reads
 // than the baseline, and exits 1 when a check fails.
 //
-//	go run ./cmd/bench-e2e [-large] [-latency SPEC] [-run REGEXP] [-json] [-v]
+//	go run ./cmd/bench-e2e [-large] [-latency SPEC] [-run REGEXP] [-handler BINARY] [-json] [-v]
 package main
 
 import (
@@ -56,15 +56,16 @@ func main() {
 	only := flag.String("run", "", "run only the scenarios whose name matches this regular expression")
 	asJSON := flag.Bool("json", false, "print the results as JSON instead of a markdown table")
 	verbose := flag.Bool("v", false, "show the handler's logs on stderr")
+	handler := flag.String("handler", "", "run this handler binary instead of building one from this tree (e.g. one built from an older commit, to compare)")
 	flag.Parse()
-	if err := benchmark(*latency, *large, *only, *asJSON, *verbose); err != nil {
+	if err := benchmark(*latency, *large, *only, *handler, *asJSON, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-e2e:", err)
 		os.Exit(1)
 	}
 }
 
-func benchmark(latency string, large bool, only string, asJSON, verbose bool) error {
-	opts := options{}
+func benchmark(latency string, large bool, only, handler string, asJSON, verbose bool) error {
+	opts := options{handler: handler}
 	var err error
 	if opts.latency, err = emulator.ParseLatencies(latency); err != nil {
 		return fmt.Errorf("-latency: %w", err)
@@ -82,8 +83,10 @@ func benchmark(latency string, large bool, only string, asJSON, verbose bool) er
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if opts.handler, err = stack.BuildHandler(dir); err != nil {
-		return err
+	if opts.handler == "" {
+		if opts.handler, err = stack.BuildHandler(dir); err != nil {
+			return err
+		}
 	}
 	// Interrupted, the current run stops and everything started is stopped (Azurite does not get the
 	// terminal's SIGINT: it runs in a process group of its own).

@@ -178,3 +178,31 @@ func TestCheckMasks(t *testing.T) {
 		}
 	}
 }
+
+// The largest-batch row, small: every event names every table and comes close to its byte budget, and
+// the run passes its checks (one SUCCESS record per event, nothing changed on a converged account).
+func TestLargestBatchRuns(t *testing.T) {
+	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	t.Setenv("SF_DISABLE_MINICORE", "true")
+	all := scenarios(true)
+	sc := all[len(all)-1]
+	if sc.events != 3 {
+		t.Fatalf("last scenario %q is not the largest batch", sc.name)
+	}
+	for _, body := range sc.batch("x") {
+		if len(body) > 2000 || len(body) < 1700 || strings.Count(string(body), `"type":"table"`) != 5 {
+			t.Errorf("event of %d bytes, %d tables; want 5 tables in 1,700 to 2,000 bytes", len(body), strings.Count(string(body), `"type":"table"`))
+		}
+	}
+	bin, err := stack.BuildHandler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := run(t.Context(), options{handler: bin, scenarios: []scenario{sc}}, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || len(results[0].Problems) > 0 || results[0].PeakRSSMiB == 0 {
+		t.Errorf("results = %+v", results)
+	}
+}

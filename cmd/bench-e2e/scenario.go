@@ -58,6 +58,27 @@ type scenario struct {
 	// baseline names the scenario this one is compared with (same request without masks); its runs in
 	// the same load mode must come first.
 	baseline string
+	// events, when not 0, makes the batch that many events, each a table request naming every table
+	// (issue 11's largest valid batch); pad lengthens every table name by that many characters.
+	events, pad int
+}
+
+// table is the name of a schema's i-th table in this scenario; names sort in index order.
+func (sc scenario) table(i int) string { return tableName(i) + strings.Repeat("X", sc.pad) }
+
+// Issue 11's largest valid batch: host.json's maxEventBatchSize events, each as large as Event Hubs
+// takes (1 MB on Standard, https://learn.microsoft.com/en-us/azure/event-hubs/event-hubs-quotas), naming
+// as many tables as CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT allows by default.
+const (
+	largestEvents    = 50
+	largestResources = 5000
+	largestBytes     = 1_040_000 // an event's body, below 1 MB with room for the envelope
+)
+
+// largestPad is the table-name padding that makes an event of n table requests close to bytes long.
+func largestPad(n, bytes int) int {
+	base := len(tableResource(policy.Object{Database: benchDB, Schema: grid(1, 0)[0].name, Name: tableName(0)})) + 1 // and a comma
+	return max(0, (bytes-400)/n-base)
 }
 
 // converged reports whether the account already holds every grant and mask the policy demands when
@@ -109,7 +130,9 @@ func scenarios(small bool) []scenario {
 	hugeSchema, hugeRest := 20000, 80    // one schema of 20,000 tables, then 80 of 1,000: 100,000
 	hugeRestTables := 1000
 	masked := 10 // masked tables per schema of the 5,000-table database
+	events, resources, eventBytes := largestEvents, largestResources, largestBytes
 	if small {
+		events, resources, eventBytes = 3, 5, 2000
 		tables, schemas, missing = 3, 2, 1
 		bigSchemas, bigTables = 3, 4
 		hugeSchema, hugeRest, hugeRestTables = 30, 2, 5
@@ -135,6 +158,9 @@ func scenarios(small bool) []scenario {
 			granted: all, database: true, modes: both, masked: masked, baseline: plain},
 		{name: fmt.Sprintf("same, %d masked columns per schema, converged", masked), schemas: grid(bigSchemas, bigTables),
 			granted: all, database: true, modes: both, masked: masked, masksInPlace: true, baseline: plain},
+		// Issue 11: the largest valid batch, converged, for the handler's peak RSS.
+		{name: fmt.Sprintf("largest valid batch: %d events of %d table requests (%d KB each), converged", events, resources, eventBytes/1000),
+			schemas: grid(1, resources), granted: all, modes: []string{modeDefault}, events: events, pad: largestPad(resources, eventBytes)},
 	}
 }
 
@@ -153,7 +179,7 @@ func (sc scenario) objects() []policy.Object {
 	}
 	for _, s := range sc.schemas {
 		for i := range s.tables {
-			out = append(out, policy.Object{Type: snowflake.ObjectTable, Database: benchDB, Schema: s.name, Name: tableName(i)})
+			out = append(out, policy.Object{Type: snowflake.ObjectTable, Database: benchDB, Schema: s.name, Name: sc.table(i)})
 		}
 	}
 	return out
@@ -241,14 +267,30 @@ func (sc scenario) batch(prefix string) [][]byte {
 	if sc.database {
 		return [][]byte{syncRequest(prefix+"-db", fmt.Sprintf(`{"type":"database","values":{"database":%q}}`, benchDB))}
 	}
-	var out [][]byte
+	var ids, resources []string
 	for _, o := range sc.objects() {
 		if o.Type == snowflake.ObjectTable {
-			out = append(out, syncRequest(prefix+"-"+o.Schema+"-"+o.Name,
-				fmt.Sprintf(`{"type":"table","values":{"database":%q,"schema":%q,"table":%q}}`, o.Database, o.Schema, o.Name)))
+			ids = append(ids, prefix+"-"+o.Schema+"-"+o.Name)
+			resources = append(resources, tableResource(o))
 		}
 	}
+	var out [][]byte
+	if sc.events > 0 {
+		all := strings.Join(resources, ",")
+		for i := range sc.events {
+			out = append(out, syncRequest(fmt.Sprintf("%s-e%02d", prefix, i), all))
+		}
+		return out
+	}
+	for i, r := range resources {
+		out = append(out, syncRequest(ids[i], r))
+	}
 	return out
+}
+
+// tableResource is the sync request's resource for table o.
+func tableResource(o policy.Object) string {
+	return fmt.Sprintf(`{"type":"table","values":{"database":%q,"schema":%q,"table":%q}}`, o.Database, o.Schema, o.Name)
 }
 
 func syncRequest(id, resource string) []byte {

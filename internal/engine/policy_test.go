@@ -589,3 +589,31 @@ func TestSharedPolicyStaysWhileInUse(t *testing.T) {
 		t.Errorf("want a DROP that Snowflake refused: %q", writes(srv))
 	}
 }
+
+// A table requested by itself, where Ranger masks and filters nothing and our schemas hold no policy,
+// costs no DESCRIBE and no POLICY_REFERENCES: only the listing of our two schemas, in the wave of its
+// grant reads.
+func TestRequestedTableWithoutOursReadsInOneWave(t *testing.T) {
+	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
+		emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}})
+	setHR(t, srv)
+	e := newPolicyEngine(t, srv, hrDoc(""), true, Options{CreateMissingRoles: true})
+	if _, err := e.Run(t.Context(), []request.Resource{employees}); err != nil { // grants the table
+		t.Fatal(err)
+	}
+	srv.ResetLog()
+	if _, err := e.Run(t.Context(), []request.Resource{employees}); err != nil {
+		t.Fatal(err)
+	}
+	var sqls []string
+	for _, q := range srv.Log() {
+		sqls = append(sqls, q.SQL)
+		if q.Class != emulator.ClassShow {
+			t.Errorf("read %s", q.SQL)
+		}
+	}
+	if w := waves(srv.Log()); w != 1 || len(sqls) != 6 {
+		t.Errorf("%d waves, %d reads %q; want 1 wave of 6 (3 SHOW GRANTS, SHOW ROLES, our 2 schemas)", w, len(sqls), sqls)
+	}
+}

@@ -87,26 +87,39 @@ func (p *pass) wantsPolicies(ctx context.Context, kind snowflake.ObjectType, n n
 	if !requested {
 		return r, nil
 	}
-	ours := func(k snowflake.PolicyKind) (bool, error) {
-		ex, err := p.existingPolicies(ctx, k, n.Database)
-		if snowflake.Outage(err) {
-			return false, err
-		}
-		return err != nil || len(ex.names) > 0, nil // unreadable: look anyway
-	}
+	// Our schemas of both kinds are listed at once (memoized), so that the check costs one wave.
+	kinds := []snowflake.PolicyKind{}
 	if !r.describe {
-		has, err := ours(snowflake.MaskingPolicy)
-		if err != nil {
-			return r, err
-		}
-		r.describe = has
+		kinds = append(kinds, snowflake.MaskingPolicy)
 	}
 	if !r.refs && p.e.opts.DataPolicy.References {
-		has, err := ours(snowflake.RowAccessPolicy)
-		if err != nil {
-			return r, err
+		kinds = append(kinds, snowflake.RowAccessPolicy)
+	}
+	has := make([]bool, len(kinds))
+	errs := make([]error, len(kinds))
+	g := new(errgroup.Group)
+	for i, k := range kinds {
+		guard.Go(g, func() error {
+			ex, err := p.existingPolicies(ctx, k, n.Database)
+			if snowflake.Outage(err) {
+				errs[i] = err
+			}
+			has[i] = err != nil || len(ex.names) > 0 // unreadable: look anyway
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil { // a panic
+		return r, err
+	}
+	for i, k := range kinds {
+		if errs[i] != nil {
+			return r, errs[i]
 		}
-		r.refs = has
+		if k == snowflake.MaskingPolicy {
+			r.describe = has[i]
+		} else {
+			r.refs = has[i]
+		}
 	}
 	return r, nil
 }
