@@ -292,7 +292,6 @@ func desired(set *policy.Set, n *node) wants {
 	return want
 }
 
-// plan runs the planner over the pass's nodes.
 // plan runs the policy planner, then the grant planner over the pass's nodes. A schema holding a blocked
 // object gets no GRANT … ON ALL (it would reach that object); grants wait for the policy changes of the
 // objects they reach.
