@@ -24,6 +24,7 @@ import (
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // server is the Azurite table service the tests of this package share; each test uses its own table.
@@ -112,13 +113,13 @@ func rawTable(t *testing.T, table string) *aztables.Client {
 var day = time.Date(2026, 11, 24, 10, 15, 0, 123456700, time.UTC)
 
 // event returns the record of event seq in partition "3", processed on day plus offset days.
-func event(days, seq int) audit.Record {
+func event(days, seq int) outcome.Task {
 	started := day.AddDate(0, 0, days).Add(time.Duration(seq) * time.Second)
 	n := int64(seq)
-	return audit.Record{
+	return outcome.Task{
 		PartitionKey:   audit.PartitionKeyFor(started),
 		RowKey:         audit.RowKeyForEvent("sync-requests", "$Default", "3", n),
-		Status:         request.StatusSuccess,
+		Status:         outcome.Success,
 		Type:           "RESOURCE_SYNC",
 		Source:         "KAFKA",
 		StartedAt:      started,
@@ -133,23 +134,23 @@ func event(days, seq int) audit.Record {
 	}
 }
 
-func events(days, from, n int) []audit.Record {
-	recs := make([]audit.Record, n)
+func events(days, from, n int) []outcome.Task {
+	recs := make([]outcome.Task, n)
 	for i := range recs {
 		recs[i] = event(days, from+i)
 	}
 	return recs
 }
 
-func keys(recs []audit.Record) []audit.Key {
+func keys(recs []outcome.Task) []audit.Key {
 	ks := make([]audit.Key, len(recs))
 	for i, r := range recs {
-		ks[i] = r.Key()
+		ks[i] = audit.KeyOf(r)
 	}
 	return ks
 }
 
-func rowKeys(recs []audit.Record) []string {
+func rowKeys(recs []outcome.Task) []string {
 	ks := make([]string, len(recs))
 	for i, r := range recs {
 		ks[i] = r.RowKey
@@ -158,7 +159,7 @@ func rowKeys(recs []audit.Record) []string {
 }
 
 // all returns every record of the store.
-func all(t *testing.T, s *audit.Store) []audit.Record {
+func all(t *testing.T, s *audit.Store) []outcome.Task {
 	t.Helper()
 	recs, err := s.List(t.Context(), audit.Filter{})
 	if err != nil {
@@ -201,7 +202,7 @@ func TestPutCreatesMissingTable(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	full := event(0, 17)
 	full.TaskID = ptr("4b1f6c1e-task-42")
-	full.Status = request.StatusFailed
+	full.Status = outcome.Failed
 	full.Reason = "1 resource failed"
 	full.ErrorType = "SYNC_ERROR"
 	full.ErrorMessage = "002003 (02000): SQL compilation error: Object 'SALES.PUBLIC.ORDERS' does not exist — «ünïcode» 😀"
@@ -214,20 +215,20 @@ func TestRoundTrip(t *testing.T) {
 	full.SequenceNumber = ptr(int64(1) << 40)
 	full.PolicyVersion = ptr(int64(1)<<35 + 7) // beyond Int32: stored as Edm.Int64
 	full.DurationMs = 1 << 33
-	full.Resources = []request.ResourceResult{
-		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: request.StatusSuccess,
+	full.Resources = []outcome.Resource{
+		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: outcome.Success,
 			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`, `REVOKE INSERT ON TABLE "SALES"."PUBLIC"."ORDERS" FROM ROLE "PRIV_A&B"`}, Grants: 1, Revokes: 1,
-			PolicyChanges: request.PolicyChanges{MasksSet: 2, FiltersSwapped: 1}, Notes: []string{`column "SSN" carries masking policy X.Y.Z, which snowsync did not create`}},
-		{Resource: request.Resource{Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V_ORDERS"}, Status: request.StatusFailed, Reason: "timeout", ErrorCode: "000630"},
-		{Resource: request.Resource{Kind: request.KindDatabase, Database: "NOPE"}, Status: request.StatusSkipped, Reason: "does not exist in Snowflake"},
+			PolicyChanges: outcome.PolicyChanges{MasksSet: 2, FiltersSwapped: 1}, Notes: []string{`column "SSN" carries masking policy X.Y.Z, which snowsync did not create`}},
+		{Resource: request.Resource{Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V_ORDERS"}, Status: outcome.Failed, Reason: "timeout", ErrorCode: "000630"},
+		{Resource: request.Resource{Kind: request.KindDatabase, Database: "NOPE"}, Status: outcome.Skipped, Reason: "does not exist in Snowflake"},
 	}
-	minimal := audit.Record{PartitionKey: "2026-11-24", RowKey: "api-0001", Status: request.StatusSkipped, Reason: "type is not RESOURCE_SYNC"}
+	minimal := outcome.Task{PartitionKey: "2026-11-24", RowKey: "api-0001", Status: outcome.Skipped, Reason: "type is not RESOURCE_SYNC"}
 	emptyResources := minimal
 	emptyResources.RowKey = audit.RowKeyForEvent("hub_a", "group/1", "0", 1) // escapes as "~5F", "~2F"
-	emptyResources.Resources = []request.ResourceResult{}
+	emptyResources.Resources = []outcome.Resource{}
 
 	s, _, table := newStore(t, server)
-	recs := []audit.Record{full, minimal, emptyResources}
+	recs := []outcome.Task{full, minimal, emptyResources}
 	if err := s.Put(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, want := range recs {
 		t.Run(want.RowKey, func(t *testing.T) {
-			if got := stored[want.Key()]; !reflect.DeepEqual(got, want) {
+			if got := stored[audit.KeyOf(want)]; !reflect.DeepEqual(got, want) {
 				t.Errorf("read back\n%+v\nwant\n%+v", got, want)
 			}
 		})
@@ -326,7 +327,7 @@ func TestPutGroupsTransactions(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.reset()
-			var recs []audit.Record
+			var recs []outcome.Task
 			for d, n := range tt.perPartition {
 				recs = append(recs, events(d, 0, n)...)
 			}
@@ -379,12 +380,12 @@ func TestPutSplitsLargeTransactions(t *testing.T) {
 }
 
 func TestPutTruncatesToFit(t *testing.T) {
-	resources := make([]request.ResourceResult, 5000)
+	resources := make([]outcome.Resource, 5000)
 	for i := range resources {
 		table := fmt.Sprintf("T%04d", i)
-		resources[i] = request.ResourceResult{
+		resources[i] = outcome.Resource{
 			Resource:   request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: table},
-			Status:     request.StatusSuccess,
+			Status:     outcome.Success,
 			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."` + table + `" TO ROLE "PRIV_ANALYSTS"`},
 			Grants:     1,
 		}
@@ -396,7 +397,7 @@ func TestPutTruncatesToFit(t *testing.T) {
 	rec.Source = strings.Repeat("s", 5000)
 
 	s, _, table := newStore(t, server)
-	if err := s.Put(t.Context(), []audit.Record{rec}); err != nil {
+	if err := s.Put(t.Context(), []outcome.Task{rec}); err != nil {
 		t.Fatalf("Put of an oversized record: %v", err)
 	}
 	got, err := s.Get(t.Context(), rec.RowKey)
@@ -438,9 +439,9 @@ func TestPutTruncatesToFit(t *testing.T) {
 func TestList(t *testing.T) {
 	s, _, _ := newStore(t, server)
 	recs := slices.Concat(events(-1, 0, 3), events(0, 10, 3), events(1, 20, 3))
-	recs[1].Status = request.StatusFailed
-	recs[4].Status = request.StatusFailed
-	recs[7].Status = request.StatusSkipped
+	recs[1].Status = outcome.Failed
+	recs[4].Status = outcome.Failed
+	recs[7].Status = outcome.Skipped
 	recs[4].TaskID = ptr("task-'quoted'")
 	if err := s.Put(t.Context(), recs); err != nil {
 		t.Fatal(err)
@@ -448,17 +449,17 @@ func TestList(t *testing.T) {
 	tests := []struct {
 		name   string
 		filter audit.Filter
-		want   []audit.Record
+		want   []outcome.Task
 	}{
 		{"everything", audit.Filter{}, recs},
-		{"status", audit.Filter{Status: request.StatusFailed}, []audit.Record{recs[1], recs[4]}},
+		{"status", audit.Filter{Status: outcome.Failed}, []outcome.Task{recs[1], recs[4]}},
 		{"since", audit.Filter{Since: recs[4].StartedAt}, recs[4:]},
 		{"until", audit.Filter{Until: recs[4].StartedAt}, recs[:4]},
 		{"since and until", audit.Filter{Since: recs[2].StartedAt, Until: recs[7].StartedAt}, recs[2:7]},
-		{"status and time", audit.Filter{Status: request.StatusFailed, Since: day}, []audit.Record{recs[4]}},
-		{"task id with quotes", audit.Filter{TaskID: "task-'quoted'"}, []audit.Record{recs[4]}},
+		{"status and time", audit.Filter{Status: outcome.Failed, Since: day}, []outcome.Task{recs[4]}},
+		{"task id with quotes", audit.Filter{TaskID: "task-'quoted'"}, []outcome.Task{recs[4]}},
 		{"limit", audit.Filter{Limit: 4}, recs[:4]},
-		{"nothing", audit.Filter{Status: request.StatusSkipped, Until: day}, nil},
+		{"nothing", audit.Filter{Status: outcome.Skipped, Until: day}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -484,11 +485,11 @@ func TestGet(t *testing.T) {
 	}
 	tests := []struct {
 		id   string
-		want []audit.Record
+		want []outcome.Task
 	}{
-		{"reused", []audit.Record{recs[0], recs[2]}},
-		{recs[1].RowKey, []audit.Record{recs[1]}},
-		{"' or PartitionKey ne '", []audit.Record{recs[3]}},
+		{"reused", []outcome.Task{recs[0], recs[2]}},
+		{recs[1].RowKey, []outcome.Task{recs[1]}},
+		{"' or PartitionKey ne '", []outcome.Task{recs[3]}},
 		{"unknown", nil},
 	}
 	for _, tt := range tests {
@@ -517,9 +518,9 @@ func TestExisting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[audit.Key]audit.Record{}
+	want := map[audit.Key]outcome.Task{}
 	for _, r := range slices.Concat(stored[3:8], stored[30:32]) {
-		want[r.Key()] = r
+		want[audit.KeyOf(r)] = r
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Existing found %d records, want %d", len(got), len(want))
@@ -544,7 +545,7 @@ func TestPutValidatesKeys(t *testing.T) {
 	s, c, _ := newStore(t, server)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Put(t.Context(), []audit.Record{{PartitionKey: tt.pk, RowKey: tt.rk}})
+			err := s.Put(t.Context(), []outcome.Task{{PartitionKey: tt.pk, RowKey: tt.rk}})
 			if !audit.IsRejected(err) || !errors.Is(err, audit.ErrInvalidKey) {
 				t.Errorf("Put = %v, want a key error", err)
 			}
