@@ -52,19 +52,17 @@ func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.R
 	return out, nil
 }
 
-// server serves the functions over a real audit store in Azurite.
-func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Store) {
+// server serves the functions over an in-memory audit store: these tests are about HTTP, and the
+// store keeps audit.Store's contract (internal/audit's contract tests). The storage paths run against
+// Azurite in TestOversizeInvocationIsKeptForReplay, internal/audit and internal/stack.
+func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Memory) {
 	return serverWith(t, s, &Options{QueueThreshold: threshold})
 }
 
 // serverWith serves the functions with opts (the event hub names and a silent logger are set here).
-func serverWith(t *testing.T, s syncer, opts *Options) (*httptest.Server, *audit.Store) {
+func serverWith(t *testing.T, s syncer, opts *Options) (*httptest.Server, *audit.Memory) {
 	t.Helper()
-	az := azurite.StartT(t)
-	store, err := audit.NewStore(audit.Connection{ConnectionString: az.ConnectionString()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := audit.NewMemory()
 	runner := &task.Runner{Syncer: s, Store: store, Connector: "snowflake", Enabled: true, FailureHub: true}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts.EventHub, opts.ConsumerGroup, opts.Logger = "sync-requests", "$Default", logger

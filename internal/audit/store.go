@@ -211,9 +211,7 @@ func transactions(recs []outcome.Task) ([][]pendingEntity, error) {
 		}
 		byKey[KeyOf(r)] = pendingEntity{partitionKey: r.PartitionKey, rowKey: r.RowKey, json: b}
 	}
-	keys := slices.SortedFunc(maps.Keys(byKey), func(a, b Key) int {
-		return cmp.Or(strings.Compare(a.PartitionKey, b.PartitionKey), strings.Compare(a.RowKey, b.RowKey))
-	})
+	keys := slices.SortedFunc(maps.Keys(byKey), compareKeys)
 	var (
 		batches [][]pendingEntity
 		payload int
@@ -232,6 +230,11 @@ func transactions(recs []outcome.Task) ([][]pendingEntity, error) {
 		payload += size
 	}
 	return batches, nil
+}
+
+// compareKeys orders keys as Table Storage returns entities: by PartitionKey, then RowKey.
+func compareKeys(a, b Key) int {
+	return cmp.Or(strings.Compare(a.PartitionKey, b.PartitionKey), strings.Compare(a.RowKey, b.RowKey))
 }
 
 // submit writes one transaction, creating the table first when it is missing.

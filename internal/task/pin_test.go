@@ -53,7 +53,7 @@ func TestRecordsCarryThePinnedPolicyVersion(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			syncer := &pinningSyncer{fakeSyncer: fakeSyncer{result: byTable}, version: 42, err: tt.err}
-			outs, err := newRunner(syncer, &memStore{recs: map[audit.Key]outcome.Task{}}).Run(t.Context(), inputs(bodies...), Options{})
+			outs, err := newRunner(syncer, &memStore{Memory: audit.NewMemory()}).Run(t.Context(), inputs(bodies...), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,36 +20,37 @@ import (
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
-// memStore is an in-memory Store for this package's unit tests; the real store is tested against Azurite.
+// memStore is audit.Memory with failures injected and writes counted.
 type memStore struct {
-	recs    map[audit.Key]outcome.Task
+	*audit.Memory
 	putErr  error
 	puts    int
 	readErr error
 }
 
-func (m *memStore) Existing(_ context.Context, keys []audit.Key) (map[audit.Key]outcome.Task, error) {
+func (m *memStore) Existing(ctx context.Context, keys []audit.Key) (map[audit.Key]outcome.Task, error) {
 	if m.readErr != nil {
 		return nil, m.readErr
 	}
-	out := map[audit.Key]outcome.Task{}
-	for _, k := range keys {
-		if r, ok := m.recs[k]; ok {
-			out[k] = r
-		}
-	}
-	return out, nil
+	return m.Memory.Existing(ctx, keys)
 }
 
-func (m *memStore) Put(_ context.Context, recs []outcome.Task) error {
+func (m *memStore) Put(ctx context.Context, recs []outcome.Task) error {
 	if m.putErr != nil {
 		return m.putErr
 	}
 	m.puts++
-	for _, r := range recs {
-		m.recs[audit.KeyOf(r)] = r
+	return m.Memory.Put(ctx, recs)
+}
+
+// count returns how many records are stored.
+func (m *memStore) count(t *testing.T) int {
+	t.Helper()
+	recs, err := m.List(t.Context(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	return len(recs)
 }
 
 // syncFunc decides each resource's result; calls counts Sync calls.
@@ -138,7 +139,7 @@ func TestRunOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]outcome.Task{}}
+			st := &memStore{Memory: audit.NewMemory()}
 			out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(tt.body), Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -153,8 +154,8 @@ func TestRunOutcomes(t *testing.T) {
 			if (out[0].Failure != "") != tt.failure {
 				t.Errorf("failure event = %q, want one: %v", out[0].Failure, tt.failure)
 			}
-			if _, ok := st.recs[audit.KeyOf(rec)]; !ok || len(st.recs) != 1 {
-				t.Errorf("store holds %d records, want exactly this one", len(st.recs))
+			if got, err := st.Get(t.Context(), rec.RowKey); err != nil || len(got) != 1 || st.count(t) != 1 {
+				t.Errorf("store holds %d records, want exactly this one", st.count(t))
 			}
 			if rec.RowKey != "sync-requests_$Default_3_00000000000000000017" || rec.PartitionKey != "2026-11-24" {
 				t.Errorf("key = %+v", audit.KeyOf(rec))
@@ -164,7 +165,7 @@ func TestRunOutcomes(t *testing.T) {
 }
 
 func TestFailureEventCarriesContext(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	raw := []byte(`{"id":"t9", "type": oops}`)
 	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(raw), Options{})
 	if err != nil {
@@ -182,7 +183,7 @@ func TestFailureEventCarriesContext(t *testing.T) {
 }
 
 func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	batch := inputs(body("t1", "ORDERS"), []byte("garbage"))
@@ -194,8 +195,8 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sy.calls != 1 || st.puts != 1 || len(st.recs) != 2 {
-		t.Errorf("sync calls %d, puts %d, records %d; want 1, 1, 2", sy.calls, st.puts, len(st.recs))
+	if sy.calls != 1 || st.puts != 1 || st.count(t) != 2 {
+		t.Errorf("sync calls %d, puts %d, records %d; want 1, 1, 2", sy.calls, st.puts, st.count(t))
 	}
 	for i := range second {
 		if !second[i].Duplicate || second[i].Record.Status != first[i].Record.Status || second[i].Record.Grants != first[i].Record.Grants {
@@ -216,13 +217,13 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !third[0].Duplicate || !third[1].Duplicate || sy.calls != 1 || len(st.recs) != 2 {
-		t.Errorf("next-day re-delivery: duplicates %v %v, sync calls %d, records %d", third[0].Duplicate, third[1].Duplicate, sy.calls, len(st.recs))
+	if !third[0].Duplicate || !third[1].Duplicate || sy.calls != 1 || st.count(t) != 2 {
+		t.Errorf("next-day re-delivery: duplicates %v %v, sync calls %d, records %d", third[0].Duplicate, third[1].Duplicate, sy.calls, st.count(t))
 	}
 }
 
 func TestPanicFailsOnlyItsTask(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("ok", "ORDERS"), body("bad", "PANIC"), body("ok2", "ITEMS")), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +240,7 @@ func TestPanicFailsOnlyItsTask(t *testing.T) {
 }
 
 func TestDisabledAndFailureHubOff(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	r.Enabled, r.FailureHub = false, false
@@ -250,7 +251,7 @@ func TestDisabledAndFailureHubOff(t *testing.T) {
 	if sy.calls != 0 || out[0].Record.Status != outcome.Skipped || !strings.Contains(out[0].Record.Reason, "disabled") {
 		t.Errorf("disabled sync: calls %d, record %+v", sy.calls, out[0].Record)
 	}
-	if out[1].Record.Status != outcome.Failed || out[1].Failure != "" || len(st.recs) != 2 {
+	if out[1].Record.Status != outcome.Failed || out[1].Failure != "" || st.count(t) != 2 {
 		t.Errorf("failure hub off: want the FAILED record stored and no failure event; got %+v", out[1])
 	}
 }
@@ -270,14 +271,14 @@ func TestSystemicFailuresStoreNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]outcome.Task{}, putErr: tt.put, readErr: tt.read}
+			st := &memStore{Memory: audit.NewMemory(), putErr: tt.put, readErr: tt.read}
 			_, err := newRunner(&fakeSyncer{result: byTable, err: tt.sync}, st).Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("x")), Options{})
 			var sys *SystemicError
 			if !errors.As(err, &sys) || !errors.Is(err, down) {
 				t.Fatalf("err = %v, want a SystemicError wrapping the cause", err)
 			}
-			if len(st.recs) != tt.wantN {
-				t.Errorf("%d records stored, want %d", len(st.recs), tt.wantN)
+			if st.count(t) != tt.wantN {
+				t.Errorf("%d records stored, want %d", st.count(t), tt.wantN)
 			}
 		})
 	}
@@ -298,13 +299,13 @@ func (deadlineSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]out
 }
 
 func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	r := newRunner(deadlineSyncer{}, st)
 	out, err := r.Run(context.Background(), inputs(body("slow", "ORDERS")), Options{SyncDeadline: time.Now().Add(20 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := out[0].Record; rec.Status != outcome.Failed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || len(st.recs) != 1 {
+	if rec := out[0].Record; rec.Status != outcome.Failed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || st.count(t) != 1 {
 		t.Errorf("record = %+v; want FAILED on the deadline, recorded and sent to the failure hub", rec)
 	}
 }
@@ -312,19 +313,19 @@ func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
 func TestLastAttemptLosesNothing(t *testing.T) {
 	down := errors.New("connection refused")
 	t.Run("snowflake unavailable", func(t *testing.T) {
-		st := &memStore{recs: map[audit.Key]outcome.Task{}}
+		st := &memStore{Memory: audit.NewMemory()}
 		out, err := newRunner(&fakeSyncer{result: byTable, err: down}, st).Run(context.Background(),
 			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
 		if err != nil {
 			t.Fatalf("err = %v; the last attempt must answer with outcomes", err)
 		}
-		if len(st.recs) != 2 || out[0].Record.Status != outcome.Failed || out[0].Record.ErrorType != "SYNC_ERROR" ||
+		if st.count(t) != 2 || out[0].Record.Status != outcome.Failed || out[0].Record.ErrorType != "SYNC_ERROR" ||
 			!strings.Contains(out[0].Failure, "connection refused") || out[1].Record.ErrorType != "INVALID_JSON" || out[1].Failure == "" {
 			t.Errorf("outcomes = %+v", out)
 		}
 	})
 	t.Run("audit store unavailable", func(t *testing.T) {
-		st := &memStore{recs: map[audit.Key]outcome.Task{}, putErr: &net.OpError{Op: "dial", Err: down}, readErr: down}
+		st := &memStore{Memory: audit.NewMemory(), putErr: &net.OpError{Op: "dial", Err: down}, readErr: down}
 		out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(),
 			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
 		if err != nil {
@@ -356,7 +357,7 @@ func (s *rejectingStore) Put(ctx context.Context, recs []outcome.Task) error {
 }
 
 func TestRejectedAuditWrite(t *testing.T) {
-	st := &rejectingStore{memStore{recs: map[audit.Key]outcome.Task{}}}
+	st := &rejectingStore{memStore{Memory: audit.NewMemory()}}
 	r := newRunner(&fakeSyncer{result: byTable}, st)
 	first, err := r.Run(context.Background(), inputs(body("ok", "ORDERS")), Options{})
 	if err != nil {
@@ -378,8 +379,8 @@ func TestRejectedAuditWrite(t *testing.T) {
 	if out[1].Unrecorded == nil || !strings.Contains(out[1].Failure, "AUDIT_ERROR") {
 		t.Errorf("refused record: %+v; want it marked and sent to the failure hub", out[1])
 	}
-	if out[2].Unrecorded != nil || out[2].Failure != "" || len(st.recs) != 2 {
-		t.Errorf("accepted record: %+v, %d stored; want it written on its own", out[2], len(st.recs))
+	if out[2].Unrecorded != nil || out[2].Failure != "" || st.count(t) != 2 {
+		t.Errorf("accepted record: %+v, %d stored; want it written on its own", out[2], st.count(t))
 	}
 
 	// Without a failure hub nothing may be lost silently: the batch is retried.
@@ -394,7 +395,7 @@ func TestRejectedAuditWrite(t *testing.T) {
 }
 
 func TestForbiddenAuditWriteIsSystemic(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}, putErr: &azcore.ResponseError{StatusCode: 403, ErrorCode: "AuthorizationPermissionMismatch"}}
+	st := &memStore{Memory: audit.NewMemory(), putErr: &azcore.ResponseError{StatusCode: 403, ErrorCode: "AuthorizationPermissionMismatch"}}
 	_, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("t1", "ORDERS")), Options{})
 	if !errors.As(err, new(*SystemicError)) {
 		t.Errorf("err = %v; a missing role assignment must be retried, not flood the failure hub", err)
@@ -435,7 +436,7 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]outcome.Task{}}
+			st := &memStore{Memory: audit.NewMemory()}
 			r := newRunner(&fakeSyncer{result: byTable}, st)
 			if tt.bodies != nil {
 				r.Bodies = tt.bodies
@@ -443,15 +444,15 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 			in := inputs(long, body("t1", "ORDERS"))
 			out, err := r.Run(t.Context(), in, Options{Final: tt.final})
 			if tt.systemic {
-				if !errors.As(err, new(*SystemicError)) || !errors.Is(err, down) || len(st.recs) != 0 {
-					t.Fatalf("err = %v, %d records; want a systemic error and nothing stored", err, len(st.recs))
+				if !errors.As(err, new(*SystemicError)) || !errors.Is(err, down) || st.count(t) != 0 {
+					t.Fatalf("err = %v, %d records; want a systemic error and nothing stored", err, st.count(t))
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(st.recs) != 2 || out[0].Record.ErrorType != "INVALID_JSON" || out[1].Failure != "" {
+			if st.count(t) != 2 || out[0].Record.ErrorType != "INVALID_JSON" || out[1].Failure != "" {
 				t.Fatalf("outcomes %+v; want both recorded, the long body FAILED", out)
 			}
 			if len(out[0].Failure) > failure.MaxEvent {
@@ -474,7 +475,7 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 }
 
 func TestTooManyResourcesFail(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]outcome.Task{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	syncer := &fakeSyncer{result: byTable}
 	r := newRunner(syncer, st)
 	r.MaxResources = 3
