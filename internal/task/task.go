@@ -129,50 +129,6 @@ func KeyFor(o Origin, now time.Time, generated string) audit.Key {
 	return k
 }
 
-// existing finds the records of events delivered before. A re-delivery may come the day after the
-// first delivery, so the previous day's partition is searched too; events without an Event Hub
-// position have generated keys and cannot have been seen.
-func (r *Runner) existing(ctx context.Context, inputs []Input) (map[string]outcome.Task, error) {
-	var keys []audit.Key
-	for _, in := range inputs {
-		if in.Origin.SequenceNumber == nil {
-			continue
-		}
-		day, err := time.Parse(time.DateOnly, in.Key.PartitionKey)
-		if err != nil {
-			return nil, fmt.Errorf("audit key %+v: %w", in.Key, err)
-		}
-		keys = append(keys, in.Key, audit.Key{PartitionKey: audit.PartitionKeyFor(day.AddDate(0, 0, -1)), RowKey: in.Key.RowKey})
-	}
-	byRow := map[string]outcome.Task{}
-	if len(keys) == 0 {
-		return byRow, nil
-	}
-	found, err := r.Store.Existing(ctx, keys)
-	for k, rec := range found {
-		byRow[k.RowKey] = rec
-	}
-	return byRow, err
-}
-
-// task is the in-flight state of one input.
-type task struct {
-	in       Input
-	parsed   request.Parsed
-	rejected *request.Rejection
-	results  []outcome.Resource
-	errType  outcome.ErrorType
-	errMsg   string
-	trace    string
-	started  time.Time
-	existing *outcome.Task
-	// policyVersion is the version of the policy set pinned for the batch; nil when none was loaded.
-	policyVersion *int64
-	// bodyKept is set once the body was offered to the BodyStore; bodyErr is why it was not stored.
-	bodyKept bool
-	bodyErr  error
-}
-
 // Options tune one Run. The zero value is a first or intermediate delivery without a deadline.
 type Options struct {
 	// Final marks the host's last delivery attempt: after it the Event Hubs extension checkpoints the
@@ -189,112 +145,8 @@ type Options struct {
 	SyncDeadline time.Time
 }
 
-// Run processes one batch. See the package doc for the contract.
-func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outcome, error) {
-	var version *int64
-	if p, ok := r.Syncer.(PolicyPinner); ok {
-		pinned, v, err := p.Pin(ctx)
-		if ctx = pinned; err == nil {
-			version = &v
-		}
-	}
-	tasks := make([]*task, len(inputs))
-	for i, in := range inputs {
-		tasks[i] = &task{in: in, started: r.now(), policyVersion: version}
-	}
-	existing, err := r.existing(ctx, inputs)
-	if err != nil {
-		err = fmt.Errorf("read audit records: %w", err)
-		if !opts.Final {
-			return nil, &SystemicError{err}
-		}
-		r.logger().Error("last delivery attempt: processing without de-duplication", "error", err)
-	}
-	var fresh []*task
-	for _, t := range tasks {
-		if rec, ok := existing[t.in.Key.RowKey]; ok { // only events with a sequence number are looked up
-			t.existing = &rec
-			continue
-		}
-		r.parse(t)
-		fresh = append(fresh, t)
-	}
-	if err := r.sync(ctx, fresh, opts.SyncDeadline); err != nil {
-		if !opts.Final {
-			return nil, err
-		}
-		r.logger().Error("last delivery attempt: Snowflake unavailable; failing the batch's tasks", "error", err)
-		for _, t := range fresh {
-			if t.accepted() && t.results == nil { // tasks synced one by one before the outage keep their results
-				t.fail(outcome.SyncError, "Snowflake unavailable on the last delivery attempt: "+err.Error(), failure.Chain(err))
-			}
-		}
-	}
-	outcomes := make([]Outcome, len(tasks))
-	var recs []outcome.Task
-	for i, t := range tasks {
-		if t.existing != nil {
-			outcomes[i] = Outcome{Record: *t.existing, Duplicate: true}
-		} else {
-			outcomes[i] = Outcome{Record: r.record(t)}
-			recs = append(recs, outcomes[i].Record)
-		}
-		if outcomes[i].Record.Status == outcome.Failed && r.FailureHub {
-			if outcomes[i].Failure, err = r.failureEvent(ctx, t, outcomes[i].Record, opts.Final); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(recs) == 0 {
-		return outcomes, nil
-	}
-	err = r.Store.Put(ctx, recs)
-	if err == nil {
-		return outcomes, nil
-	}
-	rejected := audit.IsRejected(err)
-	if !opts.Final && !(rejected && r.FailureHub) {
-		return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
-	}
-	unrecorded := r.unrecorded(ctx, recs, err, rejected)
-	r.logger().Error("audit records not written; their events go to the failure hub", "error", err,
-		"records", len(unrecorded), "last_attempt", opts.Final)
-	for i, t := range tasks {
-		o := &outcomes[i]
-		if o.Duplicate || unrecorded[o.Record.RowKey] == nil {
-			continue
-		}
-		o.Unrecorded = unrecorded[o.Record.RowKey]
-		if o.Failure != "" || !r.FailureHub {
-			continue
-		}
-		rec := o.Record
-		rec.ErrorType = outcome.AuditError
-		rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, o.Unrecorded)
-		if o.Failure, err = r.failureEvent(ctx, t, rec, opts.Final); err != nil {
-			return nil, err
-		}
-	}
-	return outcomes, nil
-}
-
-// unrecorded finds the records a failed Put did not store, by row key. After a rejection the records
-// are written one at a time, so that only those the store refuses are missing; after an outage every
-// record counts as missing (some transactions may have been stored: a replay records them again).
-func (r *Runner) unrecorded(ctx context.Context, recs []outcome.Task, err error, rejected bool) map[string]error {
-	out := map[string]error{}
-	for _, rec := range recs {
-		if rejected {
-			err = r.Store.Put(ctx, []outcome.Task{rec})
-		}
-		if err != nil {
-			out[rec.RowKey] = err
-		}
-	}
-	return out
-}
-
-// parse validates the body; a panic becomes the task's INTERNAL_ERROR.
+// parse validates the body and admits the task: refused when the body is rejected or names too many
+// resources, accepted otherwise. A panic refuses it with an INTERNAL_ERROR.
 func (r *Runner) parse(t *task) {
 	err := guard.Call(func() error {
 		t.parsed, t.rejected = request.Parse(t.in.Body)
@@ -302,8 +154,12 @@ func (r *Runner) parse(t *task) {
 	})
 	var p *guard.PanicError
 	if errors.As(err, &p) {
+		t.admission = refused
 		t.fail(outcome.InternalError, "panic while parsing: "+fmt.Sprint(p.Value), p.Stack)
 		return
+	}
+	if t.rejected != nil {
+		t.admission = refused
 	}
 	if t.rejected != nil && t.rejected.Malformed() {
 		t.fail(faultTypes[t.rejected.Fault], t.rejected.Reason, t.rejected.Reason)
@@ -312,6 +168,7 @@ func (r *Runner) parse(t *task) {
 		msg := fmt.Sprintf("%d resources, over the %d one request may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT): "+
 			"split the request, or request the schema or database that holds them", n, r.MaxResources)
 		t.parsed.Invalid = nil // the record lists none of them: the failure event has the body
+		t.admission = refused
 		t.fail(outcome.TooManyResources, msg, msg)
 	}
 }
@@ -327,15 +184,15 @@ func (t *task) fail(errType outcome.ErrorType, msg, trace string) {
 	t.errType, t.errMsg, t.trace = errType, msg, trace
 }
 
-// accepted reports whether the task's resources go to the Syncer.
-func (t *task) accepted() bool { return t.rejected == nil && t.errType == "" }
+// syncable reports whether the task's resources go to the Syncer: it was accepted and has not failed.
+func (t *task) syncable() bool { return t.admission == accepted && t.errType == "" }
 
 // sync syncs every accepted task's resources. When the whole batch panics, each task is synced
 // alone, so that a panic fails only the task that causes it.
 func (r *Runner) sync(ctx context.Context, tasks []*task, deadline time.Time) error {
 	var todo []*task
 	for _, t := range tasks {
-		if !t.accepted() {
+		if !t.syncable() {
 			continue
 		}
 		if !r.Enabled {
@@ -412,8 +269,8 @@ func skipAll(rs []request.Resource, reason string) []outcome.Resource {
 	return out
 }
 
-// record builds the audit record of a processed task.
-func (r *Runner) record(t *task) outcome.Task {
+// decide builds the outcome of a task that was not recorded before, and decides its status (DESIGN §3).
+func (r *Runner) decide(t *task) outcome.Task {
 	done := r.now()
 	o := t.in.Origin
 	p := t.parsed
@@ -467,8 +324,8 @@ func joinReasons(rs []outcome.Resource, s outcome.Status, sep string) string {
 // may have lost the outputs of the first delivery.
 //
 // A body too long for the event (MaxOriginal) is cut, and kept whole in Bodies under the audit key. When
-// Bodies cannot store it, the error is systemic (the batch is retried) except on the last attempt
-// (final): then the event goes with the start of the body, its length and SHA-256, and says why the
+// Bodies cannot store it, the last-attempt rule applies (lastAttempt): the batch is retried, or on the
+// last attempt (final) the event goes with the start of the body, its length and SHA-256, and says why the
 // rest was not kept, rather than the event being lost with the batch.
 func (r *Runner) failureEvent(ctx context.Context, t *task, rec outcome.Task, final bool) (string, error) {
 	trace := t.trace
@@ -488,8 +345,10 @@ func (r *Runner) failureEvent(ctx context.Context, t *task, rec outcome.Task, fi
 		PolicyVersion: rec.PolicyVersion,
 	}
 	if e.SetOriginalLimited(t.in.Body, r.MaxOriginal) {
-		if err := r.keepBody(ctx, t, audit.KeyOf(rec)); err != nil && !final {
-			return "", &SystemicError{err}
+		if err := r.keepBody(ctx, t, audit.KeyOf(rec)); err != nil {
+			if err := lastAttempt(final, true, err); err != nil {
+				return "", err
+			}
 		}
 		if t.bodyErr != nil {
 			e.OriginalMessageStoreError = t.bodyErr.Error()

@@ -491,3 +491,31 @@ func TestTooManyResourcesFail(t *testing.T) {
 		t.Errorf("request at the bound: %+v after %d Sync calls; want it synced alone", rec, syncer.calls)
 	}
 }
+
+// TestLastAttemptRule pins the one rule every step of Run applies to a systemic failure.
+func TestLastAttemptRule(t *testing.T) {
+	down := errors.New("connection refused")
+	already := &SystemicError{Err: down}
+	tests := []struct {
+		name           string
+		final, curable bool
+		err            error
+		want           error // nil: go on degraded
+	}{
+		{"retried before the last attempt", false, true, down, &SystemicError{Err: down}},
+		{"kept as it is when already systemic", false, true, already, already},
+		{"degraded on the last attempt", true, true, down, nil},
+		{"degraded when no retry can cure it", false, false, down, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lastAttempt(tt.final, tt.curable, tt.err)
+			if (got == nil) != (tt.want == nil) || got != nil && (got.Error() != tt.want.Error() || !errors.As(got, new(*SystemicError)) || !errors.Is(got, down)) {
+				t.Errorf("lastAttempt(%v, %v, %v) = %v, want %v", tt.final, tt.curable, tt.err, got, tt.want)
+			}
+			if tt.err == already && got != already {
+				t.Errorf("a SystemicError was wrapped again: %v", got)
+			}
+		})
+	}
+}
