@@ -1,5 +1,5 @@
 // Package request defines the sync request that clients publish (DESIGN §2), its parsing and
-// validation. What became of a request is package outcome's.
+// validation. What became of a request is told by package outcome (internal/task/outcome).
 package request
 
 // Kind is the type of a requested Snowflake resource.
