@@ -19,6 +19,7 @@ import (
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 
@@ -30,17 +31,17 @@ type syncer struct {
 	down             error // Snowflake unavailable: every Sync fails with it
 }
 
-func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	if s.down != nil {
 		return nil, s.down
 	}
-	out := make([][]request.ResourceResult, len(reqs))
+	out := make([][]outcome.Resource, len(reqs))
 	for i, r := range reqs {
 		for _, res := range r.Resources {
-			rr := request.ResourceResult{Resource: res, Status: request.StatusSuccess, Grants: 1}
+			rr := outcome.Resource{Resource: res, Status: outcome.Success, Grants: 1}
 			switch res.Table {
 			case "BROKEN":
-				rr = request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "insufficient privileges", ErrorCode: "003001"}
+				rr = outcome.Resource{Resource: res, Status: outcome.Failed, Reason: "insufficient privileges", ErrorCode: "003001"}
 			case "SLOW": // holds its queue slot until released, whatever its deadline
 				s.started <- struct{}{}
 				<-s.release
@@ -51,19 +52,17 @@ func (s syncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.R
 	return out, nil
 }
 
-// server serves the functions over a real audit store in Azurite.
-func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Store) {
+// server serves the functions over an in-memory audit store: these tests are about HTTP, and the
+// store keeps audit.Store's contract (internal/audit's contract tests). The storage paths run against
+// Azurite in TestOversizeInvocationIsKeptForReplay, internal/audit and internal/stack.
+func server(t *testing.T, threshold int, s syncer) (*httptest.Server, *audit.Memory) {
 	return serverWith(t, s, &Options{QueueThreshold: threshold})
 }
 
 // serverWith serves the functions with opts (the event hub names and a silent logger are set here).
-func serverWith(t *testing.T, s syncer, opts *Options) (*httptest.Server, *audit.Store) {
+func serverWith(t *testing.T, s syncer, opts *Options) (*httptest.Server, *audit.Memory) {
 	t.Helper()
-	az := azurite.StartT(t)
-	store, err := audit.NewStore(audit.Connection{ConnectionString: az.ConnectionString()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := audit.NewMemory()
 	runner := &task.Runner{Syncer: s, Store: store, Connector: "snowflake", Enabled: true, FailureHub: true}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts.EventHub, opts.ConsumerGroup, opts.Logger = "sync-requests", "$Default", logger
@@ -127,8 +126,8 @@ func TestOnDemandSyncHostFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 2 || recs[0].RowKey != "sync-requests_$Default_3_00000000000000000017" || recs[0].Status != request.StatusSuccess ||
-		recs[1].Status != request.StatusFailed || recs[0].InvocationID != "inv-test" || recs[0].Offset != "4294967296" {
+	if len(recs) != 2 || recs[0].RowKey != "sync-requests_$Default_3_00000000000000000017" || recs[0].Status != outcome.Success ||
+		recs[1].Status != outcome.Failed || recs[0].InvocationID != "inv-test" || recs[0].Offset != "4294967296" {
 		t.Errorf("records = %+v", recs)
 	}
 }
@@ -167,17 +166,17 @@ func TestSyncAndTasksAPI(t *testing.T) {
 		name   string
 		body   string
 		status int
-		want   request.Status
+		want   outcome.Status
 	}{
-		{"success", valid, http.StatusOK, request.StatusSuccess},
-		{"skipped", `{"id":"api-3","type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`, http.StatusOK, request.StatusSkipped},
-		{"malformed", `{"id":`, http.StatusBadRequest, request.StatusFailed},
-		{"snowflake refused", refused, http.StatusBadGateway, request.StatusFailed},
+		{"success", valid, http.StatusOK, outcome.Success},
+		{"skipped", `{"id":"api-3","type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`, http.StatusOK, outcome.Skipped},
+		{"malformed", `{"id":`, http.StatusBadRequest, outcome.Failed},
+		{"snowflake refused", refused, http.StatusBadGateway, outcome.Failed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := post(t, srv.URL+"/api/sync", []byte(tt.body))
-			var rec audit.Record
+			var rec TaskResponse
 			if err := json.Unmarshal(body, &rec); err != nil {
 				t.Fatalf("%d %s: %v", code, body, err)
 			}
@@ -213,7 +212,7 @@ func TestSyncAndTasksAPI(t *testing.T) {
 		if l.count < 0 {
 			continue
 		}
-		var recs []audit.Record
+		var recs []TaskResponse
 		if err := json.Unmarshal(body, &recs); err != nil || len(recs) != l.count {
 			t.Errorf("GET %s = %s (%v), want %d records", l.query, body, err, l.count)
 		}
@@ -400,7 +399,7 @@ func TestOversizeInvocationIsKeptForReplay(t *testing.T) {
 				t.Errorf("failure event %+v; kept %d bytes (%v), want the %d of the invocation", e, len(kept), err, len(invocation))
 			}
 			recs, err := store.Existing(t.Context(), []audit.Key{key})
-			if err != nil || recs[key].Status != request.StatusFailed || recs[key].ErrorType != ErrInvocationTooLarge {
+			if err != nil || recs[key].Status != outcome.Failed || recs[key].ErrorType != outcome.InvocationTooLarge {
 				t.Errorf("record %+v (%v); want FAILED %s", recs[key], err, ErrInvocationTooLarge)
 			}
 		})

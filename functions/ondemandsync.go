@@ -13,8 +13,8 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 
@@ -118,9 +118,9 @@ func readBody(r *http.Request, limit int64) (body []byte, tooBig bool, err error
 	return body, false, err
 }
 
-// ErrInvocationTooLarge is the error type of the record and failure event of an invocation over
-// MaxInvocationBytes.
-const ErrInvocationTooLarge = "INVOCATION_TOO_LARGE"
+// ErrInvocationTooLarge is outcome.InvocationTooLarge as failure events carry it: the error type of the
+// record and failure event of an invocation over MaxInvocationBytes.
+const ErrInvocationTooLarge = string(outcome.InvocationTooLarge)
 
 // tooLarge answers an invocation over MaxInvocationBytes without decoding it, which would take the
 // memory the limit protects, on every retry. Refusing it (non-2xx) would lose its events: the host
@@ -148,10 +148,10 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, read []byte, l
 	}
 	msg = fmt.Sprintf("%s: %d bytes, kept whole in %s; replay it with snowsync replay", msg, n, s.bodies.Location())
 	log.Error("invocation too large: not processed, kept for replay", "bytes", n, "row_key", key.RowKey)
-	rec := audit.Record{PartitionKey: key.PartitionKey, RowKey: key.RowKey, Status: request.StatusFailed, ErrorType: ErrInvocationTooLarge,
+	rec := outcome.Task{PartitionKey: key.PartitionKey, RowKey: key.RowKey, Status: outcome.Failed, ErrorType: outcome.InvocationTooLarge,
 		ErrorMessage: msg, Reason: msg, StartedAt: now, CompletedAt: s.now(), EventHub: s.eventHub, ConsumerGroup: s.consumerGroup,
 		InvocationID: invocation, Connector: s.runner.Connector}
-	if err := s.runner.Store.Put(r.Context(), []audit.Record{rec}); err != nil && !s.runner.FailureHub {
+	if err := s.runner.Store.Put(r.Context(), []outcome.Task{rec}); err != nil && !s.runner.FailureHub {
 		return &task.SystemicError{Err: fmt.Errorf("%s: record it: %w", msg, err)}
 	}
 	resp := trigger.NewResponse()

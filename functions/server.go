@@ -23,6 +23,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 
@@ -34,8 +35,8 @@ const (
 
 // AuditReader reads audit records for the tasks API.
 type AuditReader interface {
-	Get(ctx context.Context, id string) ([]audit.Record, error)
-	List(ctx context.Context, f audit.Filter) ([]audit.Record, error)
+	Get(ctx context.Context, id string) ([]outcome.Task, error)
+	List(ctx context.Context, f audit.Filter) ([]outcome.Task, error)
 }
 
 // BodyStore keeps what the handler cannot process, for replay (audit.Bodies).

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 
@@ -16,7 +16,7 @@ import (
 const maxRequestBody = 1 << 20
 
 // sync handles POST /api/sync: the same payload as an event (source usually API), run synchronously.
-// It answers the task's audit record: 200 for SUCCESS and SKIPPED, 400 for a malformed request, 502
+// It answers the task's audit record (TaskResponse): 200 for SUCCESS and SKIPPED, 400 for a malformed request, 502
 // when Snowflake refused a change, 500 with the record for an INTERNAL_ERROR (a bug; recorded), and
 // 500 with {"error": ...} for a systemic failure (nothing recorded; send it again). The caller gets
 // every failure in the answer, so API requests do not go to the failure hub.
@@ -46,16 +46,16 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, log *slog.Logger) 
 	}
 	status := http.StatusOK
 	switch {
-	case rec.Status != request.StatusFailed:
-	case rec.ErrorType == string(request.ErrSync):
+	case rec.Status != outcome.Failed:
+	case rec.ErrorType == outcome.SyncError:
 		status = http.StatusBadGateway
-	case rec.ErrorType == string(request.ErrInternal):
+	case rec.ErrorType == outcome.InternalError:
 		status = http.StatusInternalServerError
 	default:
 		status = http.StatusBadRequest
 	}
 	log.Info("task "+string(rec.Status), "task_id", deref(rec.TaskID), "row_key", rec.RowKey, "reason", rec.Reason,
 		"grants", rec.Grants, "revokes", rec.Revokes)
-	writeJSON(w, status, rec)
+	writeJSON(w, status, NewTaskResponse(rec))
 	return nil
 }

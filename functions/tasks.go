@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // getTask handles GET /api/tasks/{id}: the records whose row key or task id is id (a client may reuse
@@ -24,7 +24,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request, _ *slog.Logger)
 	if len(recs) == 0 {
 		return &httpError{http.StatusNotFound, errNotFound(r.PathValue("id"))}
 	}
-	writeJSON(w, http.StatusOK, recs)
+	writeJSON(w, http.StatusOK, TaskResponses(recs))
 	return nil
 }
 
@@ -38,9 +38,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logge
 	q := r.URL.Query()
 	f := audit.Filter{Limit: 100}
 	if st := strings.ToUpper(q.Get("status")); st != "" {
-		switch request.Status(st) {
-		case request.StatusSuccess, request.StatusFailed, request.StatusSkipped:
-			f.Status = request.Status(st)
+		switch outcome.Status(st) {
+		case outcome.Success, outcome.Failed, outcome.Skipped:
+			f.Status = outcome.Status(st)
 		default:
 			return badRequest("status %q is not SUCCESS, FAILED or SKIPPED", q.Get("status"))
 		}
@@ -66,10 +66,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logge
 	if err != nil {
 		return err
 	}
-	if recs == nil {
-		recs = []audit.Record{}
-	}
-	writeJSON(w, http.StatusOK, recs)
+	writeJSON(w, http.StatusOK, TaskResponses(recs))
 	return nil
 }
 

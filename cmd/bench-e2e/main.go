@@ -32,8 +32,8 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/policy"
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/stack"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // defaultLatency is issue 9's model of Snowflake: SHOW 150±30 ms, GRANT and REVOKE 200±40 ms, CREATE
@@ -322,7 +322,7 @@ func checkRecords(ctx context.Context, st *stack.Stack, events int) []string {
 		problems = append(problems, fmt.Sprintf("%d audit records for %d events", len(recs), events))
 	}
 	for _, rec := range recs {
-		if rec.Status != request.StatusSuccess {
+		if rec.Status != outcome.Success {
 			problems = append(problems, fmt.Sprintf("task %s: %s: %.200s", rec.RowKey, rec.Status, rec.Reason))
 			break
 		}

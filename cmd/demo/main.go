@@ -21,11 +21,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/stack"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 //go:embed policies.json
@@ -234,7 +236,7 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer resp.Body.Close()
-	var failed []audit.Record
+	var failed []functions.TaskResponse
 	if err := json.NewDecoder(resp.Body).Decode(&failed); err != nil {
 		return fmt.Errorf("GET /api/tasks: %w", err)
 	}
@@ -245,7 +247,7 @@ func run(ctx context.Context, out io.Writer) error {
 }
 
 // report prints one line per task, the statements applied, and the failure events.
-func report(out io.Writer, recs []audit.Record, failures []string) {
+func report(out io.Writer, recs []outcome.Task, failures []string) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "#\tEVENT\tTASK ID\tSTATUS\tGRANTS\tREVOKES\tMASKS\tFILTERS\tREASON")
 	for _, r := range recs {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/publish"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // body is one event body to publish, labelled with where it came from for messages.
@@ -63,7 +64,7 @@ func problem(data []byte) string {
 	}
 	var reasons []string
 	for _, r := range parsed.Invalid {
-		reasons = append(reasons, fmt.Sprintf("%s %s: %s", r.Status, r.Resource, r.Reason))
+		reasons = append(reasons, fmt.Sprintf("%s %s: %s", outcome.Skipped, r.Resource, r.Reason))
 	}
 	return strings.Join(reasons, "; ")
 }

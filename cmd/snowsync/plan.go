@@ -11,6 +11,7 @@ import (
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 const planUsage = `Usage: snowsync plan (--resource TYPE:NAME | --request FILE)... [--json]
@@ -58,7 +59,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 		planned = append(planned, r)
 	}
 	// Resources a request names but that fail validation are reported as the handler reports them.
-	var invalid []request.ResourceResult
+	var invalid []outcome.Resource
 	for _, name := range requests {
 		body, err := readInput(name, d.stdin)
 		if err != nil {
@@ -69,7 +70,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 			return fmt.Errorf("request %s: %w", name, rej)
 		}
 		planned = append(planned, parsed.Resources...)
-		invalid = append(invalid, parsed.Invalid...)
+		invalid = append(invalid, outcome.Invalid(parsed.Invalid)...)
 	}
 
 	cfg, err := loadConfig(d.getenv, needSnowflake)
@@ -106,7 +107,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 	}
 	failed := 0
 	for _, r := range results {
-		if r.Status == request.StatusFailed {
+		if r.Status == outcome.Failed {
 			failed++
 		}
 	}
@@ -117,7 +118,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 }
 
 // policyCounts renders the masks and row filters a plan sets, swaps and removes, or "" when none.
-func policyCounts(c request.PolicyChanges) string {
+func policyCounts(c outcome.PolicyChanges) string {
 	if c.Total() == 0 {
 		return ""
 	}
@@ -126,7 +127,7 @@ func policyCounts(c request.PolicyChanges) string {
 }
 
 // writePlan writes each resource's outcome and, indented, the statements a sync would apply.
-func writePlan(w io.Writer, results []request.ResourceResult) error {
+func writePlan(w io.Writer, results []outcome.Resource) error {
 	statements := 0
 	var errs []error
 	printf := func(format string, args ...any) {
@@ -135,7 +136,7 @@ func writePlan(w io.Writer, results []request.ResourceResult) error {
 	}
 	for _, r := range results {
 		switch {
-		case r.Status != request.StatusSuccess:
+		case r.Status != outcome.Success:
 			code := ""
 			if r.ErrorCode != "" {
 				code = " (" + r.ErrorCode + ")"

@@ -13,6 +13,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // planSeed is the account the plan tests read: a table the policy in testdata/policies.json grants
@@ -62,7 +63,7 @@ func TestPlan(t *testing.T) {
 		env        env
 		wantCode   int
 		wantStdout string
-		wantJSON   []request.ResourceResult // compared instead of wantStdout when set
+		wantJSON   []outcome.Resource // compared instead of wantStdout when set
 		wantStderr string
 	}{
 		{"table grant with parent usage", []string{"--resource", "table:SALES.PUBLIC.ORDERS"}, settings, 0,
@@ -75,10 +76,10 @@ func TestPlan(t *testing.T) {
 				"table SALES.PUBLIC.NO.SUCH: SKIPPED: does not exist in Snowflake (002003)\n" +
 				"plan: 1 statements for 2 resources; nothing was applied\n", nil, ""},
 		{"request file as JSON, invalid resource reported", []string{"--request", "testdata/request.json", "--json"}, settings, 0, "",
-			[]request.ResourceResult{
+			[]outcome.Resource{
 				{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "CUSTOMERS"},
-					Status: request.StatusSuccess, Statements: []string{revokeCust}, Revokes: 1},
-				{Resource: request.Resource{Kind: "stage"}, Status: request.StatusSkipped,
+					Status: outcome.Success, Statements: []string{revokeCust}, Revokes: 1},
+				{Resource: request.Resource{Kind: "stage"}, Status: outcome.Skipped,
 					Reason: `resources[1]: resource type "stage" is not supported (database, schema, table, view)`},
 			}, ""},
 		{"managed scope", []string{"--resource", "table:SALES.PUBLIC.CUSTOMERS", "--resource", "table:SALES.PUBLIC.ORDERS"},
@@ -105,9 +106,9 @@ func TestPlan(t *testing.T) {
 				}
 				return
 			}
-			var results []request.ResourceResult
+			var results []outcome.Resource
 			for line := range strings.Lines(got.stdout) {
-				var r request.ResourceResult
+				var r outcome.Resource
 				if err := json.Unmarshal([]byte(line), &r); err != nil {
 					t.Fatalf("stdout is not JSON lines: %v\n%s", err, got.stdout)
 				}

@@ -12,8 +12,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 const sendUsage = `Usage: snowsync send (--eventhub | --api URL [--function-key KEY]) [--file FILE]... [--resource TYPE:NAME]...
@@ -214,7 +215,7 @@ func postSync(ctx context.Context, client *http.Client, endpoint, key string, da
 	if err != nil {
 		return "", fmt.Errorf("read answer of %s: %w", endpoint, err)
 	}
-	var rec audit.Record
+	var rec functions.TaskResponse
 	if json.Unmarshal(answer, &rec) != nil || rec.Status == "" {
 		msg := oneLine(string(answer), 200)
 		switch resp.StatusCode {
@@ -233,7 +234,7 @@ func postSync(ctx context.Context, client *http.Client, endpoint, key string, da
 	if rec.Reason != "" {
 		line += ": " + oneLine(rec.Reason, 200)
 	}
-	if rec.Status == request.StatusFailed {
+	if rec.Status == outcome.Failed {
 		return "", errors.New(line)
 	}
 	return line, nil

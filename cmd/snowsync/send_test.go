@@ -15,9 +15,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/publish"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 const testConn = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0"
@@ -196,13 +197,13 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var req struct{ ID *string }
 	json.Unmarshal(body, &req)
-	rec := audit.Record{RowKey: "api-1", TaskID: req.ID, Status: request.StatusSuccess, Grants: 2}
+	rec := functions.TaskResponse{RowKey: "api-1", TaskID: req.ID, Status: outcome.Success, Grants: 2}
 	status := http.StatusOK
 	switch {
 	case req.ID == nil:
-		rec.Status, rec.Reason = request.StatusSkipped, "table SALES.PUBLIC.V_ORDERS: does not exist in Snowflake"
+		rec.Status, rec.Reason = outcome.Skipped, "table SALES.PUBLIC.V_ORDERS: does not exist in Snowflake"
 	case *req.ID == "r2":
-		rec.Status, rec.Reason, rec.ErrorType, rec.Grants = request.StatusFailed, "1 of 1 statements failed: 003001 insufficient privileges", "SYNC_ERROR", 0
+		rec.Status, rec.Reason, rec.ErrorType, rec.Grants = outcome.Failed, "1 of 1 statements failed: 003001 insufficient privileges", "SYNC_ERROR", 0
 		status = http.StatusBadGateway
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -15,9 +15,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 const tasksUsage = `Usage: snowsync tasks [--status S] [--since T] [--until T] [--limit N] [--json]
@@ -54,8 +55,8 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 	if *limit < 0 {
 		return usageErrorf("--limit %d is negative", *limit)
 	}
-	if st := request.Status(strings.ToUpper(*status)); st != "" {
-		if st != request.StatusSuccess && st != request.StatusFailed && st != request.StatusSkipped {
+	if st := outcome.Status(strings.ToUpper(*status)); st != "" {
+		if st != outcome.Success && st != outcome.Failed && st != outcome.Skipped {
 			return usageErrorf("--status %q is not SUCCESS, FAILED or SKIPPED", *status)
 		}
 		f.Status = st
@@ -80,7 +81,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 	if err != nil {
 		return err
 	}
-	var recs []audit.Record
+	var recs []outcome.Task
 	if *id != "" {
 		recs, err = store.Get(ctx, *id)
 	} else {
@@ -101,7 +102,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 		fmt.Fprintln(stderr, "no tasks match")
 	}
 	if *asJSON {
-		return writeJSONLines(stdout, recs)
+		return writeJSONLines(stdout, functions.TaskResponses(recs))
 	}
 	return writeTaskTable(stdout, recs)
 }
@@ -119,7 +120,7 @@ func writeJSONLines[T any](w io.Writer, values []T) error {
 }
 
 // writeTaskTable writes recs as an aligned table, one line per record.
-func writeTaskTable(w io.Writer, recs []audit.Record) error {
+func writeTaskTable(w io.Writer, recs []outcome.Task) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROWKEY\tTASKID\tSTATUS\tSTARTEDAT\tDURATION\tGRANTS\tREVOKES\tREASON")
 	for _, r := range recs {

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // TestTasks runs `snowsync tasks` against records written to a real Azurite table.
@@ -23,22 +25,22 @@ func TestTasks(t *testing.T) {
 	}
 	ptr := func(s string) *string { return &s }
 	seq := func(n int64) *int64 { return &n }
-	rec := func(rowKey string, taskID *string, status request.Status, started time.Time, ms int64, grants, revokes int, reason string) audit.Record {
-		return audit.Record{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, TaskID: taskID, Status: status,
+	rec := func(rowKey string, taskID *string, status outcome.Status, started time.Time, ms int64, grants, revokes int, reason string) outcome.Task {
+		return outcome.Task{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, TaskID: taskID, Status: status,
 			Reason: reason, Type: request.TypeResourceSync, Source: "KAFKA", StartedAt: started,
 			CompletedAt: started.Add(time.Duration(ms) * time.Millisecond), DurationMs: ms, EventHub: "sync-requests",
-			ConsumerGroup: "$Default", Partition: "0", SequenceNumber: seq(1), Grants: grants, Revokes: revokes, Connector: "snowflake"}
+			ConsumerGroup: "$Default", Partition: "0", SequenceNumber: seq(1), Counts: outcome.Counts{Grants: grants, Revokes: revokes}, Connector: "snowflake"}
 	}
-	synced := rec("sync-requests_$Default_0_00000000000000000001", ptr("task-1"), request.StatusSuccess, testNow.Add(-30*time.Minute), 1500, 3, 1, "")
-	synced.Resources = []request.ResourceResult{{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"},
-		Status: request.StatusSuccess, Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}, Grants: 1}}
-	invalid := rec("sync-requests_$Default_0_00000000000000000002", nil, request.StatusFailed, testNow.Add(-2*time.Hour), 12, 0, 0,
+	synced := rec("sync-requests_$Default_0_00000000000000000001", ptr("task-1"), outcome.Success, testNow.Add(-30*time.Minute), 1500, 3, 1, "")
+	synced.Resources = []outcome.Resource{{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"},
+		Status: outcome.Success, Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}, Grants: 1}}
+	invalid := rec("sync-requests_$Default_0_00000000000000000002", nil, outcome.Failed, testNow.Add(-2*time.Hour), 12, 0, 0,
 		"invalid character 'x' looking for beginning of value\nat offset 0, in a body of 4 bytes sent by an unknown client")
-	invalid.ErrorType = string(request.ErrInvalidJSON)
-	skipped := rec("sync-requests_$Default_1_00000000000000000007", ptr("task-3"), request.StatusSkipped, testNow.Add(-50*time.Hour), 3, 0, 0,
+	invalid.ErrorType = outcome.InvalidJSON
+	skipped := rec("sync-requests_$Default_1_00000000000000000007", ptr("task-3"), outcome.Skipped, testNow.Add(-50*time.Hour), 3, 0, 0,
 		`type "FOO" is not RESOURCE_SYNC`)
-	reused := rec("api-20261124-0001", ptr("task-1"), request.StatusSuccess, testNow.Add(-10*time.Minute), 90061000, 0, 0, "")
-	if err := store.Put(context.Background(), []audit.Record{synced, invalid, skipped, reused}); err != nil {
+	reused := rec("api-20261124-0001", ptr("task-1"), outcome.Success, testNow.Add(-10*time.Minute), 90061000, 0, 0, "")
+	if err := store.Put(context.Background(), []outcome.Task{synced, invalid, skipped, reused}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -68,7 +70,7 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		env        env
 		wantCode   int
 		wantStdout string
-		wantJSON   []audit.Record // compared instead of wantStdout when set
+		wantJSON   []outcome.Task // compared instead of wantStdout when set
 		wantStderr string
 	}{
 		{"since 24h, in key order", []string{"--since", "24h"}, settings, 0, last24h, nil, ""},
@@ -76,9 +78,9 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		{"by task id, reused", []string{"--id", "task-1"}, settings, 0, task1, nil, ""},
 		{"by row key", []string{"--id", invalid.RowKey}, settings, 0, failed, nil, ""},
 		{"time range as JSON", []string{"--since", "2026-11-22T00:00:00Z", "--until", "2026-11-24T09:00:00Z", "--json"}, settings, 0,
-			"", []audit.Record{skipped}, ""},
+			"", []outcome.Task{skipped}, ""},
 		{"JSON keeps resources", []string{"--id", "task-1", "--status", "", "--json"}, settings, 0,
-			"", []audit.Record{reused, synced}, ""},
+			"", []outcome.Task{reused, synced}, ""},
 		{"by task id, limited", []string{"--id", "task-1", "--limit", "1"}, settings, 0, firstSuccess, nil, ""},
 		{"limit", []string{"--limit", "1", "--status", "SUCCESS"}, settings, 0, firstSuccess, nil, ""},
 		{"nothing matches", []string{"--since", "1m"}, settings, 0, empty, nil, "no tasks match"},
@@ -101,17 +103,17 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 				}
 				return
 			}
-			var recs []audit.Record
+			var recs []functions.TaskResponse
 			dec := json.NewDecoder(strings.NewReader(got.stdout))
 			for dec.More() {
-				var r audit.Record
+				var r functions.TaskResponse
 				if err := dec.Decode(&r); err != nil {
 					t.Fatalf("stdout is not JSON lines: %v\n%s", err, got.stdout)
 				}
 				recs = append(recs, r)
 			}
-			if !reflect.DeepEqual(recs, tt.wantJSON) {
-				t.Errorf("records:\n%+v\nwant:\n%+v", recs, tt.wantJSON)
+			if want := functions.TaskResponses(tt.wantJSON); !reflect.DeepEqual(recs, want) {
+				t.Errorf("records:\n%+v\nwant:\n%+v", recs, want)
 			}
 		})
 	}

@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // TestShortSoak is the soak of `make soak` at a size `make test` affords: a few hundred events, one
@@ -35,7 +34,7 @@ func TestShortSoak(t *testing.T) {
 		t.Errorf("%d events with one record, %d only on the failure hub, %d restarts, %d faults fired; want all %d events accounted for, 1 restart, faults",
 			rep.one, rep.onlyOnHub, rep.restarts, fired, cfg.events)
 	}
-	for _, s := range []request.Status{request.StatusSuccess, request.StatusSkipped, request.StatusFailed} {
+	for _, s := range []outcome.Status{outcome.Success, outcome.Skipped, outcome.Failed} {
 		if rep.statuses[s] == 0 {
 			t.Errorf("no %s record: the run did not cover every outcome", s)
 		}
@@ -45,8 +44,8 @@ func TestShortSoak(t *testing.T) {
 // The checks find what they look for: a lost event, a FAILED record without a failure event, a
 // duplicate and a misrecorded malformed event each fail the run.
 func TestReportFindsLoss(t *testing.T) {
-	failed := audit.Record{Status: request.StatusFailed, ErrorType: "INVALID_JSON"}
-	ok := audit.Record{Status: request.StatusSuccess, TaskID: ptr("t-dup")}
+	failed := outcome.Task{Status: outcome.Failed, ErrorType: "INVALID_JSON"}
+	ok := outcome.Task{Status: outcome.Success, TaskID: ptr("t-dup")}
 	events := []*event{
 		{kind: kindTable, id: "t-lost"},
 		{kind: kindMalformed},
@@ -54,8 +53,8 @@ func TestReportFindsLoss(t *testing.T) {
 		{kind: kindMalformed},
 		{kind: kindTable, id: "t-hub"},
 	}
-	rep := &report{events: events, failures: map[*event]int{events[4]: 1}, records: map[*event][]audit.Record{
-		events[1]: {failed}, events[2]: {ok, ok}, events[3]: {{Status: request.StatusSkipped}}}}
+	rep := &report{events: events, failures: map[*event]int{events[4]: 1}, records: map[*event][]outcome.Task{
+		events[1]: {failed}, events[2]: {ok, ok}, events[3]: {{Status: outcome.Skipped}}}}
 	rep.tally()
 	if rep.lost != 2 || rep.failedWithoutEvent != 1 || rep.duplicated != 1 || rep.misclassified != 1 || rep.onlyOnHub != 1 {
 		t.Errorf("lost %d, FAILED without event %d, duplicated %d, misclassified %d, only on the hub %d; want 2, 1, 1, 1, 1",

@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // report is what a soak run did and found.
@@ -34,11 +33,11 @@ type report struct {
 	stray          int // records of no event of the run
 	panicLogs      int // handler log lines about a panic
 	failures       map[*event]int
-	records        map[*event][]audit.Record
+	records        map[*event][]outcome.Task
 
 	// tally's findings.
 	one, none, duplicated int
-	statuses              map[request.Status]int
+	statuses              map[outcome.Status]int
 	failedRecords         int
 	failedWithoutEvent    int // FAILED records with no failure event: lost from the failure hub
 	onlyOnHub             int // no record, but a failure event (the audit store was down on the last attempt)
@@ -64,7 +63,7 @@ func (r *report) note(format string, args ...any) {
 
 // tally classifies every event by its records and failure events.
 func (r *report) tally() {
-	r.statuses = map[request.Status]int{}
+	r.statuses = map[outcome.Status]int{}
 	for _, e := range r.events {
 		recs, sent := r.records[e], r.failures[e]
 		switch len(recs) {
@@ -85,14 +84,14 @@ func (r *report) tally() {
 		}
 		rec := recs[0]
 		r.statuses[rec.Status]++
-		if rec.ErrorType == string(request.ErrInternal) {
+		if rec.ErrorType == outcome.InternalError {
 			r.internalErrors++
 		}
 		if rec.TaskID != nil && *rec.TaskID != e.id || rec.TaskID == nil && e.id != "" {
 			r.misclassified++
 			r.note("event %s at %s/%d: record of task %v", e.id, e.partition, e.seq, rec.TaskID)
 		}
-		if rec.Status == request.StatusFailed {
+		if rec.Status == outcome.Failed {
 			r.failedRecords++
 			if sent == 0 {
 				r.failedWithoutEvent++
@@ -100,7 +99,7 @@ func (r *report) tally() {
 				r.note("lost from the failure hub: FAILED %s event at %s/%d (%s)", e.kind, e.partition, e.seq, rec.ErrorType)
 			}
 		}
-		if e.kind == kindMalformed && rec.Status != request.StatusFailed || e.kind == kindUnsupported && rec.Status != request.StatusSkipped {
+		if e.kind == kindMalformed && rec.Status != outcome.Failed || e.kind == kindUnsupported && rec.Status != outcome.Skipped {
 			r.misclassified++
 			r.note("%s event at %s/%d recorded %s: %s", e.kind, e.partition, e.seq, rec.Status, rec.Reason)
 		}
@@ -147,7 +146,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "records: exactly one %d, none %d (on the failure hub instead %d), duplicated %d, stray %d\n",
 		r.one, r.none, r.onlyOnHub, r.duplicated, r.stray)
 	fmt.Fprintf(w, "statuses: SUCCESS %d, SKIPPED %d, FAILED %d\n",
-		r.statuses[request.StatusSuccess], r.statuses[request.StatusSkipped], r.statuses[request.StatusFailed])
+		r.statuses[outcome.Success], r.statuses[outcome.Skipped], r.statuses[outcome.Failed])
 	fmt.Fprintf(w, "failure events: %d sent (re-sends included; %d AUDIT_ERROR), for %d events; FAILED records %d, without a failure event %d\n",
 		r.failureEvents, r.auditErrors, len(r.failures), r.failedRecords, r.failedWithoutEvent)
 	fmt.Fprintf(w, "panics: %d; failed deliveries: %d; lost: %d; duplicated: %d\n",

@@ -19,6 +19,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/stack"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // config says what one soak run does.
@@ -56,7 +57,7 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*report, error) {
 
 	rng := rand.New(rand.NewPCG(cfg.seed, 1))
 	events := generate(rng, cfg.events, cfg.malformed)
-	rep := &report{cfg: cfg, events: events, failures: map[*event]int{}, records: map[*event][]audit.Record{}}
+	rep := &report{cfg: cfg, events: events, failures: map[*event]int{}, records: map[*event][]outcome.Task{}}
 	bySeq := map[string]*event{} // "partition/seq" → event, filled as batches are built
 
 	start := time.Now()

@@ -8,6 +8,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // PolicyGate is a task.Syncer that makes "no policy set was ever loaded" (a cold start while the
@@ -53,7 +54,7 @@ func (g *PolicyGate) Current(ctx context.Context) (*policy.Set, error) {
 }
 
 // Sync implements task.Syncer.
-func (g *PolicyGate) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (g *PolicyGate) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	if _, err := g.Current(ctx); err != nil {
 		return nil, fmt.Errorf("no policies loaded yet: %w", err)
 	}

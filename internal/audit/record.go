@@ -11,83 +11,31 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
-// Record is the audit record of one task: one Table Storage entity per event (DESIGN §3).
+// The record of a task is its outcome.Task, stored as one Table Storage entity per event (DESIGN §3)
+// under the property names below; this file maps one to the other.
 //
 // Times are stored as Edm.DateTime in UTC at Table Storage's 100 ns precision; a zero time is not
-// stored and reads back as zero. A record whose times are UTC and whole multiples of 100 ns, and
-// whose strings fit the limits below, reads back equal to the record written.
+// stored and reads back as zero. TaskID, SequenceNumber and PolicyVersion are not stored when nil. A
+// record whose times are UTC and whole multiples of 100 ns, and whose strings fit the limits below,
+// reads back equal to the record written.
 //
 // Table Storage caps a string property at 32K UTF-16 code units and an entity at 1 MiB, and a
 // record that cannot be stored would block its whole batch, so Put shortens what does not fit:
 // Reason and ErrorMessage to 32K UTF-16 code units, the other strings to 1K, each ending in
 // "…[truncated]". Resources is stored as a JSON array in one string property; when the array does
-// not fit, Put keeps the longest prefix of resources that fits and records how many were left out.
-//
-// In JSON (the tasks API, `snowsync tasks --json`) fields carry the table's property names.
-type Record struct {
-	PartitionKey string `json:"PartitionKey"` // PartitionKeyFor the time processing started
-	RowKey       string `json:"RowKey"`       // RowKeyForEvent, or a generated key-safe id for API requests
-
-	TaskID       *string        `json:"TaskId"` // the request's id; nil when absent or null, and then not stored
-	Status       request.Status `json:"Status"` // SUCCESS, FAILED or SKIPPED
-	Reason       string         `json:"Reason"`
-	ErrorType    string         `json:"ErrorType"`
-	ErrorMessage string         `json:"ErrorMessage"`
-
-	// As the request gave them.
-	Type       string `json:"Type"`
-	Source     string `json:"Source"`
-	AppType    string `json:"AppType"`
-	AppSubType string `json:"AppSubType"`
-	CreateTime string `json:"CreateTime"`
-
-	EnqueuedTime time.Time `json:"EnqueuedTime"`
-	StartedAt    time.Time `json:"StartedAt"`
-	CompletedAt  time.Time `json:"CompletedAt"`
-	DurationMs   int64     `json:"DurationMs"`
-
-	EventHub       string `json:"EventHub"`
-	ConsumerGroup  string `json:"ConsumerGroup"`
-	Partition      string `json:"Partition"`
-	Offset         string `json:"Offset"`
-	SequenceNumber *int64 `json:"SequenceNumber"` // nil when unknown (API requests), and then not stored
-
-	ResourceCount int `json:"ResourceCount"`
-	Synced        int `json:"Synced"`
-	Skipped       int `json:"Skipped"`
-	Failed        int `json:"Failed"`
-	Grants        int `json:"Grants"`
-	Revokes       int `json:"Revokes"`
-	// Masking and row access policy changes, summed over Resources (request.PolicyChanges).
-	MasksSet       int    `json:"MasksSet"`
-	MasksSwapped   int    `json:"MasksSwapped"`
-	MasksRemoved   int    `json:"MasksRemoved"`
-	FiltersSet     int    `json:"FiltersSet"`
-	FiltersSwapped int    `json:"FiltersSwapped"`
-	FiltersRemoved int    `json:"FiltersRemoved"`
-	DryRun         bool   `json:"DryRun"`
-	InvocationID   string `json:"InvocationId"`
-	Connector      string `json:"Connector"`
-	// PolicyVersion is the policyVersion of the Ranger policy set the event was processed with, for
-	// every status (a malformed event's batch too); nil when no set was loaded, and then not stored.
-	PolicyVersion *int64 `json:"PolicyVersion"`
-
-	Resources []request.ResourceResult `json:"Resources"`
-	// ResourcesOmitted is how many resources were left out of Resources to fit Table Storage's
-	// property limit; zero when Resources is complete. Put adds the resources it leaves out to it.
-	ResourcesOmitted int `json:"ResourcesOmitted"`
-}
+// not fit, Put keeps the longest prefix of resources that fits and adds how many it left out to
+// ResourcesOmitted.
 
 // Key identifies one record.
 type Key struct {
 	PartitionKey, RowKey string
 }
 
-// Key returns the record's key.
-func (r Record) Key() Key { return Key{PartitionKey: r.PartitionKey, RowKey: r.RowKey} }
+// KeyOf returns the key of t's record.
+func KeyOf(t outcome.Task) Key { return Key{PartitionKey: t.PartitionKey, RowKey: t.RowKey} }
 
 // PartitionKeyFor returns the partition key for a task processed at t: the UTC date, YYYY-MM-DD.
 // List's time filter assumes records are partitioned by the date of StartedAt.
@@ -197,7 +145,7 @@ const (
 const truncationMark = "…[truncated]"
 
 // entity converts r to the Table Storage entity Put writes, shortening what does not fit.
-func (r Record) entity() (aztables.EDMEntity, error) {
+func entity(r outcome.Task) (aztables.EDMEntity, error) {
 	resources, omitted, err := encodeResources(r.Resources, maxTextLen)
 	if err != nil {
 		return aztables.EDMEntity{}, err
@@ -206,7 +154,7 @@ func (r Record) entity() (aztables.EDMEntity, error) {
 	p := map[string]any{
 		propStatus:         short(string(r.Status)),
 		propReason:         clip(r.Reason, maxTextLen),
-		propErrorType:      short(r.ErrorType),
+		propErrorType:      short(string(r.ErrorType)),
 		propErrorMessage:   clip(r.ErrorMessage, maxTextLen),
 		propType:           short(r.Type),
 		propSource:         short(r.Source),
@@ -261,42 +209,46 @@ func (r Record) entity() (aztables.EDMEntity, error) {
 	}, nil
 }
 
-// recordFrom converts a stored entity back to a Record.
-func recordFrom(e aztables.EDMEntity) (Record, error) {
+// taskFrom converts a stored entity back to the task it records.
+func taskFrom(e aztables.EDMEntity) (outcome.Task, error) {
 	p := propReader{props: e.Properties}
-	r := Record{
-		PartitionKey:     e.PartitionKey,
-		RowKey:           e.RowKey,
-		TaskID:           optional[string](&p, propTaskID),
-		Status:           request.Status(get[string](&p, propStatus)),
-		Reason:           get[string](&p, propReason),
-		ErrorType:        get[string](&p, propErrorType),
-		ErrorMessage:     get[string](&p, propErrorMessage),
-		Type:             get[string](&p, propType),
-		Source:           get[string](&p, propSource),
-		AppType:          get[string](&p, propAppType),
-		AppSubType:       get[string](&p, propAppSubType),
-		CreateTime:       get[string](&p, propCreateTime),
-		EnqueuedTime:     p.time(propEnqueuedTime),
-		StartedAt:        p.time(propStartedAt),
-		CompletedAt:      p.time(propCompletedAt),
-		DurationMs:       int64(get[aztables.EDMInt64](&p, propDurationMs)),
-		EventHub:         get[string](&p, propEventHub),
-		ConsumerGroup:    get[string](&p, propConsumerGroup),
-		Partition:        get[string](&p, propPartition),
-		Offset:           get[string](&p, propOffset),
-		ResourceCount:    int(get[int32](&p, propResourceCount)),
-		Synced:           int(get[int32](&p, propSynced)),
-		Skipped:          int(get[int32](&p, propSkipped)),
-		Failed:           int(get[int32](&p, propFailed)),
-		Grants:           int(get[int32](&p, propGrants)),
-		Revokes:          int(get[int32](&p, propRevokes)),
-		MasksSet:         int(get[int32](&p, propMasksSet)),
-		MasksSwapped:     int(get[int32](&p, propMasksSwapped)),
-		MasksRemoved:     int(get[int32](&p, propMasksRemoved)),
-		FiltersSet:       int(get[int32](&p, propFiltersSet)),
-		FiltersSwapped:   int(get[int32](&p, propFiltersSwapped)),
-		FiltersRemoved:   int(get[int32](&p, propFiltersRemoved)),
+	r := outcome.Task{
+		PartitionKey:  e.PartitionKey,
+		RowKey:        e.RowKey,
+		TaskID:        optional[string](&p, propTaskID),
+		Status:        outcome.Status(get[string](&p, propStatus)),
+		Reason:        get[string](&p, propReason),
+		ErrorType:     outcome.ErrorType(get[string](&p, propErrorType)),
+		ErrorMessage:  get[string](&p, propErrorMessage),
+		Type:          get[string](&p, propType),
+		Source:        get[string](&p, propSource),
+		AppType:       get[string](&p, propAppType),
+		AppSubType:    get[string](&p, propAppSubType),
+		CreateTime:    get[string](&p, propCreateTime),
+		EnqueuedTime:  p.time(propEnqueuedTime),
+		StartedAt:     p.time(propStartedAt),
+		CompletedAt:   p.time(propCompletedAt),
+		DurationMs:    int64(get[aztables.EDMInt64](&p, propDurationMs)),
+		EventHub:      get[string](&p, propEventHub),
+		ConsumerGroup: get[string](&p, propConsumerGroup),
+		Partition:     get[string](&p, propPartition),
+		Offset:        get[string](&p, propOffset),
+		Counts: outcome.Counts{
+			ResourceCount: int(get[int32](&p, propResourceCount)),
+			Synced:        int(get[int32](&p, propSynced)),
+			Skipped:       int(get[int32](&p, propSkipped)),
+			Failed:        int(get[int32](&p, propFailed)),
+			Grants:        int(get[int32](&p, propGrants)),
+			Revokes:       int(get[int32](&p, propRevokes)),
+			PolicyChanges: outcome.PolicyChanges{
+				MasksSet:       int(get[int32](&p, propMasksSet)),
+				MasksSwapped:   int(get[int32](&p, propMasksSwapped)),
+				MasksRemoved:   int(get[int32](&p, propMasksRemoved)),
+				FiltersSet:     int(get[int32](&p, propFiltersSet)),
+				FiltersSwapped: int(get[int32](&p, propFiltersSwapped)),
+				FiltersRemoved: int(get[int32](&p, propFiltersRemoved)),
+			},
+		},
 		DryRun:           get[bool](&p, propDryRun),
 		InvocationID:     get[string](&p, propInvocationID),
 		Connector:        get[string](&p, propConnector),
@@ -314,7 +266,7 @@ func recordFrom(e aztables.EDMEntity) (Record, error) {
 		}
 	}
 	if p.err != nil {
-		return Record{}, fmt.Errorf("audit: decode entity %q/%q: %w", e.PartitionKey, e.RowKey, p.err)
+		return outcome.Task{}, fmt.Errorf("audit: decode entity %q/%q: %w", e.PartitionKey, e.RowKey, p.err)
 	}
 	return r, nil
 }
@@ -364,7 +316,7 @@ func (p *propReader) time(name string) time.Time {
 // encodeResources renders rs as the JSON stored in the Resources property. When the JSON is longer
 // than limit UTF-16 code units it keeps the longest prefix of rs that fits and returns how many
 // resources it left out.
-func encodeResources(rs []request.ResourceResult, limit int) (string, int, error) {
+func encodeResources(rs []outcome.Resource, limit int) (string, int, error) {
 	full, err := marshalResources(rs)
 	if err != nil || utf16Len(full) <= limit {
 		return full, 0, err
@@ -387,7 +339,7 @@ func encodeResources(rs []request.ResourceResult, limit int) (string, int, error
 	return best, len(rs) - lo, nil
 }
 
-func marshalResources(rs []request.ResourceResult) (string, error) {
+func marshalResources(rs []outcome.Resource) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // "\u0026" would spend six of the 32K code units on one '&'

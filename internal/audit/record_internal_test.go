@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 func TestClip(t *testing.T) {
@@ -37,9 +38,9 @@ func TestClip(t *testing.T) {
 }
 
 func TestEncodeResources(t *testing.T) {
-	rs := make([]request.ResourceResult, 10)
+	rs := make([]outcome.Resource, 10)
 	for i := range rs {
-		rs[i] = request.ResourceResult{Resource: request.Resource{Kind: request.KindDatabase, Database: fmt.Sprintf("DB%d", i)}, Status: request.StatusSuccess}
+		rs[i] = outcome.Resource{Resource: request.Resource{Kind: request.KindDatabase, Database: fmt.Sprintf("DB%d", i)}, Status: outcome.Success}
 	}
 	one, _ := marshalResources(rs[:1])
 	three, _ := marshalResources(rs[:3])
@@ -68,7 +69,7 @@ func TestEncodeResources(t *testing.T) {
 			}
 		})
 	}
-	if s, _ := marshalResources([]request.ResourceResult{{Statements: []string{`GRANT "A&B" <x>`}}}); !strings.Contains(s, `A&B\" <x>`) {
+	if s, _ := marshalResources([]outcome.Resource{{Statements: []string{`GRANT "A&B" <x>`}}}); !strings.Contains(s, `A&B\" <x>`) {
 		t.Errorf("statements are HTML-escaped: %s", s)
 	}
 }

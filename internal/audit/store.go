@@ -26,7 +26,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/snowsync/snowsync/internal/guard"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // DefaultTable is the table used when Options.Table is empty
@@ -69,7 +69,7 @@ type Options struct {
 	ClientOptions *aztables.ClientOptions
 }
 
-// Store reads and writes audit records in one table. It is safe for concurrent use.
+// Store reads and writes audit records (see record.go for the mapping) in one table. It is safe for concurrent use.
 type Store struct {
 	client *aztables.Client
 	// tableReady is set once the table is known to exist, and cleared when a write finds it
@@ -170,7 +170,7 @@ const (
 //
 // The error wraps the service's: IsRejected tells a record that can never be stored (the handler
 // sends its event to the failure hub) from anything else, which may pass on a retry.
-func (s *Store) Put(ctx context.Context, recs []Record) error {
+func (s *Store) Put(ctx context.Context, recs []outcome.Task) error {
 	batches, err := transactions(recs)
 	if err != nil {
 		return err
@@ -195,13 +195,13 @@ func (e pendingEntity) partSize() int {
 }
 
 // transactions validates and encodes recs, and groups them into transactions.
-func transactions(recs []Record) ([][]pendingEntity, error) {
+func transactions(recs []outcome.Task) ([][]pendingEntity, error) {
 	byKey := make(map[Key]pendingEntity, len(recs))
 	for _, r := range recs {
 		if err := errors.Join(checkKey("PartitionKey", r.PartitionKey), checkKey("RowKey", r.RowKey)); err != nil {
 			return nil, fmt.Errorf("audit: put: %w: %w", ErrInvalidKey, err)
 		}
-		e, err := r.entity()
+		e, err := entity(r)
 		if err != nil {
 			return nil, err
 		}
@@ -209,11 +209,9 @@ func transactions(recs []Record) ([][]pendingEntity, error) {
 		if err != nil {
 			return nil, fmt.Errorf("audit: put: encode entity %q/%q: %w", r.PartitionKey, r.RowKey, err)
 		}
-		byKey[r.Key()] = pendingEntity{partitionKey: r.PartitionKey, rowKey: r.RowKey, json: b}
+		byKey[KeyOf(r)] = pendingEntity{partitionKey: r.PartitionKey, rowKey: r.RowKey, json: b}
 	}
-	keys := slices.SortedFunc(maps.Keys(byKey), func(a, b Key) int {
-		return cmp.Or(strings.Compare(a.PartitionKey, b.PartitionKey), strings.Compare(a.RowKey, b.RowKey))
-	})
+	keys := slices.SortedFunc(maps.Keys(byKey), compareKeys)
 	var (
 		batches [][]pendingEntity
 		payload int
@@ -234,6 +232,11 @@ func transactions(recs []Record) ([][]pendingEntity, error) {
 	return batches, nil
 }
 
+// compareKeys orders keys as Table Storage returns entities: by PartitionKey, then RowKey.
+func compareKeys(a, b Key) int {
+	return cmp.Or(strings.Compare(a.PartitionKey, b.PartitionKey), strings.Compare(a.RowKey, b.RowKey))
+}
+
 // submit writes one transaction, creating the table first when it is missing.
 func (s *Store) submit(ctx context.Context, batch []pendingEntity) error {
 	actions := make([]aztables.TransactionAction, len(batch))
@@ -248,7 +251,7 @@ func (s *Store) submit(ctx context.Context, batch []pendingEntity) error {
 
 // Existing returns the stored records among keys, by key, with one range query per partition key (today
 // and yesterday for a batch read around midnight), run concurrently.
-func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error) {
+func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]outcome.Task, error) {
 	rowKeys := map[string][]string{}
 	for _, k := range keys {
 		rowKeys[k.PartitionKey] = append(rowKeys[k.PartitionKey], k.RowKey)
@@ -258,7 +261,7 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 		wanted[k] = true
 	}
 	pks := slices.Sorted(maps.Keys(rowKeys))
-	parts := make([][]Record, len(pks)) // each goroutine writes its own slot
+	parts := make([][]outcome.Task, len(pks)) // each goroutine writes its own slot
 	g, gctx := errgroup.WithContext(ctx)
 	for i, pk := range pks {
 		rks := rowKeys[pk]
@@ -268,8 +271,8 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 				compare("RowKey", "ge", slices.Min(rks)),
 				compare("RowKey", "le", slices.Max(rks)),
 			)
-			err := s.query(gctx, f, 0, func(r Record) {
-				if wanted[r.Key()] {
+			err := s.query(gctx, f, 0, func(r outcome.Task) {
+				if wanted[KeyOf(r)] {
 					parts[i] = append(parts[i], r)
 				}
 			})
@@ -282,10 +285,10 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	found := map[Key]Record{}
+	found := map[Key]outcome.Task{}
 	for _, part := range parts {
 		for _, r := range part {
-			found[r.Key()] = r
+			found[KeyOf(r)] = r
 		}
 	}
 	return found, nil
@@ -293,10 +296,10 @@ func (s *Store) Existing(ctx context.Context, keys []Key) (map[Key]Record, error
 
 // Get returns the records whose RowKey or TaskId is id, in key order. It scans the table, so it is
 // meant for operators, not for the hot path.
-func (s *Store) Get(ctx context.Context, id string) ([]Record, error) {
-	var recs []Record
+func (s *Store) Get(ctx context.Context, id string) ([]outcome.Task, error) {
+	var recs []outcome.Task
 	f := or(compare("RowKey", "eq", id), compare(propTaskID, "eq", id))
-	if err := s.query(ctx, f, 0, func(r Record) { recs = append(recs, r) }); err != nil {
+	if err := s.query(ctx, f, 0, func(r outcome.Task) { recs = append(recs, r) }); err != nil {
 		return nil, fmt.Errorf("audit: get task %q: %w", id, err)
 	}
 	return recs, nil
@@ -304,7 +307,7 @@ func (s *Store) Get(ctx context.Context, id string) ([]Record, error) {
 
 // Filter selects records for List. Zero fields do not filter.
 type Filter struct {
-	Status request.Status
+	Status outcome.Status
 	// Since (inclusive) and Until (exclusive) bound StartedAt. They also bound the partition keys
 	// scanned, which assumes PartitionKey = PartitionKeyFor(StartedAt).
 	Since, Until time.Time
@@ -314,7 +317,7 @@ type Filter struct {
 }
 
 // List returns the records that match f, in key order (oldest day first).
-func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
+func (s *Store) List(ctx context.Context, f Filter) ([]outcome.Task, error) {
 	var clauses []string
 	if f.Status != "" {
 		clauses = append(clauses, compare(propStatus, "eq", string(f.Status)))
@@ -332,8 +335,8 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
 			compare("PartitionKey", "le", PartitionKeyFor(f.Until)),
 			compare(propStartedAt, "lt", f.Until))
 	}
-	var recs []Record
-	err := s.query(ctx, and(clauses...), f.Limit, func(r Record) { recs = append(recs, r) })
+	var recs []outcome.Task
+	err := s.query(ctx, and(clauses...), f.Limit, func(r outcome.Task) { recs = append(recs, r) })
 	if err != nil {
 		return nil, fmt.Errorf("audit: list records: %w", err)
 	}
@@ -342,7 +345,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
 
 // query calls each for every record matching filter (all records when filter is empty), stopping
 // after limit records when limit is positive.
-func (s *Store) query(ctx context.Context, filter string, limit int, each func(Record)) error {
+func (s *Store) query(ctx context.Context, filter string, limit int, each func(outcome.Task)) error {
 	opts := &aztables.ListEntitiesOptions{}
 	if filter != "" {
 		opts.Filter = &filter
@@ -363,7 +366,7 @@ func (s *Store) query(ctx context.Context, filter string, limit int, each func(R
 			if err := json.Unmarshal(raw, &e); err != nil {
 				return fmt.Errorf("decode entity: %w", err)
 			}
-			r, err := recordFrom(e)
+			r, err := taskFrom(e)
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/azurite"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // server is the Azurite table service the tests of this package share; each test uses its own table.
@@ -112,13 +112,13 @@ func rawTable(t *testing.T, table string) *aztables.Client {
 var day = time.Date(2026, 11, 24, 10, 15, 0, 123456700, time.UTC)
 
 // event returns the record of event seq in partition "3", processed on day plus offset days.
-func event(days, seq int) audit.Record {
+func event(days, seq int) outcome.Task {
 	started := day.AddDate(0, 0, days).Add(time.Duration(seq) * time.Second)
 	n := int64(seq)
-	return audit.Record{
+	return outcome.Task{
 		PartitionKey:   audit.PartitionKeyFor(started),
 		RowKey:         audit.RowKeyForEvent("sync-requests", "$Default", "3", n),
-		Status:         request.StatusSuccess,
+		Status:         outcome.Success,
 		Type:           "RESOURCE_SYNC",
 		Source:         "KAFKA",
 		StartedAt:      started,
@@ -133,38 +133,28 @@ func event(days, seq int) audit.Record {
 	}
 }
 
-func events(days, from, n int) []audit.Record {
-	recs := make([]audit.Record, n)
+func events(days, from, n int) []outcome.Task {
+	recs := make([]outcome.Task, n)
 	for i := range recs {
 		recs[i] = event(days, from+i)
 	}
 	return recs
 }
 
-func keys(recs []audit.Record) []audit.Key {
+func keys(recs []outcome.Task) []audit.Key {
 	ks := make([]audit.Key, len(recs))
 	for i, r := range recs {
-		ks[i] = r.Key()
+		ks[i] = audit.KeyOf(r)
 	}
 	return ks
 }
 
-func rowKeys(recs []audit.Record) []string {
+func rowKeys(recs []outcome.Task) []string {
 	ks := make([]string, len(recs))
 	for i, r := range recs {
 		ks[i] = r.RowKey
 	}
 	return ks
-}
-
-// all returns every record of the store.
-func all(t *testing.T, s *audit.Store) []audit.Record {
-	t.Helper()
-	recs, err := s.List(t.Context(), audit.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -198,116 +188,6 @@ func TestPutCreatesMissingTable(t *testing.T) {
 	}
 }
 
-func TestRoundTrip(t *testing.T) {
-	full := event(0, 17)
-	full.TaskID = ptr("4b1f6c1e-task-42")
-	full.Status = request.StatusFailed
-	full.Reason = "1 resource failed"
-	full.ErrorType = "SYNC_ERROR"
-	full.ErrorMessage = "002003 (02000): SQL compilation error: Object 'SALES.PUBLIC.ORDERS' does not exist — «ünïcode» 😀"
-	full.AppType, full.AppSubType, full.CreateTime = "PS_CONNECTOR", "SNOWFLAKE", "2026-11-24T10:15:00Z"
-	full.EnqueuedTime = day.Add(-time.Second)
-	full.ResourceCount, full.Synced, full.Skipped, full.Failed, full.Grants, full.Revokes = 4, 2, 1, 1, 7, 3
-	full.MasksSet, full.MasksSwapped, full.MasksRemoved, full.FiltersSet, full.FiltersSwapped, full.FiltersRemoved = 2, 1, 3, 1, 4, 5
-	full.DryRun = true
-	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
-	full.SequenceNumber = ptr(int64(1) << 40)
-	full.PolicyVersion = ptr(int64(1)<<35 + 7) // beyond Int32: stored as Edm.Int64
-	full.DurationMs = 1 << 33
-	full.Resources = []request.ResourceResult{
-		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: request.StatusSuccess,
-			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`, `REVOKE INSERT ON TABLE "SALES"."PUBLIC"."ORDERS" FROM ROLE "PRIV_A&B"`}, Grants: 1, Revokes: 1,
-			PolicyChanges: request.PolicyChanges{MasksSet: 2, FiltersSwapped: 1}, Notes: []string{`column "SSN" carries masking policy X.Y.Z, which snowsync did not create`}},
-		{Resource: request.Resource{Kind: request.KindView, Database: "SALES", Schema: "PUBLIC", Table: "V_ORDERS"}, Status: request.StatusFailed, Reason: "timeout", ErrorCode: "000630"},
-		{Resource: request.Resource{Kind: request.KindDatabase, Database: "NOPE"}, Status: request.StatusSkipped, Reason: "does not exist in Snowflake"},
-	}
-	minimal := audit.Record{PartitionKey: "2026-11-24", RowKey: "api-0001", Status: request.StatusSkipped, Reason: "type is not RESOURCE_SYNC"}
-	emptyResources := minimal
-	emptyResources.RowKey = audit.RowKeyForEvent("hub_a", "group/1", "0", 1) // escapes as "~5F", "~2F"
-	emptyResources.Resources = []request.ResourceResult{}
-
-	s, _, table := newStore(t, server)
-	recs := []audit.Record{full, minimal, emptyResources}
-	if err := s.Put(t.Context(), recs); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := s.Existing(t.Context(), keys(recs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range recs {
-		t.Run(want.RowKey, func(t *testing.T) {
-			if got := stored[want.Key()]; !reflect.DeepEqual(got, want) {
-				t.Errorf("read back\n%+v\nwant\n%+v", got, want)
-			}
-		})
-	}
-
-	t.Run("properties", func(t *testing.T) {
-		resp, err := rawTable(t, table).GetEntity(t.Context(), full.PartitionKey, full.RowKey, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var props map[string]any
-		if err := json.Unmarshal(resp.Value, &props); err != nil {
-			t.Fatal(err)
-		}
-		for _, name := range []string{"TaskId", "Status", "Reason", "ErrorType", "ErrorMessage", "Type", "Source",
-			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
-			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
-			"Grants", "Revokes", "MasksSet", "MasksSwapped", "MasksRemoved", "FiltersSet", "FiltersSwapped", "FiltersRemoved",
-			"DryRun", "InvocationId", "Connector", "Resources", "PolicyVersion"} {
-			if _, ok := props[name]; !ok {
-				t.Errorf("property %s missing", name)
-			}
-		}
-		for name, edm := range map[string]string{"EnqueuedTime": "Edm.DateTime", "StartedAt": "Edm.DateTime", "CompletedAt": "Edm.DateTime",
-			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64", "PolicyVersion": "Edm.Int64"} {
-			if got := props[name+"@odata.type"]; got != edm {
-				t.Errorf("%s has type %v, want %s", name, got, edm)
-			}
-		}
-		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 || props["FiltersRemoved"] != 5.0 {
-			t.Errorf("Status, DryRun, Grants, FiltersRemoved = %v, %v, %v, %v", props["Status"], props["DryRun"], props["Grants"], props["FiltersRemoved"])
-		}
-		if props["PolicyVersion"] != "34359738375" { // OData writes Edm.Int64 as a string
-			t.Errorf("PolicyVersion = %v, want \"34359738375\"", props["PolicyVersion"])
-		}
-	})
-	t.Run("no policy version", func(t *testing.T) {
-		resp, err := rawTable(t, table).GetEntity(t.Context(), minimal.PartitionKey, minimal.RowKey, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(resp.Value, []byte(`"PolicyVersion"`)) {
-			t.Errorf("a record without a policy version stores one: %s", resp.Value)
-		}
-	})
-}
-
-func TestPutTwiceLeavesSameRecords(t *testing.T) {
-	s, _, _ := newStore(t, server)
-	batch := events(0, 100, 30)
-	if err := s.Put(t.Context(), batch); err != nil {
-		t.Fatal(err)
-	}
-	redelivered := slices.Clone(batch)
-	for i := range redelivered {
-		redelivered[i].InvocationID = "second-invocation"
-	}
-	redelivered = append(redelivered, redelivered[0]) // a duplicate inside one batch collapses too
-	if err := s.Put(t.Context(), redelivered); err != nil {
-		t.Fatal(err)
-	}
-	got := all(t, s)
-	if len(got) != len(batch) {
-		t.Fatalf("%d records after the same batch twice, want %d", len(got), len(batch))
-	}
-	if !reflect.DeepEqual(got, redelivered[:len(batch)]) {
-		t.Errorf("records are not the re-delivered batch:\n%+v", got)
-	}
-}
-
 func TestPutGroupsTransactions(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -326,7 +206,7 @@ func TestPutGroupsTransactions(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.reset()
-			var recs []audit.Record
+			var recs []outcome.Task
 			for d, n := range tt.perPartition {
 				recs = append(recs, events(d, 0, n)...)
 			}
@@ -360,200 +240,6 @@ func TestPutGroupsTransactions(t *testing.T) {
 
 // TestPutSplitsLargeTransactions writes records that together are far over the 4 MiB a transaction
 // may carry, which Azurite enforces.
-func TestPutSplitsLargeTransactions(t *testing.T) {
-	recs := events(0, 0, 60)
-	for i := range recs {
-		recs[i].ErrorMessage = strings.Repeat("é", 30_000) // 60,000 bytes of UTF-8
-		recs[i].Reason = strings.Repeat("ü", 30_000)
-	}
-	s, c, _ := newStore(t, server)
-	if err := s.Put(t.Context(), recs); err != nil {
-		t.Fatalf("Put of %d records of 120 KB: %v", len(recs), err)
-	}
-	if _, transactions := c.count(); transactions < 2 {
-		t.Errorf("7 MB went in %d transactions", transactions)
-	}
-	if got := all(t, s); !reflect.DeepEqual(got, recs) {
-		t.Errorf("%d records stored, want the %d written", len(got), len(recs))
-	}
-}
-
-func TestPutTruncatesToFit(t *testing.T) {
-	resources := make([]request.ResourceResult, 5000)
-	for i := range resources {
-		table := fmt.Sprintf("T%04d", i)
-		resources[i] = request.ResourceResult{
-			Resource:   request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: table},
-			Status:     request.StatusSuccess,
-			Statements: []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."` + table + `" TO ROLE "PRIV_ANALYSTS"`},
-			Grants:     1,
-		}
-	}
-	rec := event(0, 1)
-	rec.Resources = resources
-	rec.ErrorMessage = strings.Repeat("x", 100_000)
-	rec.Reason = strings.Repeat("😀", 20_000) // 40,000 UTF-16 code units
-	rec.Source = strings.Repeat("s", 5000)
-
-	s, _, table := newStore(t, server)
-	if err := s.Put(t.Context(), []audit.Record{rec}); err != nil {
-		t.Fatalf("Put of an oversized record: %v", err)
-	}
-	got, err := s.Get(t.Context(), rec.RowKey)
-	if err != nil || len(got) != 1 {
-		t.Fatalf("Get = %d records, %v", len(got), err)
-	}
-	r := got[0]
-	if r.ResourcesOmitted == 0 || len(r.Resources)+r.ResourcesOmitted != len(resources) {
-		t.Errorf("kept %d resources and omitted %d, want %d in all with some omitted", len(r.Resources), r.ResourcesOmitted, len(resources))
-	}
-	if !reflect.DeepEqual(r.Resources, resources[:len(r.Resources)]) {
-		t.Error("kept resources are not a prefix of the written ones")
-	}
-	for name, v := range map[string]string{"ErrorMessage": r.ErrorMessage, "Reason": r.Reason, "Source": r.Source} {
-		if !strings.HasSuffix(v, "…[truncated]") {
-			t.Errorf("%s does not say it was truncated: ...%q", name, v[max(0, len(v)-20):])
-		}
-	}
-	if n := len(utf16.Encode([]rune(r.Source))); n > 1024 {
-		t.Errorf("Source is %d UTF-16 code units", n)
-	}
-
-	resp, err := rawTable(t, table).GetEntity(t.Context(), rec.PartitionKey, rec.RowKey, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var props map[string]any
-	if err := json.Unmarshal(resp.Value, &props); err != nil {
-		t.Fatal(err)
-	}
-	if props["ResourcesTruncated"] != true || props["ResourcesOmitted"] != float64(r.ResourcesOmitted) {
-		t.Errorf("ResourcesTruncated, ResourcesOmitted = %v, %v", props["ResourcesTruncated"], props["ResourcesOmitted"])
-	}
-	if n := len(utf16.Encode([]rune(props["Resources"].(string)))); n > 32<<10 || n < 30<<10 {
-		t.Errorf("Resources is %d UTF-16 code units, want just under 32K", n)
-	}
-}
-
-func TestList(t *testing.T) {
-	s, _, _ := newStore(t, server)
-	recs := slices.Concat(events(-1, 0, 3), events(0, 10, 3), events(1, 20, 3))
-	recs[1].Status = request.StatusFailed
-	recs[4].Status = request.StatusFailed
-	recs[7].Status = request.StatusSkipped
-	recs[4].TaskID = ptr("task-'quoted'")
-	if err := s.Put(t.Context(), recs); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name   string
-		filter audit.Filter
-		want   []audit.Record
-	}{
-		{"everything", audit.Filter{}, recs},
-		{"status", audit.Filter{Status: request.StatusFailed}, []audit.Record{recs[1], recs[4]}},
-		{"since", audit.Filter{Since: recs[4].StartedAt}, recs[4:]},
-		{"until", audit.Filter{Until: recs[4].StartedAt}, recs[:4]},
-		{"since and until", audit.Filter{Since: recs[2].StartedAt, Until: recs[7].StartedAt}, recs[2:7]},
-		{"status and time", audit.Filter{Status: request.StatusFailed, Since: day}, []audit.Record{recs[4]}},
-		{"task id with quotes", audit.Filter{TaskID: "task-'quoted'"}, []audit.Record{recs[4]}},
-		{"limit", audit.Filter{Limit: 4}, recs[:4]},
-		{"nothing", audit.Filter{Status: request.StatusSkipped, Until: day}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.List(t.Context(), tt.filter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(rowKeys(got), rowKeys(tt.want)) {
-				t.Errorf("List(%+v) = %v, want %v", tt.filter, rowKeys(got), rowKeys(tt.want))
-			}
-		})
-	}
-}
-
-func TestGet(t *testing.T) {
-	s, _, _ := newStore(t, server)
-	recs := events(0, 0, 4)
-	recs[0].TaskID = ptr("reused")
-	recs[2].TaskID = ptr("reused") // clients reuse ids: both events are the task's
-	recs[3].TaskID = ptr("' or PartitionKey ne '")
-	if err := s.Put(t.Context(), recs); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		id   string
-		want []audit.Record
-	}{
-		{"reused", []audit.Record{recs[0], recs[2]}},
-		{recs[1].RowKey, []audit.Record{recs[1]}},
-		{"' or PartitionKey ne '", []audit.Record{recs[3]}},
-		{"unknown", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.id, func(t *testing.T) {
-			got, err := s.Get(t.Context(), tt.id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Get(%q) = %v, want %v", tt.id, rowKeys(got), rowKeys(tt.want))
-			}
-		})
-	}
-}
-
-func TestExisting(t *testing.T) {
-	s, c, _ := newStore(t, server)
-	stored := slices.Concat(events(0, 0, 20), events(1, 0, 20))
-	if err := s.Put(t.Context(), stored); err != nil {
-		t.Fatal(err)
-	}
-	// Ask for some stored keys of each partition, and for keys never written, between and around them.
-	asked := slices.Concat(keys(stored[3:8]), keys(stored[30:32]), keys(events(0, 50, 2)), keys(events(2, 0, 1)))
-	c.reset()
-	got, err := s.Existing(t.Context(), asked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[audit.Key]audit.Record{}
-	for _, r := range slices.Concat(stored[3:8], stored[30:32]) {
-		want[r.Key()] = r
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Existing found %d records, want %d", len(got), len(want))
-	}
-	if all, _ := c.count(); all != 3 {
-		t.Errorf("Existing over 3 partitions sent %d requests, want 3", all)
-	}
-}
-
-func TestPutValidatesKeys(t *testing.T) {
-	tests := []struct{ name, pk, rk string }{
-		{"empty partition key", "", "a"},
-		{"empty row key", "2026-11-24", ""},
-		{"slash", "2026-11-24", "a/b"},
-		{"backslash", "2026-11-24", `a\b`},
-		{"hash", "2026-11-24", "a#b"},
-		{"question mark", "2026-11-24", "a?b"},
-		{"single quote", "2026-11-24", "a'b"},
-		{"control character", "2026-11-24", "a\tb"},
-		{"too long", "2026-11-24", strings.Repeat("k", 513)},
-	}
-	s, c, _ := newStore(t, server)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := s.Put(t.Context(), []audit.Record{{PartitionKey: tt.pk, RowKey: tt.rk}})
-			if !audit.IsRejected(err) || !errors.Is(err, audit.ErrInvalidKey) {
-				t.Errorf("Put = %v, want a key error", err)
-			}
-		})
-	}
-	if all, _ := c.count(); all != 0 {
-		t.Errorf("invalid records sent %d requests", all)
-	}
-}
 
 // TestUnavailableThenRestart is issue 2's systemic failure: Table Storage goes away, Put fails with
 // an error the handler answers 500 for, and once it is back the re-delivered batch is written
@@ -710,5 +396,122 @@ func TestSASConnectionString(t *testing.T) {
 		if got := all(t, s); !reflect.DeepEqual(got, recs) {
 			t.Errorf("connection string %d: read back %d records, want %d", i, len(got), len(recs))
 		}
+	}
+}
+
+// TestRoundTripProperties looks at the entity as Table Storage holds it (the round trip itself is
+// in the contract tests).
+func TestRoundTripProperties(t *testing.T) {
+	full, minimal := fullRecord(), minimalRecord()
+	s, _, table := newStore(t, server)
+	if err := s.Put(t.Context(), []outcome.Task{full, minimal}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("properties", func(t *testing.T) {
+		resp, err := rawTable(t, table).GetEntity(t.Context(), full.PartitionKey, full.RowKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var props map[string]any
+		if err := json.Unmarshal(resp.Value, &props); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"TaskId", "Status", "Reason", "ErrorType", "ErrorMessage", "Type", "Source",
+			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
+			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
+			"Grants", "Revokes", "MasksSet", "MasksSwapped", "MasksRemoved", "FiltersSet", "FiltersSwapped", "FiltersRemoved",
+			"DryRun", "InvocationId", "Connector", "Resources", "PolicyVersion"} {
+			if _, ok := props[name]; !ok {
+				t.Errorf("property %s missing", name)
+			}
+		}
+		for name, edm := range map[string]string{"EnqueuedTime": "Edm.DateTime", "StartedAt": "Edm.DateTime", "CompletedAt": "Edm.DateTime",
+			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64", "PolicyVersion": "Edm.Int64"} {
+			if got := props[name+"@odata.type"]; got != edm {
+				t.Errorf("%s has type %v, want %s", name, got, edm)
+			}
+		}
+		if props["Status"] != "FAILED" || props["DryRun"] != true || props["Grants"] != 7.0 || props["FiltersRemoved"] != 5.0 {
+			t.Errorf("Status, DryRun, Grants, FiltersRemoved = %v, %v, %v, %v", props["Status"], props["DryRun"], props["Grants"], props["FiltersRemoved"])
+		}
+		if props["PolicyVersion"] != "34359738375" { // OData writes Edm.Int64 as a string
+			t.Errorf("PolicyVersion = %v, want \"34359738375\"", props["PolicyVersion"])
+		}
+	})
+	t.Run("no policy version", func(t *testing.T) {
+		resp, err := rawTable(t, table).GetEntity(t.Context(), minimal.PartitionKey, minimal.RowKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(resp.Value, []byte(`"PolicyVersion"`)) {
+			t.Errorf("a record without a policy version stores one: %s", resp.Value)
+		}
+	})
+}
+
+func TestPutSplitsLargeTransactions(t *testing.T) {
+	recs := largeRecords()
+	s, c, _ := newStore(t, server)
+	if err := s.Put(t.Context(), recs); err != nil {
+		t.Fatalf("Put of %d records of 120 KB: %v", len(recs), err)
+	}
+	if _, transactions := c.count(); transactions < 2 {
+		t.Errorf("7 MB went in %d transactions", transactions)
+	}
+}
+
+// TestPutTruncatedProperties looks at how a shortened record is stored (what reads back is in the
+// contract tests).
+func TestPutTruncatedProperties(t *testing.T) {
+	rec := oversized()
+	s, _, table := newStore(t, server)
+	if err := s.Put(t.Context(), []outcome.Task{rec}); err != nil {
+		t.Fatalf("Put of an oversized record: %v", err)
+	}
+	got, err := s.Get(t.Context(), rec.RowKey)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get = %d records, %v", len(got), err)
+	}
+	resp, err := rawTable(t, table).GetEntity(t.Context(), rec.PartitionKey, rec.RowKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props map[string]any
+	if err := json.Unmarshal(resp.Value, &props); err != nil {
+		t.Fatal(err)
+	}
+	if props["ResourcesTruncated"] != true || props["ResourcesOmitted"] != float64(got[0].ResourcesOmitted) {
+		t.Errorf("ResourcesTruncated, ResourcesOmitted = %v, %v", props["ResourcesTruncated"], props["ResourcesOmitted"])
+	}
+	if n := len(utf16.Encode([]rune(props["Resources"].(string)))); n > 32<<10 || n < 30<<10 {
+		t.Errorf("Resources is %d UTF-16 code units, want just under 32K", n)
+	}
+}
+
+func TestExistingQueriesEachPartitionOnce(t *testing.T) {
+	s, c, _ := newStore(t, server)
+	stored := slices.Concat(events(0, 0, 20), events(1, 0, 20))
+	if err := s.Put(t.Context(), stored); err != nil {
+		t.Fatal(err)
+	}
+	asked := slices.Concat(keys(stored[3:8]), keys(stored[30:32]), keys(events(0, 50, 2)), keys(events(2, 0, 1)))
+	c.reset()
+	if _, err := s.Existing(t.Context(), asked); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := c.count(); all != 3 {
+		t.Errorf("Existing over 3 partitions sent %d requests, want 3", all)
+	}
+}
+
+func TestInvalidKeysSendNothing(t *testing.T) {
+	s, c, _ := newStore(t, server)
+	for _, k := range invalidKeys {
+		if err := s.Put(t.Context(), []outcome.Task{{PartitionKey: k.pk, RowKey: k.rk}}); !errors.Is(err, audit.ErrInvalidKey) {
+			t.Errorf("%s: Put = %v, want a key error", k.name, err)
+		}
+	}
+	if all, _ := c.count(); all != 0 {
+		t.Errorf("invalid records sent %d requests", all)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // A name that matches several catalog names only ignoring case (quoted identifiers "lower" and
@@ -27,19 +28,19 @@ func TestAmbiguousNamesAreSkipped(t *testing.T) {
 	tests := []struct {
 		name      string
 		resources []request.Resource // the last one is checked
-		status    request.Status
+		status    outcome.Status
 		reason    string
 	}{
-		{"table", []request.Resource{tbl("SALES", "PUBLIC", "Lower")}, request.StatusSkipped,
+		{"table", []request.Resource{tbl("SALES", "PUBLIC", "Lower")}, outcome.Skipped,
 			`ambiguous table or view name "Lower": "LOWER", "lower" match it only ignoring case`},
-		{"exact table", []request.Resource{tbl("SALES", "PUBLIC", "lower")}, request.StatusSuccess, ""},
+		{"exact table", []request.Resource{tbl("SALES", "PUBLIC", "lower")}, outcome.Success, ""},
 		{"table covered by its schema", []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}, tbl("SALES", "PUBLIC", "Lower")},
-			request.StatusSkipped, `ambiguous table or view name "Lower": "LOWER", "lower"`},
-		{"schema", []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "Stage"}}, request.StatusSkipped,
+			outcome.Skipped, `ambiguous table or view name "Lower": "LOWER", "lower"`},
+		{"schema", []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "Stage"}}, outcome.Skipped,
 			`ambiguous schema name "Stage": "STAGE", "stage"`},
-		{"table in an ambiguous schema", []request.Resource{tbl("SALES", "Stage", "RAW")}, request.StatusSkipped,
+		{"table in an ambiguous schema", []request.Resource{tbl("SALES", "Stage", "RAW")}, outcome.Skipped,
 			`ambiguous schema name "Stage": "STAGE", "stage"`},
-		{"database", []request.Resource{{Kind: request.KindDatabase, Database: "Hr"}}, request.StatusSkipped,
+		{"database", []request.Resource{{Kind: request.KindDatabase, Database: "Hr"}}, outcome.Skipped,
 			`ambiguous database name "Hr": "HR", "hr"`},
 	}
 	for _, mode := range []string{config.LoadSequential, config.LoadConcurrent, config.LoadBulk} {

@@ -10,6 +10,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // seedTables creates SALES with schemas S0..S(n-1), each holding perSchema tables T0000...
@@ -68,7 +69,7 @@ func run(b *testing.B, srv *emulator.Server, e *Engine, res []request.Resource) 
 	srv.ResetLog()
 	for b.Loop() {
 		out, err := e.Run(ctx, res)
-		if err != nil || out[0].Status != request.StatusSuccess {
+		if err != nil || out[0].Status != outcome.Success {
 			b.Fatalf("%v %+v", err, out[0])
 		}
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // Policies gives the current policy set; an error means none could ever be loaded (systemic).
@@ -139,7 +140,7 @@ func (e *Engine) Manages(role string) bool {
 // Sync implements task.Syncer. A statement that serves several resources of one request (a parent's
 // USAGE, a table covered by a database request) is listed under each, but counted once per request: a
 // resource's Grants and Revokes count only the statements that no earlier resource of its request counted.
-func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	var refs []request.Resource
 	for _, r := range reqs {
 		refs = append(refs, r.Resources...)
@@ -148,7 +149,7 @@ func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]request.ResourceResult, len(reqs))
+	out := make([][]outcome.Resource, len(reqs))
 	for i, r := range reqs {
 		n := len(r.Resources)
 		out[i] = flat[:n]
@@ -164,7 +165,7 @@ func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.
 		counted := map[*change]bool{}
 		for j := range out[i] {
 			res := &out[i][j]
-			res.Grants, res.Revokes, res.PolicyChanges = 0, 0, request.PolicyChanges{}
+			res.Grants, res.Revokes, res.PolicyChanges = 0, 0, outcome.PolicyChanges{}
 			for _, sh := range listed[j] {
 				if sh.c.err == nil && !counted[sh.c] {
 					res.Grants += most[sh.c].grants
@@ -181,19 +182,19 @@ func (e *Engine) Sync(ctx context.Context, reqs []request.Request) ([][]request.
 
 // Run syncs resources as one batch and returns one result per resource, in order. The error is
 // systemic: Snowflake unreachable or refusing the login.
-func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, error) {
+func (e *Engine) Run(ctx context.Context, resources []request.Resource) ([]outcome.Resource, error) {
 	out, _, err := e.run(ctx, resources)
 	return out, err
 }
 
 // run is Run, also returning the changes each result lists.
-func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]request.ResourceResult, [][]share, error) {
-	out := make([]request.ResourceResult, len(resources))
+func (e *Engine) run(ctx context.Context, resources []request.Resource) ([]outcome.Resource, [][]share, error) {
+	out := make([]outcome.Resource, len(resources))
 	listed := make([][]share, len(resources))
 	set, err := e.policies.Current(ctx)
 	if err != nil { // DESIGN §3: a policy source error fails the resources, to be replayed once fixed
 		for i, res := range resources {
-			out[i] = request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "policies unavailable: " + err.Error()}
+			out[i] = outcome.Resource{Resource: res, Status: outcome.Failed, Reason: "policies unavailable: " + err.Error()}
 		}
 		return out, listed, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 func TestMain(m *testing.M) {
@@ -85,7 +86,7 @@ func TestSingleTableNeedsTwoRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}
-	if res[0].Status != request.StatusSuccess || !slices.Equal(res[0].Statements, want) {
+	if res[0].Status != outcome.Success || !slices.Equal(res[0].Statements, want) {
 		t.Fatalf("result = %+v, want %v", res[0], want)
 	}
 	log := srv.Log()
@@ -169,15 +170,15 @@ func TestBulkObjectsOneReadForTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		status request.Status
+		status outcome.Status
 		stmts  []string
 	}{
-		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
+		{outcome.Success, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
 			`GRANT SELECT ON TABLE "SALES"."PUBLIC"."ORDERS" TO ROLE "PRIV_ANALYSTS"`}},
-		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`}},
-		{request.StatusSuccess, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
+		{outcome.Success, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`}},
+		{outcome.Success, []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`, `GRANT USAGE ON SCHEMA "SALES"."PUBLIC" TO ROLE "PRIV_ANALYSTS"`,
 			`GRANT SELECT ON VIEW "SALES"."PUBLIC"."V_ORDERS" TO ROLE "PRIV_ANALYSTS"`}},
-		{request.StatusSkipped, nil},
+		{outcome.Skipped, nil},
 	}
 	for i, w := range want {
 		if res[i].Status != w.status || !slices.Equal(res[i].Statements, w.stmts) {
@@ -198,7 +199,7 @@ func TestBulkObjectsOneReadForTheBatch(t *testing.T) {
 
 	// A name in another case is found through the one-object path.
 	res, err = e.Run(context.Background(), []request.Resource{table("mixedcase")})
-	if err != nil || res[0].Status != request.StatusSuccess ||
+	if err != nil || res[0].Status != outcome.Success ||
 		!slices.Contains(res[0].Statements, `GRANT SELECT ON TABLE "SALES"."PUBLIC"."MixedCase" TO ROLE "PRIV_ANALYSTS"`) {
 		t.Errorf("mixedcase = %+v, %v", res[0], err)
 	}
@@ -220,14 +221,14 @@ func TestMissingContainersAreSkipped(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Without CREATE_MISSING_ROLES ("load" here) the grants to the missing role fail, naming it.
-		last := request.StatusSuccess
+		last := outcome.Success
 		if mode == "load" {
-			last = request.StatusFailed
+			last = outcome.Failed
 			if !strings.Contains(res[2].Reason, "role PRIV_ANALYSTS does not exist") {
 				t.Errorf("reason %q does not name the missing role", res[2].Reason)
 			}
 		}
-		for i, want := range []request.Status{request.StatusSkipped, request.StatusSkipped, last} {
+		for i, want := range []outcome.Status{outcome.Skipped, outcome.Skipped, last} {
 			if res[i].Status != want {
 				t.Errorf("%s: %s = %s (%s), want %s", mode, res[i].Resource, res[i].Status, res[i].Reason, want)
 			}
@@ -249,7 +250,7 @@ func TestFailedContainerLoadChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res[0].Status != request.StatusFailed || res[0].ErrorCode != "003001" || len(res[0].Statements) != 0 {
+		if res[0].Status != outcome.Failed || res[0].ErrorCode != "003001" || len(res[0].Statements) != 0 {
 			t.Errorf("%s: %+v; want FAILED 003001 with no statement", mode, res[0])
 		}
 		if c := srv.Counts(); c[emulator.ClassGrant]+c[emulator.ClassRevoke]+c[emulator.ClassCreate] != 0 {
@@ -311,7 +312,7 @@ func TestSecondRunIssuesNothingInEveryMode(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, r := range res {
-					if r.Status != request.StatusSuccess || len(r.Statements) != 0 {
+					if r.Status != outcome.Success || len(r.Statements) != 0 {
 						t.Errorf("second run of %s: %s %v; want no statement", r.Resource, r.Status, r.Statements)
 					}
 				}
@@ -363,7 +364,7 @@ func TestPolicyErrorFailsTheResources(t *testing.T) {
 	if err != nil {
 		t.Fatalf("err = %v; a policy source error is not a Snowflake outage", err)
 	}
-	if res[0].Status != request.StatusFailed || !strings.Contains(res[0].Reason, "policies unavailable: ranger: 401") {
+	if res[0].Status != outcome.Failed || !strings.Contains(res[0].Reason, "policies unavailable: ranger: 401") {
 		t.Errorf("result = %+v", res[0])
 	}
 }
@@ -386,7 +387,7 @@ func TestCountsOncePerRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := func(rs []request.ResourceResult) (n int) {
+	total := func(rs []outcome.Resource) (n int) {
 		for _, r := range rs {
 			n += r.Grants
 		}

@@ -6,8 +6,8 @@ import (
 	"slices"
 
 	"github.com/snowsync/snowsync/internal/policy"
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // change is one planned statement and, after apply, its outcome.
@@ -28,7 +28,7 @@ type change struct {
 	phase phase
 	deps  []*change
 	// pc counts the masks and row filters a policy change sets, swaps or removes.
-	pc  request.PolicyChanges
+	pc  outcome.PolicyChanges
 	err error
 	// withdrawn marks a change that ended without effect and without failing the resource: a plain
 	// attach refused for a policy snowsync did not create (policyforeign.go), a DROP of a policy still

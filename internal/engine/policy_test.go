@@ -14,6 +14,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // hrDoc is a policy document over HR.CORE: analysts may SELECT every table; extra holds more policies
@@ -117,7 +118,7 @@ func TestMaskAndFilterBeforeGrants(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := res[0]
-			if r.Status != request.StatusSuccess || r.MasksSet != 1 || r.FiltersSet != 1 || r.Grants != 6 {
+			if r.Status != outcome.Success || r.MasksSet != 1 || r.FiltersSet != 1 || r.Grants != 6 {
 				t.Fatalf("result = %+v", r)
 			}
 			log := writes(srv)
@@ -138,7 +139,7 @@ func TestMaskAndFilterBeforeGrants(t *testing.T) {
 			// Converged: a second run reads and changes nothing.
 			srv.ResetLog()
 			res, err = e.Run(context.Background(), []request.Resource{employees})
-			if err != nil || res[0].Status != request.StatusSuccess || len(res[0].Statements) != 0 || len(writes(srv)) != 0 {
+			if err != nil || res[0].Status != outcome.Success || len(res[0].Statements) != 0 || len(writes(srv)) != 0 {
 				t.Errorf("second run: %+v, %v; sent %q", res[0], err, writes(srv))
 			}
 		})
@@ -152,7 +153,7 @@ func TestMaskSwapRemoveAndForeign(t *testing.T) {
 		ALTER TABLE HR.CORE.EMPLOYEES MODIFY COLUMN NAME SET MASKING POLICY HR.SEC.NAME_MASK`); err != nil {
 		t.Fatal(err)
 	}
-	run := func(doc string) request.ResourceResult {
+	run := func(doc string) outcome.Resource {
 		t.Helper()
 		e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
 		srv.ResetLog()
@@ -164,14 +165,14 @@ func TestMaskSwapRemoveAndForeign(t *testing.T) {
 	}
 	nameMask := maskOn(4, "EMPLOYEES", "NAME", "analysts", `{"dataMaskType":"MASK_NULL"}`)
 	first := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`) + "," + nameMask))
-	if first.Status != request.StatusSuccess || first.MasksSet != 1 || len(first.Notes) != 1 ||
+	if first.Status != outcome.Success || first.MasksSet != 1 || len(first.Notes) != 1 ||
 		!strings.Contains(first.Notes[0], `column "NAME" carries masking policy "HR"."SEC"."NAME_MASK", which snowsync did not create`) {
 		t.Fatalf("first run = %+v", first)
 	}
 	// Another mask type: our policy is swapped in one statement; the foreign one stays.
 	second := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`) + "," + nameMask))
 	swap := index(second.Statements, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_MASK_`)
-	if second.Status != request.StatusSuccess || second.MasksSwapped != 1 || second.MasksSet != 0 || swap < 0 ||
+	if second.Status != outcome.Success || second.MasksSwapped != 1 || second.MasksSet != 0 || swap < 0 ||
 		!strings.HasSuffix(second.Statements[swap], " FORCE") || index(second.Statements, "CREATE SCHEMA") >= 0 {
 		t.Errorf("swap = %+v", second)
 	}
@@ -182,7 +183,7 @@ func TestMaskSwapRemoveAndForeign(t *testing.T) {
 	}
 	// The Ranger policy is disabled: ours is removed, the foreign one stays.
 	third := run(hrDoc(strings.Replace(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_HASH"}`), `"isEnabled":true`, `"isEnabled":false`, 1)))
-	if third.Status != request.StatusSuccess || third.MasksRemoved != 1 || len(third.Statements) != 2 ||
+	if third.Status != outcome.Success || third.MasksRemoved != 1 || len(third.Statements) != 2 ||
 		third.Statements[0] != `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" UNSET MASKING POLICY` ||
 		!strings.HasPrefix(third.Statements[1], `DROP MASKING POLICY IF EXISTS "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_MASK_`) {
 		t.Errorf("remove = %+v", third)
@@ -210,7 +211,7 @@ func TestMaskSwapRemoveAndForeign(t *testing.T) {
 func TestFilterSwapAndDrop(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Options{})
 	setHR(t, srv)
-	run := func(doc string) request.ResourceResult {
+	run := func(doc string) outcome.Resource {
 		t.Helper()
 		e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
 		res, err := e.Run(context.Background(), []request.Resource{employees})
@@ -219,15 +220,15 @@ func TestFilterSwapAndDrop(t *testing.T) {
 		}
 		return res[0]
 	}
-	if r := run(hrDoc(filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))); r.FiltersSet != 1 || r.Status != request.StatusSuccess {
+	if r := run(hrDoc(filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))); r.FiltersSet != 1 || r.Status != outcome.Success {
 		t.Fatalf("set = %+v", r)
 	}
 	r := run(hrDoc(filterOn(3, "EMPLOYEES", "analysts", "REGION = 'US'")))
 	i := index(r.Statements, `ALTER TABLE "HR"."CORE"."EMPLOYEES" DROP ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`)
-	if r.FiltersSwapped != 1 || r.Status != request.StatusSuccess || i < 0 || !strings.Contains(r.Statements[i], `, ADD ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
+	if r.FiltersSwapped != 1 || r.Status != outcome.Success || i < 0 || !strings.Contains(r.Statements[i], `, ADD ROW ACCESS POLICY "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
 		t.Errorf("swap = %+v", r)
 	}
-	if r := run(hrDoc("")); r.FiltersRemoved != 1 || r.Status != request.StatusSuccess || len(r.Statements) != 2 ||
+	if r := run(hrDoc("")); r.FiltersRemoved != 1 || r.Status != outcome.Success || len(r.Statements) != 2 ||
 		!strings.HasPrefix(r.Statements[1], `DROP ROW ACCESS POLICY IF EXISTS "HR"."SNOWSYNC_POLICIES"."SNOWSYNC_ROWS_`) {
 		t.Errorf("drop = %+v", r)
 	}
@@ -251,14 +252,14 @@ func TestFilterNeedsWarehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "CONNECTOR_SNOWFLAKE_WAREHOUSE_TO_USE") || r.MasksSet != 1 ||
+	if r.Status != outcome.Failed || !strings.Contains(r.Reason, "CONNECTOR_SNOWFLAKE_WAREHOUSE_TO_USE") || r.MasksSet != 1 ||
 		index(r.Statements, `GRANT SELECT ON TABLE "HR"."CORE"."EMPLOYEES"`) < 0 || !strings.Contains(r.Reason, "withheld") {
 		t.Errorf("filtered table = %+v", r)
 	}
 	if g := grantsOn(t, e, "HR", "CORE", "EMPLOYEES"); slices.ContainsFunc(g, func(s string) bool { return strings.HasPrefix(s, "SELECT") }) {
 		t.Errorf("filtered table got %v", g)
 	}
-	if res[1].Status != request.StatusSuccess || res[1].Grants == 0 {
+	if res[1].Status != outcome.Success || res[1].Grants == 0 {
 		t.Errorf("other table = %+v", res[1])
 	}
 }
@@ -278,7 +279,7 @@ func TestUnexpressibleMaskFailsOnlyItsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range res {
-		if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "mask 2") || !strings.Contains(r.Reason, `"HIRED"`) {
+		if r.Status != outcome.Failed || !strings.Contains(r.Reason, "mask 2") || !strings.Contains(r.Reason, `"HIRED"`) {
 			t.Errorf("%s = %s %q", r.Resource, r.Status, r.Reason)
 		}
 	}
@@ -312,7 +313,7 @@ func TestDryRunPlansPoliciesAndAppliesNothing(t *testing.T) {
 		planned = append(planned, snowflake.Render(s))
 	}
 	set, grant := index(planned, `ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "SSN" SET MASKING POLICY`), index(planned, `GRANT SELECT ON TABLE`)
-	if res[0].Status != request.StatusSuccess || res[0].MasksSet != 1 || index(planned, "CREATE MASKING POLICY") < 0 || set < 0 || grant < set {
+	if res[0].Status != outcome.Success || res[0].MasksSet != 1 || index(planned, "CREATE MASKING POLICY") < 0 || set < 0 || grant < set {
 		t.Errorf("dry run = %+v, recorded:\n%s", res[0], strings.Join(planned, "\n"))
 	}
 }
@@ -381,7 +382,7 @@ func TestMasksCostAtMostOneReadWave(t *testing.T) {
 				for i := range 2 {
 					srv.ResetLog()
 					res, err := e.Run(context.Background(), db)
-					if err != nil || res[0].Status != request.StatusSuccess {
+					if err != nil || res[0].Status != outcome.Success {
 						t.Fatalf("run %d: %+v, %v", i, res[0], err)
 					}
 					c := cost{readWaves(srv), len(srv.Log()) - len(writes(srv))}
@@ -434,7 +435,7 @@ func TestForeignRowAccessPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	if r.Status != request.StatusSuccess || r.FiltersSet+r.FiltersSwapped != 0 || len(r.Notes) != 1 ||
+	if r.Status != outcome.Success || r.FiltersSet+r.FiltersSwapped != 0 || len(r.Notes) != 1 ||
 		!strings.Contains(r.Notes[0], `carries row access policy "HR"."SEC"."MINE", which snowsync did not create`) ||
 		index(r.Statements, `GRANT SELECT ON TABLE "HR"."CORE"."EMPLOYEES"`) < 0 {
 		t.Errorf("table = %+v", r)
@@ -487,7 +488,7 @@ func TestStaleSetNeverLoosensMasksOrFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	if r.Status != request.StatusFailed || !strings.Contains(r.Reason, "not sent: stale policies") || r.MasksSet != 1 ||
+	if r.Status != outcome.Failed || !strings.Contains(r.Reason, "not sent: stale policies") || r.MasksSet != 1 ||
 		r.MasksSwapped+r.FiltersRemoved != 0 {
 		t.Errorf("stale run = %+v", r)
 	}
@@ -535,7 +536,7 @@ func TestForeignPoliciesUnderBulkRead(t *testing.T) {
 			if !slices.ContainsFunc(srv.Log(), func(q emulator.LoggedQuery) bool { return strings.Contains(q.SQL, `"INFORMATION_SCHEMA"."COLUMNS"`) }) {
 				t.Fatal("the masks were not read in bulk")
 			}
-			if r.Status != request.StatusSuccess || r.MasksSet != 9 || r.FiltersSet != 0 || len(r.Notes) != 2 ||
+			if r.Status != outcome.Success || r.MasksSet != 9 || r.FiltersSet != 0 || len(r.Notes) != 2 ||
 				!strings.Contains(r.Notes[0], `"SALES"."S0"."T003": column "SSN" carries masking policy "SALES"."SEC"."THEIRS", which snowsync did not create`) ||
 				!strings.Contains(r.Notes[1], `"SALES"."S0"."T004": carries row access policy "SALES"."SEC"."ROWS", which snowsync did not create`) {
 				t.Errorf("database = %+v", r)
@@ -564,7 +565,7 @@ func TestForeignPoliciesUnderBulkRead(t *testing.T) {
 func TestSharedPolicyStaysWhileInUse(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Options{})
 	setHR(t, srv)
-	run := func(doc string) request.ResourceResult {
+	run := func(doc string) outcome.Resource {
 		t.Helper()
 		res, err := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true}).Run(t.Context(), []request.Resource{employees})
 		if err != nil {
@@ -581,7 +582,7 @@ func TestSharedPolicyStaysWhileInUse(t *testing.T) {
 	}
 	srv.ResetLog()
 	r := run(hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK"}`)))
-	if r.Status != request.StatusSuccess || r.MasksRemoved != 1 ||
+	if r.Status != outcome.Success || r.MasksRemoved != 1 ||
 		!slices.Equal(r.Statements, []string{`ALTER TABLE "HR"."CORE"."EMPLOYEES" MODIFY COLUMN "NAME" UNSET MASKING POLICY`}) {
 		t.Errorf("second = %+v", r)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/snowsync/snowsync/internal/datapolicy"
 	"github.com/snowsync/snowsync/internal/policy"
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // phase orders the statements of a pass: a policy is created (in its schema) before it is attached, and
@@ -171,7 +171,7 @@ func (t *tablePlan) id() snowflake.ObjectID { return t.n.name.id().(snowflake.Ob
 // releases our policy old of kind. With a Stale policy set a change that removes or swaps one of our
 // policies is planned but failed, not sent: like a REVOKE, it may undo what newer policies demand (an
 // attach only ever adds protection, so it is sent).
-func (t *tablePlan) add(stmt snowflake.Statement, create *change, pc request.PolicyChanges, kind snowflake.PolicyKind, old *snowflake.ObjectID) {
+func (t *tablePlan) add(stmt snowflake.Statement, create *change, pc outcome.PolicyChanges, kind snowflake.PolicyKind, old *snowflake.ObjectID) {
 	c := &change{phase: phaseAttach, stmt: stmt, pc: pc}
 	if old != nil {
 		c.releases = &snowflake.DropPolicy{Kind: kind, Name: *old}
@@ -199,7 +199,7 @@ func (t *tablePlan) masks() {
 		ours := cur != nil && t.pp.dp.ours(snowflake.MaskingPolicy, t.n.name.Database, *cur)
 		if m.Empty() {
 			if ours {
-				t.add(snowflake.UnsetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name}, nil, request.PolicyChanges{MasksRemoved: 1}, snowflake.MaskingPolicy, cur)
+				t.add(snowflake.UnsetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name}, nil, outcome.PolicyChanges{MasksRemoved: 1}, snowflake.MaskingPolicy, cur)
 			}
 			continue
 		}
@@ -219,9 +219,9 @@ func (t *tablePlan) masks() {
 				t.fails = append(t.fails, fmt.Sprintf("column %s: %v", snowflake.QuoteIdent(col.Name), err))
 				continue
 			}
-			pc := request.PolicyChanges{MasksSet: 1}
+			pc := outcome.PolicyChanges{MasksSet: 1}
 			if cur != nil {
-				pc = request.PolicyChanges{MasksSwapped: 1}
+				pc = outcome.PolicyChanges{MasksSwapped: 1}
 			}
 			t.add(snowflake.SetMaskingPolicy{On: t.n.kind, Object: t.id(), Column: col.Name, Policy: pol.ID(), Force: cur != nil}, create, pc, snowflake.MaskingPolicy, cur)
 		}
@@ -246,7 +246,7 @@ func (t *tablePlan) filter() {
 		return
 	case f.Empty():
 		if ours {
-			t.add(snowflake.DropRowAccessPolicy{On: t.n.kind, Object: t.id(), Policy: *cur}, nil, request.PolicyChanges{FiltersRemoved: 1}, snowflake.RowAccessPolicy, cur)
+			t.add(snowflake.DropRowAccessPolicy{On: t.n.kind, Object: t.id(), Policy: *cur}, nil, outcome.PolicyChanges{FiltersRemoved: 1}, snowflake.RowAccessPolicy, cur)
 		}
 		return
 	case !t.st.refsRead:
@@ -277,9 +277,9 @@ func (t *tablePlan) filter() {
 			t.fails = append(t.fails, "row filter: "+err.Error())
 			return
 		}
-		pc := request.PolicyChanges{FiltersSet: 1}
+		pc := outcome.PolicyChanges{FiltersSet: 1}
 		if cur != nil {
-			pc = request.PolicyChanges{FiltersSwapped: 1}
+			pc = outcome.PolicyChanges{FiltersSwapped: 1}
 		}
 		t.add(snowflake.AddRowAccessPolicy{On: t.n.kind, Object: t.id(), Replace: cur, Policy: pol.ID(), Columns: on}, create, pc, snowflake.RowAccessPolicy, cur)
 	}

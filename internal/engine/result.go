@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // apply sends the planned changes that are not already failed, phase by phase (applyOrder), each
@@ -61,14 +61,14 @@ func (p *pass) apply(ctx context.Context, pl planned) error {
 type share struct {
 	c               *change
 	grants, revokes int
-	pc              request.PolicyChanges
+	pc              outcome.PolicyChanges
 }
 
 // result reports one requested resource, and returns the changes it lists.
-func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
-	out := request.ResourceResult{Resource: r.res}
-	skip := func(reason, code string) (request.ResourceResult, []share) {
-		out.Status, out.Reason, out.ErrorCode = request.StatusSkipped, reason, code
+func (p *pass) result(r *ref, pl planned) (outcome.Resource, []share) {
+	out := outcome.Resource{Resource: r.res}
+	skip := func(reason, code string) (outcome.Resource, []share) {
+		out.Status, out.Reason, out.ErrorCode = outcome.Skipped, reason, code
 		return out, nil
 	}
 	if r.outScope {
@@ -83,7 +83,7 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 	case u.skip != "":
 		return skip(u.skip, u.code)
 	case u.err != nil:
-		out.Status, out.Reason, out.ErrorCode = request.StatusFailed, "load: "+u.err.Error(), snowflake.Code(u.err)
+		out.Status, out.Reason, out.ErrorCode = outcome.Failed, "load: "+u.err.Error(), snowflake.Code(u.err)
 		return out, nil
 	}
 	n, ok, err := p.resolveRef(r.name, u.resolved)
@@ -181,9 +181,9 @@ func (p *pass) result(r *ref, pl planned) (request.ResourceResult, []share) {
 			}
 		}
 	}
-	out.Status = request.StatusSuccess
+	out.Status = outcome.Success
 	if len(reasons) > 0 {
-		out.Status, out.Reason = request.StatusFailed, strings.Join(reasons, "; ")
+		out.Status, out.Reason = outcome.Failed, strings.Join(reasons, "; ")
 	}
 	return out, mine
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // seedSchemas runs CREATE DATABASE db and, for each schema, CREATE SCHEMA and perSchema tables T000...,
@@ -67,7 +68,7 @@ func TestDatabaseRequestReadsByRoleAndGrantsOnAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res[0].Status != request.StatusSuccess {
+	if res[0].Status != outcome.Success {
 		t.Fatalf("result = %+v", res[0])
 	}
 	want := []string{
@@ -98,7 +99,7 @@ func TestDatabaseRequestReadsByRoleAndGrantsOnAll(t *testing.T) {
 
 	srv.ResetLog()
 	res, err = e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
-	if err != nil || res[0].Status != request.StatusSuccess || len(res[0].Statements) != 0 {
+	if err != nil || res[0].Status != outcome.Success || len(res[0].Statements) != 0 {
 		t.Errorf("second run = %+v, %v; want no statement", res[0], err)
 	}
 }
@@ -121,7 +122,7 @@ func TestOnAllNeverReachesExcludedOrDeniedObjects(t *testing.T) {
 	e := newEngineWith(t, srv, policies, Options{CreateMissingRoles: true,
 		Scope: NewScope(nil, nil, nil, nil, nil, []string{"*_PII"})})
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
-	if err != nil || res[0].Status != request.StatusSuccess {
+	if err != nil || res[0].Status != outcome.Success {
 		t.Fatalf("result = %+v, %v", res[0], err)
 	}
 	var onAll []string
@@ -149,7 +150,7 @@ func TestNothingToSyncReadsNothing(t *testing.T) {
 	e := newEngine(t, srv, Options{Scope: NewScope([]string{"SALES"}, nil, nil, nil, nil, nil)})
 	srv.ResetLog()
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindTable, Database: "HR", Schema: "CORE", Table: "EMPLOYEES"}})
-	if err != nil || res[0].Status != request.StatusSkipped {
+	if err != nil || res[0].Status != outcome.Skipped {
 		t.Fatalf("result = %+v, %v", res[0], err)
 	}
 	if n := len(srv.Log()); n != 0 {
@@ -208,7 +209,7 @@ func TestDatabaseOverTheShowLimitIsPaged(t *testing.T) {
 	e := newEngineWith(t, srv, selectOnSales, Options{CreateMissingRoles: true})
 	srv.ResetLog()
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
-	if err != nil || res[0].Status != request.StatusSuccess {
+	if err != nil || res[0].Status != outcome.Success {
 		t.Fatalf("result = %+v, %v", res[0], err)
 	}
 	// 19,999 + 3 tables lacked SELECT; USAGE on the database and its three schemas (PUBLIC included).

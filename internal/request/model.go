@@ -1,5 +1,5 @@
 // Package request defines the sync request that clients publish (DESIGN §2), its parsing and
-// validation, and the vocabulary of outcomes shared by the sync engine and the audit trail.
+// validation. What became of a request is told by package outcome (internal/task/outcome).
 package request
 
 // Kind is the type of a requested Snowflake resource.
@@ -44,59 +44,4 @@ type Request struct {
 	Source     string
 	CreateTime string
 	Resources  []Resource
-}
-
-// Status is the outcome of a task or of one resource. The values are the seed product's.
-type Status string
-
-// Task and resource statuses.
-const (
-	StatusSuccess Status = "SUCCESS"
-	StatusFailed  Status = "FAILED"
-	StatusSkipped Status = "SKIPPED"
-)
-
-// ResourceResult is what happened to one requested resource.
-type ResourceResult struct {
-	Resource Resource `json:"resource"`
-	Status   Status   `json:"status"`
-	// Reason says why a resource was skipped or failed; empty on success.
-	Reason string `json:"reason,omitempty"`
-	// ErrorCode is Snowflake's error number (e.g. "002003") when a Snowflake error decided the outcome.
-	ErrorCode string `json:"errorCode,omitempty"`
-	// Statements are the statements applied (or planned, in a dry run): GRANT / REVOKE / CREATE ROLE, and
-	// the masking and row access policy DDL (CREATE SCHEMA, CREATE … POLICY, ALTER TABLE … POLICY).
-	Statements []string `json:"statements,omitempty"`
-	Grants     int      `json:"grants"`
-	Revokes    int      `json:"revokes"`
-	PolicyChanges
-	// Notes say what was deliberately left alone, e.g. a column whose masking policy snowsync did not
-	// create; the resource's status does not depend on them.
-	Notes []string `json:"notes,omitempty"`
-}
-
-// PolicyChanges counts the masking policies (one per column) and row access policies (one per table or
-// view) that a sync set where there was none, swapped for another version, or removed.
-type PolicyChanges struct {
-	MasksSet       int `json:"masksSet,omitempty"`
-	MasksSwapped   int `json:"masksSwapped,omitempty"`
-	MasksRemoved   int `json:"masksRemoved,omitempty"`
-	FiltersSet     int `json:"filtersSet,omitempty"`
-	FiltersSwapped int `json:"filtersSwapped,omitempty"`
-	FiltersRemoved int `json:"filtersRemoved,omitempty"`
-}
-
-// Add adds o's counts to c.
-func (c *PolicyChanges) Add(o PolicyChanges) {
-	c.MasksSet += o.MasksSet
-	c.MasksSwapped += o.MasksSwapped
-	c.MasksRemoved += o.MasksRemoved
-	c.FiltersSet += o.FiltersSet
-	c.FiltersSwapped += o.FiltersSwapped
-	c.FiltersRemoved += o.FiltersRemoved
-}
-
-// Total is the number of policy changes counted.
-func (c PolicyChanges) Total() int {
-	return c.MasksSet + c.MasksSwapped + c.MasksRemoved + c.FiltersSet + c.FiltersSwapped + c.FiltersRemoved
 }

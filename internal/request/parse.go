@@ -9,42 +9,55 @@ import (
 	"unicode/utf8"
 )
 
-// ErrorType classifies a FAILED task for the audit record and the failure event.
-type ErrorType string
-
-// The error types snowsync reports.
-const (
-	ErrInvalidEncoding ErrorType = "INVALID_ENCODING" // the body is not UTF-8
-	ErrInvalidJSON     ErrorType = "INVALID_JSON"     // the body is not JSON
-	ErrSchema          ErrorType = "SCHEMA_ERROR"     // JSON, but not an object, or a field has the wrong JSON type
-	ErrSync            ErrorType = "SYNC_ERROR"       // a resource failed after retries
-	ErrInternal        ErrorType = "INTERNAL_ERROR"   // a bug: a panic while processing the event
-	ErrAudit           ErrorType = "AUDIT_ERROR"      // processed, but the audit record could not be written
-	// ErrTooManyResources: more resources than one event may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT).
-	ErrTooManyResources ErrorType = "TOO_MANY_RESOURCES"
-)
-
 // Supported values of the request's fields.
 const (
 	TypeResourceSync    = "RESOURCE_SYNC"
 	AppSubTypeSnowflake = "SNOWFLAKE"
 )
 
-// Rejection is why a whole request cannot be processed: FAILED (malformed; replayable once fixed) or
-// SKIPPED (well-formed but not something snowsync does).
+// Fault says what is wrong with a body that is not a well-formed request.
+type Fault int
+
+// The faults of a body. Unsupported is the zero value: a well-formed request.
+const (
+	// Unsupported: a well-formed request, but not one snowsync processes (another type or connector,
+	// or no valid resource).
+	Unsupported Fault = iota
+	BadEncoding       // the body is not UTF-8
+	BadJSON           // the body is not JSON
+	BadSchema         // JSON, but not an object, or a field has the wrong JSON type
+)
+
+// Rejection is why a whole request cannot be processed: a malformed body (a Fault other than
+// Unsupported; replayable once fixed) or a well-formed request that is not something snowsync does.
 type Rejection struct {
-	Status    Status
-	ErrorType ErrorType // empty when SKIPPED
-	Reason    string
+	Fault  Fault
+	Reason string
 }
 
-func (r *Rejection) Error() string { return string(r.Status) + ": " + r.Reason }
+// Malformed reports whether the body itself is wrong, as opposed to a request snowsync does not process.
+func (r *Rejection) Malformed() bool { return r.Fault != Unsupported }
 
-// Parsed is a request that passed validation, with the resources that did not (SKIPPED, each with its
-// reason) kept apart. Resources holds at least one valid resource.
+// Error says it as the task's status would: FAILED for a malformed body, SKIPPED otherwise.
+func (r *Rejection) Error() string {
+	if r.Malformed() {
+		return "FAILED: " + r.Reason
+	}
+	return "SKIPPED: " + r.Reason
+}
+
+// Invalid is a requested resource that failed validation, and why. Resource holds what could be read
+// of it.
+type Invalid struct {
+	Resource Resource
+	Reason   string
+}
+
+// Parsed is a request that passed validation, with the resources that did not kept apart. Resources
+// holds at least one valid resource.
 type Parsed struct {
 	Request
-	Invalid []ResourceResult
+	Invalid []Invalid
 }
 
 // wire is the JSON shape of a sync request (DESIGN §2). Pointer fields tell "absent or null" from "".
@@ -69,31 +82,31 @@ type wireResource struct {
 // request is to be synced; Parsed.Invalid then lists the resources skipped by validation.
 func Parse(body []byte) (Parsed, *Rejection) {
 	if !utf8.Valid(body) {
-		return Parsed{}, &Rejection{StatusFailed, ErrInvalidEncoding, "body is not valid UTF-8"}
+		return Parsed{}, &Rejection{BadEncoding, "body is not valid UTF-8"}
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return Parsed{}, &Rejection{StatusFailed, ErrInvalidJSON, "body is empty"}
+		return Parsed{}, &Rejection{BadJSON, "body is empty"}
 	}
 	if trimmed[0] != '{' {
 		if json.Valid(trimmed) {
-			return Parsed{}, &Rejection{StatusFailed, ErrSchema, "request must be a JSON object, got " + jsonKind(trimmed[0])}
+			return Parsed{}, &Rejection{BadSchema, "request must be a JSON object, got " + jsonKind(trimmed[0])}
 		}
 	}
 	var w wire
 	if err := json.Unmarshal(trimmed, &w); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return Parsed{}, &Rejection{StatusFailed, ErrSchema, fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, wantKind(typeErr), typeErr.Value)}
+			return Parsed{}, &Rejection{BadSchema, fmt.Sprintf("field %q must be %s, got %s", typeErr.Field, wantKind(typeErr), typeErr.Value)}
 		}
-		return Parsed{}, &Rejection{StatusFailed, ErrInvalidJSON, err.Error()}
+		return Parsed{}, &Rejection{BadJSON, err.Error()}
 	}
 	p := Parsed{Request: Request{
 		ID: w.ID, Type: deref(w.Type), AppType: deref(w.AppType), AppSubType: deref(w.AppSubType),
 		Source: deref(w.Source), CreateTime: deref(w.CreateTime),
 	}}
 	skip := func(reason string) (Parsed, *Rejection) {
-		return p, &Rejection{Status: StatusSkipped, Reason: reason}
+		return p, &Rejection{Fault: Unsupported, Reason: reason}
 	}
 	switch {
 	case w.Type == nil || *w.Type == "":
@@ -112,8 +125,7 @@ func Parse(body []byte) (Parsed, *Rejection) {
 	for i, wr := range *w.RequestInfo.Resources {
 		res, reason := wr.resource()
 		if reason != "" {
-			p.Invalid = append(p.Invalid, ResourceResult{Resource: res, Status: StatusSkipped,
-				Reason: fmt.Sprintf("resources[%d]: %s", i, reason)})
+			p.Invalid = append(p.Invalid, Invalid{Resource: res, Reason: fmt.Sprintf("resources[%d]: %s", i, reason)})
 			continue
 		}
 		p.Resources = append(p.Resources, res)

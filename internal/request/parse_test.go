@@ -62,42 +62,42 @@ func TestParseOutcomes(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       string
-		status     Status // "" = accepted
-		errType    ErrorType
+		rejected   bool
+		fault      Fault
 		reason     string // substring of the reason
 		valid      int    // accepted resources
 		invalid    int    // resources skipped by validation
 		wantID     *string
 		firstValid Resource
 	}{
-		{name: "invalid JSON", body: `{"type": "RESOURCE_SYNC",`, status: StatusFailed, errType: ErrInvalidJSON, reason: "unexpected end of JSON input"},
-		{name: "not JSON at all", body: `not json`, status: StatusFailed, errType: ErrInvalidJSON, reason: "invalid character 'o'"},
-		{name: "empty body", body: ``, status: StatusFailed, errType: ErrInvalidJSON, reason: "body is empty"},
-		{name: "JSON array", body: `[{"type":"RESOURCE_SYNC"}]`, status: StatusFailed, errType: ErrSchema, reason: "must be a JSON object, got array"},
-		{name: "JSON string", body: `"RESOURCE_SYNC"`, status: StatusFailed, errType: ErrSchema, reason: "got string"},
-		{name: "JSON null", body: `null`, status: StatusFailed, errType: ErrSchema, reason: "got null"},
-		{name: "resources as a string", body: withResources(`"SALES.PUBLIC.ORDERS"`), status: StatusFailed, errType: ErrSchema,
+		{name: "invalid JSON", body: `{"type": "RESOURCE_SYNC",`, rejected: true, fault: BadJSON, reason: "unexpected end of JSON input"},
+		{name: "not JSON at all", body: `not json`, rejected: true, fault: BadJSON, reason: "invalid character 'o'"},
+		{name: "empty body", body: ``, rejected: true, fault: BadJSON, reason: "body is empty"},
+		{name: "JSON array", body: `[{"type":"RESOURCE_SYNC"}]`, rejected: true, fault: BadSchema, reason: "must be a JSON object, got array"},
+		{name: "JSON string", body: `"RESOURCE_SYNC"`, rejected: true, fault: BadSchema, reason: "got string"},
+		{name: "JSON null", body: `null`, rejected: true, fault: BadSchema, reason: "got null"},
+		{name: "resources as a string", body: withResources(`"SALES.PUBLIC.ORDERS"`), rejected: true, fault: BadSchema,
 			reason: `field "requestInfo.resources" must be an array, got string`},
-		{name: "id as a number", body: `{"id":42,"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[]}}`, status: StatusFailed, errType: ErrSchema,
+		{name: "id as a number", body: `{"id":42,"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[]}}`, rejected: true, fault: BadSchema,
 			reason: `field "id" must be a string, got number`},
-		{name: "identifier as a number", body: withResources(`[{"type":"database","values":{"database":7}}]`), status: StatusFailed, errType: ErrSchema,
+		{name: "identifier as a number", body: withResources(`[{"type":"database","values":{"database":7}}]`), rejected: true, fault: BadSchema,
 			reason: `field "requestInfo.resources.values" must be a string, got number`},
-		{name: "invalid UTF-8", body: "{\"id\":\"\xff\xfe\",\"type\":\"RESOURCE_SYNC\"}", status: StatusFailed, errType: ErrInvalidEncoding, reason: "not valid UTF-8"},
-		{name: "empty resources", body: withResources(`[]`), status: StatusSkipped, reason: "requestInfo.resources is empty"},
-		{name: "no requestInfo", body: `{"type":"RESOURCE_SYNC","source":"API"}`, status: StatusSkipped, reason: `"requestInfo.resources" is missing`},
-		{name: "no type", body: `{"source":"API","requestInfo":{"resources":[]}}`, status: StatusSkipped, reason: `"type" is missing`},
+		{name: "invalid UTF-8", body: "{\"id\":\"\xff\xfe\",\"type\":\"RESOURCE_SYNC\"}", rejected: true, fault: BadEncoding, reason: "not valid UTF-8"},
+		{name: "empty resources", body: withResources(`[]`), rejected: true, fault: Unsupported, reason: "requestInfo.resources is empty"},
+		{name: "no requestInfo", body: `{"type":"RESOURCE_SYNC","source":"API"}`, rejected: true, fault: Unsupported, reason: `"requestInfo.resources" is missing`},
+		{name: "no type", body: `{"source":"API","requestInfo":{"resources":[]}}`, rejected: true, fault: Unsupported, reason: `"type" is missing`},
 		{name: "no source", body: `{"type":"RESOURCE_SYNC","requestInfo":{"resources":[{"type":"database","values":{"database":"A"}}]}}`,
-			status: StatusSkipped, reason: `"source" is missing`},
-		{name: "type not RESOURCE_SYNC", body: `{"type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`, status: StatusSkipped,
+			rejected: true, fault: Unsupported, reason: `"source" is missing`},
+		{name: "type not RESOURCE_SYNC", body: `{"type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`, rejected: true, fault: Unsupported,
 			reason: `type "USER_SYNC" is not supported`},
 		{name: "appSubType BIGQUERY", body: `{"type":"RESOURCE_SYNC","appSubType":"BIGQUERY","source":"API","requestInfo":{"resources":[{"type":"database","values":{"database":"A"}}]}}`,
-			status: StatusSkipped, reason: `appSubType "BIGQUERY" is not for this connector`},
+			rejected: true, fault: Unsupported, reason: `appSubType "BIGQUERY" is not for this connector`},
 		{name: "unknown resource type", body: withResources(`[{"type":"stage","values":{"database":"A","schema":"B","stage":"S"}}]`),
-			status: StatusSkipped, reason: `resource type "stage" is not supported`},
+			rejected: true, fault: Unsupported, reason: `resource type "stage" is not supported`},
 		{name: "table without schema", body: withResources(`[{"type":"table","values":{"database":"A","table":"T"}}]`),
-			status: StatusSkipped, reason: `table is missing its "schema" identifier`},
+			rejected: true, fault: Unsupported, reason: `table is missing its "schema" identifier`},
 		{name: "schema with blank database", body: withResources(`[{"type":"schema","values":{"database":"  ","schema":"B"}}]`),
-			status: StatusSkipped, reason: `schema is missing its "database" identifier`},
+			rejected: true, fault: Unsupported, reason: `schema is missing its "database" identifier`},
 		{name: "no id", body: `{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"database","values":{"database":"A"}}]}}`,
 			valid: 1, wantID: nil, firstValid: Resource{Kind: KindDatabase, Database: "A"}},
 		{name: "id null", body: `{"id":null,"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[{"type":"DATABASE","values":{"database":"A"}}]}}`,
@@ -110,7 +110,7 @@ func TestParseOutcomes(t *testing.T) {
 		{name: "view given with view key", body: withResources(`[{"type":"view","values":{"database":"A","schema":"B","view":"V"}}]`),
 			valid: 1, wantID: ptr("t1"), firstValid: Resource{Kind: KindView, Database: "A", Schema: "B", Table: "V"}},
 		{name: "view named twice", body: withResources(`[{"type":"view","values":{"database":"A","schema":"B","table":"V","view":"W"}}]`),
-			status: StatusSkipped, reason: `view named twice`},
+			rejected: true, fault: Unsupported, reason: `view named twice`},
 		{name: "quoted-style names kept verbatim", body: withResources(`[{"type":"table","values":{"database":"my db","schema":"\"x\"","table":"t.1"}}]`),
 			valid: 1, wantID: ptr("t1"), firstValid: Resource{Kind: KindTable, Database: "my db", Schema: `"x"`, Table: "t.1"}},
 		{name: "1 MiB body", body: bigBody, valid: len(big), wantID: ptr("t1"),
@@ -119,12 +119,12 @@ func TestParseOutcomes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, rej := Parse([]byte(tt.body))
-			if tt.status != "" {
+			if tt.rejected {
 				if rej == nil {
-					t.Fatalf("accepted %+v; want %s", p, tt.status)
+					t.Fatalf("accepted %+v; want fault %d", p, tt.fault)
 				}
-				if rej.Status != tt.status || rej.ErrorType != tt.errType || !strings.Contains(rej.Reason, tt.reason) {
-					t.Fatalf("rejection = %+v; want %s %q containing %q", rej, tt.status, tt.errType, tt.reason)
+				if rej.Fault != tt.fault || !strings.Contains(rej.Reason, tt.reason) {
+					t.Fatalf("rejection = %+v; want fault %d, reason containing %q", rej, tt.fault, tt.reason)
 				}
 				return
 			}
@@ -141,8 +141,8 @@ func TestParseOutcomes(t *testing.T) {
 				t.Errorf("first resource = %+v, want %+v", p.Resources[0], tt.firstValid)
 			}
 			for _, inv := range p.Invalid {
-				if inv.Status != StatusSkipped || inv.Reason == "" {
-					t.Errorf("invalid resource without SKIPPED status and reason: %+v", inv)
+				if inv.Reason == "" {
+					t.Errorf("invalid resource without a reason: %+v", inv)
 				}
 			}
 		})
@@ -158,7 +158,7 @@ func FuzzParse(f *testing.F) {
 		if rej == nil && len(p.Resources) == 0 {
 			t.Fatalf("accepted a request without resources: %q", body)
 		}
-		if rej != nil && (rej.Status == StatusSuccess || rej.Reason == "") {
+		if rej != nil && rej.Reason == "" {
 			t.Fatalf("bad rejection %+v for %q", rej, body)
 		}
 	})

@@ -15,10 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // hrSeed is a table with PII, two users (an analyst, an admin), and a masking policy that is not
@@ -111,7 +110,7 @@ func deliver(t *testing.T, s *Stack, body []byte) {
 }
 
 // lastRecord returns the audit record of the task id.
-func lastRecord(t *testing.T, s *Stack, id string) audit.Record {
+func lastRecord(t *testing.T, s *Stack, id string) outcome.Task {
 	t.Helper()
 	for _, r := range records(t, s) {
 		if r.TaskID != nil && *r.TaskID == id {
@@ -119,7 +118,7 @@ func lastRecord(t *testing.T, s *Stack, id string) audit.Record {
 		}
 	}
 	t.Fatalf("no audit record for %s", id)
-	return audit.Record{}
+	return outcome.Task{}
 }
 
 func sha(s string) string {
@@ -145,7 +144,7 @@ func testMasksAndRowFilter(t *testing.T, mode string) {
 	deliver(t, s, first)
 
 	r := lastRecord(t, s, "hr-1")
-	if r.Status != request.StatusSuccess || r.MasksSet != 8 || r.FiltersSet != 1 || r.MasksSwapped+r.MasksRemoved+r.FiltersSwapped+r.FiltersRemoved != 0 || r.Grants == 0 {
+	if r.Status != outcome.Success || r.MasksSet != 8 || r.FiltersSet != 1 || r.MasksSwapped+r.MasksRemoved+r.FiltersSwapped+r.FiltersRemoved != 0 || r.Grants == 0 {
 		t.Fatalf("audit record = %+v", r)
 	}
 	if len(r.Resources) != 1 || len(r.Resources[0].Notes) != 1 || !strings.Contains(r.Resources[0].Notes[0], `"HR"."SEC"."NOTE_MASK"`) {
@@ -185,7 +184,7 @@ func testMasksAndRowFilter(t *testing.T, mode string) {
 	s.Snowflake.ResetLog()
 	deliver(t, s, syncRequest("hr-3", employees))
 	r = lastRecord(t, s, "hr-3")
-	if r.Status != request.StatusSuccess || r.MasksSwapped != 1 || r.FiltersSwapped != 1 || r.MasksSet+r.MasksRemoved+r.FiltersSet+r.FiltersRemoved != 0 || r.Grants != 0 {
+	if r.Status != outcome.Success || r.MasksSwapped != 1 || r.FiltersSwapped != 1 || r.MasksSet+r.MasksRemoved+r.FiltersSet+r.FiltersRemoved != 0 || r.Grants != 0 {
 		t.Errorf("after the change: %+v", r)
 	}
 	for _, w := range policyWrites(s) {
@@ -217,7 +216,7 @@ func TestUnexpressibleMaskFailsTheTaskWithCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := lastRecord(t, s, "hr-bad")
-	if r.Status != request.StatusFailed || !strings.Contains(r.ErrorMessage, "mask hired") || r.MasksSet != 7 || r.FiltersSet != 1 {
+	if r.Status != outcome.Failed || !strings.Contains(r.ErrorMessage, "mask hired") || r.MasksSet != 7 || r.FiltersSet != 1 {
 		t.Errorf("audit record = %+v", r)
 	}
 	if fe.ErrorType != "SYNC_ERROR" || fe.MasksSet != r.MasksSet || fe.FiltersSet != 1 || fe.Grants != r.Grants || !strings.Contains(fe.ErrorMessage, "mask hired") {
@@ -263,7 +262,7 @@ GRANT ROLE PRIV_CONTRACTORS TO USER CARL`})
 	}
 	t.Cleanup(func() { s.Close() })
 	deliver(t, s, syncRequest("order-1", table("HR", "CORE", "EMPLOYEES")))
-	if r := lastRecord(t, s, "order-1"); r.Status != request.StatusSuccess || r.MasksSet != 2 {
+	if r := lastRecord(t, s, "order-1"); r.Status != outcome.Success || r.MasksSet != 2 {
 		t.Fatalf("audit record = %+v", r)
 	}
 
@@ -295,7 +294,7 @@ GRANT ROLE PRIV_CONTRACTORS TO USER CARL`})
 	time.Sleep(1100 * time.Millisecond) // CONNECTOR_POLICY_REFRESH_INTERVAL_SEC
 	s.Snowflake.ResetLog()
 	deliver(t, s, syncRequest("order-2", table("HR", "CORE", "EMPLOYEES")))
-	if r := lastRecord(t, s, "order-2"); r.Status != request.StatusSuccess || r.MasksSwapped != 1 || r.MasksRemoved != 1 ||
+	if r := lastRecord(t, s, "order-2"); r.Status != outcome.Success || r.MasksSwapped != 1 || r.MasksRemoved != 1 ||
 		r.MasksSet+r.Grants+r.Revokes != 0 || len(policyWrites(s)) != 5 { // CREATE, the swap, the unset, the two DROPs of what they released
 		t.Errorf("after the change: %+v, sent %q", r, policyWrites(s))
 	}

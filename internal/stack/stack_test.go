@@ -27,7 +27,7 @@ import (
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/functionhost"
 	"github.com/snowsync/snowsync/internal/module"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 func TestMain(m *testing.M) {
@@ -112,7 +112,7 @@ func grantsOn(t *testing.T, s *Stack, object string) []string {
 	return out
 }
 
-func records(t *testing.T, s *Stack) []audit.Record {
+func records(t *testing.T, s *Stack) []outcome.Task {
 	t.Helper()
 	recs, err := s.App.Store.List(context.Background(), audit.Filter{})
 	if audit.IsNoTable(err) {
@@ -159,7 +159,7 @@ func TestSingleTableEndToEnd(t *testing.T) {
 		t.Fatalf("%d audit records, want 1", len(recs))
 	}
 	r := recs[0]
-	if r.Status != request.StatusSuccess || *r.TaskID != "task-orders" || r.Grants != 7 || r.Revokes != 0 || r.Synced != 1 ||
+	if r.Status != outcome.Success || *r.TaskID != "task-orders" || r.Grants != 7 || r.Revokes != 0 || r.Synced != 1 ||
 		r.EventHub != EventHub || r.Partition != "0" || *r.SequenceNumber != 0 || r.Connector != "snowflake" || r.InvocationID == "" {
 		t.Errorf("audit record = %+v", r)
 	}
@@ -181,7 +181,7 @@ func TestSingleTableEndToEnd(t *testing.T) {
 		t.Errorf("re-delivery and converged sync sent %v; want no GRANT/REVOKE/CREATE", c)
 	}
 	recs = records(t, s)
-	if len(recs) != 2 || recs[0].Grants != 7 || recs[1].Grants != 0 || recs[1].Status != request.StatusSuccess {
+	if len(recs) != 2 || recs[0].Grants != 7 || recs[1].Grants != 0 || recs[1].Status != outcome.Success {
 		t.Errorf("records after re-delivery: %d, grants %v", len(recs), recs)
 	}
 }
@@ -210,11 +210,11 @@ func testMixedBatch(t *testing.T, mode string) {
 	}
 	// Events are keyed by sequence number: the invalid one has no task id.
 	ids := []string{"t-db", "t-dup", "t-view", "t-bad", "t-user", "t-missing", "t-staging"}
-	byID := map[string]audit.Record{}
+	byID := map[string]outcome.Task{}
 	for _, r := range records(t, s) {
 		byID[ids[*r.SequenceNumber]] = r
 	}
-	want := map[string]request.Status{"t-db": "SUCCESS", "t-dup": "SUCCESS", "t-view": "SUCCESS", "t-bad": "FAILED", "t-user": "SKIPPED",
+	want := map[string]outcome.Status{"t-db": "SUCCESS", "t-dup": "SUCCESS", "t-view": "SUCCESS", "t-bad": "FAILED", "t-user": "SKIPPED",
 		"t-missing": "SKIPPED", "t-staging": "SUCCESS"}
 	if len(byID) != len(want) {
 		t.Errorf("%d records, want %d: %v", len(byID), len(want), byID)
@@ -321,7 +321,7 @@ func TestRefusedGrantFailsOnlyItsTask(t *testing.T) {
 		t.Fatalf("delivery: err %v, failures %v; want one failure event", res.Err, res.Failures)
 	}
 	recs := records(t, s)
-	if len(recs) != 2 || recs[0].Status != request.StatusSuccess || recs[1].Status != request.StatusFailed ||
+	if len(recs) != 2 || recs[0].Status != outcome.Success || recs[1].Status != outcome.Failed ||
 		recs[1].ErrorType != "SYNC_ERROR" || recs[1].Resources[0].ErrorCode != "003001" || !strings.Contains(recs[1].ErrorMessage, "003001") {
 		t.Fatalf("records = %+v", recs)
 	}
@@ -355,7 +355,7 @@ func TestSnowflakeLoginRefusedIsSystemic(t *testing.T) {
 	if strings.Contains(res.Failures[0], "wrong-password") {
 		t.Error("the failure event shows the password")
 	}
-	if recs := records(t, s); len(recs) != 2 || recs[0].Status != request.StatusFailed {
+	if recs := records(t, s); len(recs) != 2 || recs[0].Status != outcome.Failed {
 		t.Errorf("records = %+v; want both events recorded once, FAILED", recs)
 	}
 }
@@ -366,7 +366,7 @@ func TestFailureHubDisabled(t *testing.T) {
 	if res.Err != nil || len(res.Failures) != 0 {
 		t.Fatalf("err %v, failures %v; want none", res.Err, res.Failures)
 	}
-	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
+	if recs := records(t, s); len(recs) != 1 || recs[0].Status != outcome.Failed {
 		t.Errorf("records = %+v; the FAILED record must still be written", recs)
 	}
 }
@@ -469,7 +469,7 @@ func TestColdStartWithoutPoliciesIsSystemic(t *testing.T) {
 	if n := fetches.Load(); n != 3 {
 		t.Errorf("Ranger Admin asked %d times, want once per attempt (3)", n)
 	}
-	if recs := records(t, s); len(recs) != 1 || recs[0].Status != request.StatusFailed {
+	if recs := records(t, s); len(recs) != 1 || recs[0].Status != outcome.Failed {
 		t.Fatalf("records %+v; want one FAILED", recs)
 	}
 	up.Store(true)

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // rangerAdmin is a Ranger Admin stand-in serving the plugin download API
@@ -157,12 +157,12 @@ func TestStalePoliciesWithRangerDownNeverRevoke(t *testing.T) {
 			t.Errorf("grants on CUSTOMERS = %v; want %s (grants sent, the revoke withheld)", got, want)
 		}
 	}
-	var stale *request.ResourceResult
+	var stale *outcome.Resource
 	for _, r := range records(t, s) {
 		if r.TaskID != nil && *r.TaskID == "t-stale" && len(r.Resources) == 1 {
 			stale = &r.Resources[0]
 			// 4 grants: SELECT to two roles, USAGE on SALES and SALES.PUBLIC to the new PRIV_USER_ALICE.
-			if r.Status != request.StatusFailed || r.Revokes != 0 || r.Grants != 4 || r.PolicyVersion == nil || *r.PolicyVersion != 3 {
+			if r.Status != outcome.Failed || r.Revokes != 0 || r.Grants != 4 || r.PolicyVersion == nil || *r.PolicyVersion != 3 {
 				t.Errorf("record: %s, %d grants, %d revokes, policy version %s; want FAILED, 4, 0, 3", r.Status, r.Grants, r.Revokes, version(r.PolicyVersion))
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 type pinKey struct{}
@@ -30,7 +31,7 @@ func (p *pinningSyncer) Pin(ctx context.Context) (context.Context, int64, error)
 	return ctx, p.version, p.err
 }
 
-func (p *pinningSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (p *pinningSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	if ctx.Value(pinKey{}) != p.version {
 		p.unpinned++
 	}
@@ -52,14 +53,14 @@ func TestRecordsCarryThePinnedPolicyVersion(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			syncer := &pinningSyncer{fakeSyncer: fakeSyncer{result: byTable}, version: 42, err: tt.err}
-			outs, err := newRunner(syncer, &memStore{recs: map[audit.Key]audit.Record{}}).Run(t.Context(), inputs(bodies...), Options{})
+			outs, err := newRunner(syncer, &memStore{Memory: audit.NewMemory()}).Run(t.Context(), inputs(bodies...), Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if syncer.pins != 1 || syncer.unpinned != 0 {
 				t.Errorf("%d pins, %d syncs without the pin; want one pin per batch and every sync under it", syncer.pins, syncer.unpinned)
 			}
-			statuses := map[request.Status]bool{}
+			statuses := map[outcome.Status]bool{}
 			for _, o := range outs {
 				statuses[o.Record.Status] = true
 				if got := versionString(o.Record.PolicyVersion); got != tt.want {

@@ -22,19 +22,20 @@ import (
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
 // Syncer syncs the resources of the accepted requests of one batch.
 type Syncer interface {
-	// Sync returns, for each request in order, one ResourceResult per resource of that request, in
+	// Sync returns, for each request in order, one outcome.Resource per resource of that request, in
 	// order. It may coalesce resources shared by several requests. A non-nil error is systemic
 	// (Snowflake unreachable, login refused, no policies): no result is used and the batch is retried.
-	Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error)
+	Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error)
 }
 
 // PolicyPinner is implemented by a Syncer that syncs by a versioned policy set (app.PolicyGate). Run
 // pins the set once per batch, before anything is parsed or synced, and every record of the batch
-// carries its version (audit.Record.PolicyVersion), whatever the record's status.
+// carries its version (outcome.Task.PolicyVersion), whatever the record's status.
 type PolicyPinner interface {
 	// Pin returns ctx carrying the current policy set, which Sync under that ctx uses, and the set's
 	// policyVersion. An error means no set is loaded: the records carry no version, and Sync under the
@@ -45,9 +46,9 @@ type PolicyPinner interface {
 // Store is where audit records go.
 type Store interface {
 	// Existing returns the records already stored under keys.
-	Existing(ctx context.Context, keys []audit.Key) (map[audit.Key]audit.Record, error)
+	Existing(ctx context.Context, keys []audit.Key) (map[audit.Key]outcome.Task, error)
 	// Put upserts records; an error means none or only some were stored, and is systemic.
-	Put(ctx context.Context, recs []audit.Record) error
+	Put(ctx context.Context, recs []outcome.Task) error
 }
 
 // BodyStore keeps the whole bodies of failed events whose failure events carry only the start of the
@@ -83,7 +84,8 @@ type Input struct {
 
 // Outcome is what became of one input.
 type Outcome struct {
-	Record audit.Record
+	// Record is the task's outcome, as stored in the audit trail.
+	Record outcome.Task
 	// Failure is the failure event (JSON) for a FAILED task when the failure hub is enabled; "" otherwise.
 	Failure string
 	// Duplicate is true when the event had been processed before (a re-delivery) and its stored record
@@ -127,50 +129,6 @@ func KeyFor(o Origin, now time.Time, generated string) audit.Key {
 	return k
 }
 
-// existing finds the records of events delivered before. A re-delivery may come the day after the
-// first delivery, so the previous day's partition is searched too; events without an Event Hub
-// position have generated keys and cannot have been seen.
-func (r *Runner) existing(ctx context.Context, inputs []Input) (map[string]audit.Record, error) {
-	var keys []audit.Key
-	for _, in := range inputs {
-		if in.Origin.SequenceNumber == nil {
-			continue
-		}
-		day, err := time.Parse(time.DateOnly, in.Key.PartitionKey)
-		if err != nil {
-			return nil, fmt.Errorf("audit key %+v: %w", in.Key, err)
-		}
-		keys = append(keys, in.Key, audit.Key{PartitionKey: audit.PartitionKeyFor(day.AddDate(0, 0, -1)), RowKey: in.Key.RowKey})
-	}
-	byRow := map[string]audit.Record{}
-	if len(keys) == 0 {
-		return byRow, nil
-	}
-	found, err := r.Store.Existing(ctx, keys)
-	for k, rec := range found {
-		byRow[k.RowKey] = rec
-	}
-	return byRow, err
-}
-
-// task is the in-flight state of one input.
-type task struct {
-	in       Input
-	parsed   request.Parsed
-	rejected *request.Rejection
-	results  []request.ResourceResult
-	errType  request.ErrorType
-	errMsg   string
-	trace    string
-	started  time.Time
-	existing *audit.Record
-	// policyVersion is the version of the policy set pinned for the batch; nil when none was loaded.
-	policyVersion *int64
-	// bodyKept is set once the body was offered to the BodyStore; bodyErr is why it was not stored.
-	bodyKept bool
-	bodyErr  error
-}
-
 // Options tune one Run. The zero value is a first or intermediate delivery without a deadline.
 type Options struct {
 	// Final marks the host's last delivery attempt: after it the Event Hubs extension checkpoints the
@@ -187,112 +145,8 @@ type Options struct {
 	SyncDeadline time.Time
 }
 
-// Run processes one batch. See the package doc for the contract.
-func (r *Runner) Run(ctx context.Context, inputs []Input, opts Options) ([]Outcome, error) {
-	var version *int64
-	if p, ok := r.Syncer.(PolicyPinner); ok {
-		pinned, v, err := p.Pin(ctx)
-		if ctx = pinned; err == nil {
-			version = &v
-		}
-	}
-	tasks := make([]*task, len(inputs))
-	for i, in := range inputs {
-		tasks[i] = &task{in: in, started: r.now(), policyVersion: version}
-	}
-	existing, err := r.existing(ctx, inputs)
-	if err != nil {
-		err = fmt.Errorf("read audit records: %w", err)
-		if !opts.Final {
-			return nil, &SystemicError{err}
-		}
-		r.logger().Error("last delivery attempt: processing without de-duplication", "error", err)
-	}
-	var fresh []*task
-	for _, t := range tasks {
-		if rec, ok := existing[t.in.Key.RowKey]; ok { // only events with a sequence number are looked up
-			t.existing = &rec
-			continue
-		}
-		r.parse(t)
-		fresh = append(fresh, t)
-	}
-	if err := r.sync(ctx, fresh, opts.SyncDeadline); err != nil {
-		if !opts.Final {
-			return nil, err
-		}
-		r.logger().Error("last delivery attempt: Snowflake unavailable; failing the batch's tasks", "error", err)
-		for _, t := range fresh {
-			if t.accepted() && t.results == nil { // tasks synced one by one before the outage keep their results
-				t.fail(request.ErrSync, "Snowflake unavailable on the last delivery attempt: "+err.Error(), failure.Chain(err))
-			}
-		}
-	}
-	outcomes := make([]Outcome, len(tasks))
-	var recs []audit.Record
-	for i, t := range tasks {
-		if t.existing != nil {
-			outcomes[i] = Outcome{Record: *t.existing, Duplicate: true}
-		} else {
-			outcomes[i] = Outcome{Record: r.record(t)}
-			recs = append(recs, outcomes[i].Record)
-		}
-		if outcomes[i].Record.Status == request.StatusFailed && r.FailureHub {
-			if outcomes[i].Failure, err = r.failureEvent(ctx, t, outcomes[i].Record, opts.Final); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if len(recs) == 0 {
-		return outcomes, nil
-	}
-	err = r.Store.Put(ctx, recs)
-	if err == nil {
-		return outcomes, nil
-	}
-	rejected := audit.IsRejected(err)
-	if !opts.Final && !(rejected && r.FailureHub) {
-		return nil, &SystemicError{fmt.Errorf("write %d audit records: %w", len(recs), err)}
-	}
-	unrecorded := r.unrecorded(ctx, recs, err, rejected)
-	r.logger().Error("audit records not written; their events go to the failure hub", "error", err,
-		"records", len(unrecorded), "last_attempt", opts.Final)
-	for i, t := range tasks {
-		o := &outcomes[i]
-		if o.Duplicate || unrecorded[o.Record.RowKey] == nil {
-			continue
-		}
-		o.Unrecorded = unrecorded[o.Record.RowKey]
-		if o.Failure != "" || !r.FailureHub {
-			continue
-		}
-		rec := o.Record
-		rec.ErrorType = string(request.ErrAudit)
-		rec.ErrorMessage = fmt.Sprintf("processed (%s) but the audit record could not be written: %v", rec.Status, o.Unrecorded)
-		if o.Failure, err = r.failureEvent(ctx, t, rec, opts.Final); err != nil {
-			return nil, err
-		}
-	}
-	return outcomes, nil
-}
-
-// unrecorded finds the records a failed Put did not store, by row key. After a rejection the records
-// are written one at a time, so that only those the store refuses are missing; after an outage every
-// record counts as missing (some transactions may have been stored: a replay records them again).
-func (r *Runner) unrecorded(ctx context.Context, recs []audit.Record, err error, rejected bool) map[string]error {
-	out := map[string]error{}
-	for _, rec := range recs {
-		if rejected {
-			err = r.Store.Put(ctx, []audit.Record{rec})
-		}
-		if err != nil {
-			out[rec.RowKey] = err
-		}
-	}
-	return out
-}
-
-// parse validates the body; a panic becomes the task's INTERNAL_ERROR.
+// parse validates the body and admits the task: refused when the body is rejected or names too many
+// resources, accepted otherwise. A panic refuses it with an INTERNAL_ERROR.
 func (r *Runner) parse(t *task) {
 	err := guard.Call(func() error {
 		t.parsed, t.rejected = request.Parse(t.in.Body)
@@ -300,33 +154,45 @@ func (r *Runner) parse(t *task) {
 	})
 	var p *guard.PanicError
 	if errors.As(err, &p) {
-		t.fail(request.ErrInternal, "panic while parsing: "+fmt.Sprint(p.Value), p.Stack)
+		t.admission = refused
+		t.fail(outcome.InternalError, "panic while parsing: "+fmt.Sprint(p.Value), p.Stack)
 		return
 	}
-	if t.rejected != nil && t.rejected.Status == request.StatusFailed {
-		t.fail(t.rejected.ErrorType, t.rejected.Reason, t.rejected.Reason)
+	if t.rejected != nil {
+		t.admission = refused
+	}
+	if t.rejected != nil && t.rejected.Malformed() {
+		t.fail(faultTypes[t.rejected.Fault], t.rejected.Reason, t.rejected.Reason)
 	}
 	if n := len(t.parsed.Resources) + len(t.parsed.Invalid); t.rejected == nil && r.MaxResources > 0 && n > r.MaxResources {
 		msg := fmt.Sprintf("%d resources, over the %d one request may name (CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT): "+
 			"split the request, or request the schema or database that holds them", n, r.MaxResources)
 		t.parsed.Invalid = nil // the record lists none of them: the failure event has the body
-		t.fail(request.ErrTooManyResources, msg, msg)
+		t.admission = refused
+		t.fail(outcome.TooManyResources, msg, msg)
 	}
 }
 
-func (t *task) fail(errType request.ErrorType, msg, trace string) {
+// faultTypes are the error types of malformed bodies.
+var faultTypes = map[request.Fault]outcome.ErrorType{
+	request.BadEncoding: outcome.InvalidEncoding,
+	request.BadJSON:     outcome.InvalidJSON,
+	request.BadSchema:   outcome.SchemaError,
+}
+
+func (t *task) fail(errType outcome.ErrorType, msg, trace string) {
 	t.errType, t.errMsg, t.trace = errType, msg, trace
 }
 
-// accepted reports whether the task's resources go to the Syncer.
-func (t *task) accepted() bool { return t.rejected == nil && t.errType == "" }
+// syncable reports whether the task's resources go to the Syncer: it was accepted and has not failed.
+func (t *task) syncable() bool { return t.admission == accepted && t.errType == "" }
 
 // sync syncs every accepted task's resources. When the whole batch panics, each task is synced
 // alone, so that a panic fails only the task that causes it.
 func (r *Runner) sync(ctx context.Context, tasks []*task, deadline time.Time) error {
 	var todo []*task
 	for _, t := range tasks {
-		if !t.accepted() {
+		if !t.syncable() {
 			continue
 		}
 		if !r.Enabled {
@@ -352,7 +218,7 @@ func (r *Runner) sync(ctx context.Context, tasks []*task, deadline time.Time) er
 	for _, t := range todo {
 		err := r.syncGroup(ctx, []*task{t})
 		if errors.As(err, &p) {
-			t.fail(request.ErrInternal, "panic while syncing: "+fmt.Sprint(p.Value), p.Stack)
+			t.fail(outcome.InternalError, "panic while syncing: "+fmt.Sprint(p.Value), p.Stack)
 			continue
 		}
 		if err != nil {
@@ -369,7 +235,7 @@ func (r *Runner) syncGroup(ctx context.Context, tasks []*task) error {
 	for i, t := range tasks {
 		reqs[i] = t.parsed.Request
 	}
-	var results [][]request.ResourceResult
+	var results [][]outcome.Resource
 	err := guard.Call(func() (err error) {
 		results, err = r.Syncer.Sync(ctx, reqs)
 		return err
@@ -395,66 +261,50 @@ func (r *Runner) syncGroup(ctx context.Context, tasks []*task) error {
 	return nil
 }
 
-func skipAll(rs []request.Resource, reason string) []request.ResourceResult {
-	out := make([]request.ResourceResult, len(rs))
+func skipAll(rs []request.Resource, reason string) []outcome.Resource {
+	out := make([]outcome.Resource, len(rs))
 	for i, res := range rs {
-		out[i] = request.ResourceResult{Resource: res, Status: request.StatusSkipped, Reason: reason}
+		out[i] = outcome.Resource{Resource: res, Status: outcome.Skipped, Reason: reason}
 	}
 	return out
 }
 
-// record builds the audit record of a processed task.
-func (r *Runner) record(t *task) audit.Record {
+// decide builds the outcome of a task that was not recorded before, and decides its status (DESIGN §3).
+func (r *Runner) decide(t *task) outcome.Task {
 	done := r.now()
 	o := t.in.Origin
 	p := t.parsed
-	rec := audit.Record{
+	rec := outcome.Task{
 		PartitionKey: t.in.Key.PartitionKey, RowKey: t.in.Key.RowKey,
 		TaskID: p.ID, Type: p.Type, Source: p.Source, AppType: p.AppType, AppSubType: p.AppSubType, CreateTime: p.CreateTime,
 		EnqueuedTime: o.EnqueuedTime, StartedAt: t.started, CompletedAt: done, DurationMs: done.Sub(t.started).Milliseconds(),
 		EventHub: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset, SequenceNumber: o.SequenceNumber,
 		DryRun: r.DryRun, InvocationID: o.InvocationID, Connector: r.Connector, PolicyVersion: t.policyVersion,
 	}
-	rec.Resources = append(append(rec.Resources, t.results...), p.Invalid...)
-	rec.ResourceCount = len(rec.Resources)
-	var pc request.PolicyChanges
-	for _, res := range rec.Resources {
-		switch res.Status {
-		case request.StatusSuccess:
-			rec.Synced++
-		case request.StatusSkipped:
-			rec.Skipped++
-		case request.StatusFailed:
-			rec.Failed++
-		}
-		rec.Grants += res.Grants
-		rec.Revokes += res.Revokes
-		pc.Add(res.PolicyChanges)
-	}
-	rec.MasksSet, rec.MasksSwapped, rec.MasksRemoved = pc.MasksSet, pc.MasksSwapped, pc.MasksRemoved
-	rec.FiltersSet, rec.FiltersSwapped, rec.FiltersRemoved = pc.FiltersSet, pc.FiltersSwapped, pc.FiltersRemoved
+	rec.Resources = append(append(rec.Resources, t.results...), outcome.Invalid(p.Invalid)...)
+	rec.Counts = outcome.Count(rec.Resources)
 	switch {
 	case t.errType != "":
-		rec.Status, rec.ErrorType, rec.ErrorMessage, rec.Reason = request.StatusFailed, string(t.errType), t.errMsg, t.errMsg
-	case t.rejected != nil:
-		rec.Status, rec.Reason = t.rejected.Status, t.rejected.Reason
+		rec.Status, rec.ErrorType, rec.ErrorMessage, rec.Reason = outcome.Failed, t.errType, t.errMsg, t.errMsg
+	case t.rejected != nil: // well-formed, but not a request snowsync processes
+		rec.Status, rec.Reason = outcome.Skipped, t.rejected.Reason
 	case rec.Failed > 0:
-		rec.Status, rec.ErrorType = request.StatusFailed, string(request.ErrSync)
-		rec.ErrorMessage = joinReasons(rec.Resources, request.StatusFailed, "; ")
+		rec.Status, rec.ErrorType = outcome.Failed, outcome.SyncError
+		rec.ErrorMessage = joinReasons(rec.Resources, outcome.Failed, "; ")
 		rec.Reason = fmt.Sprintf("%d of %d resources failed", rec.Failed, rec.ResourceCount)
 	case rec.Synced == 0:
-		rec.Status, rec.Reason = request.StatusSkipped, joinReasons(rec.Resources, request.StatusSkipped, "; ")
+		rec.Status, rec.Reason = outcome.Skipped, joinReasons(rec.Resources, outcome.Skipped, "; ")
 	default:
-		rec.Status = request.StatusSuccess
+		rec.Status = outcome.Success
 		if rec.Skipped > 0 {
-			rec.Reason = fmt.Sprintf("%d of %d resources skipped: %s", rec.Skipped, rec.ResourceCount, joinReasons(rec.Resources, request.StatusSkipped, "; "))
+			rec.Reason = fmt.Sprintf("%d of %d resources skipped: %s", rec.Skipped, rec.ResourceCount, joinReasons(rec.Resources, outcome.Skipped, "; "))
 		}
 	}
 	return rec
 }
 
 // joinReasons lists the reasons of the resources with status s, each prefixed by its resource, joined by sep.
-func joinReasons(rs []request.ResourceResult, s request.Status, sep string) string {
+func joinReasons(rs []outcome.Resource, s outcome.Status, sep string) string {
 	var parts []string
 	for _, res := range rs {
 		if res.Status != s {
@@ -474,19 +324,19 @@ func joinReasons(rs []request.ResourceResult, s request.Status, sep string) stri
 // may have lost the outputs of the first delivery.
 //
 // A body too long for the event (MaxOriginal) is cut, and kept whole in Bodies under the audit key. When
-// Bodies cannot store it, the error is systemic (the batch is retried) except on the last attempt
-// (final): then the event goes with the start of the body, its length and SHA-256, and says why the
+// Bodies cannot store it, the last-attempt rule applies (lastAttempt): the batch is retried, or on the
+// last attempt (final) the event goes with the start of the body, its length and SHA-256, and says why the
 // rest was not kept, rather than the event being lost with the batch.
-func (r *Runner) failureEvent(ctx context.Context, t *task, rec audit.Record, final bool) (string, error) {
+func (r *Runner) failureEvent(ctx context.Context, t *task, rec outcome.Task, final bool) (string, error) {
 	trace := t.trace
 	if t.existing != nil {
 		trace = "re-delivered event; first recorded at " + rec.CompletedAt.UTC().Format(time.RFC3339Nano)
 	} else if trace == "" { // resources that failed in Snowflake: one a line
-		trace = joinReasons(rec.Resources, request.StatusFailed, "\n")
+		trace = joinReasons(rec.Resources, outcome.Failed, "\n")
 	}
 	o := t.in.Origin
 	e := failure.Event{
-		ErrorType: rec.ErrorType, ErrorMessage: rec.ErrorMessage, ConnectorName: r.Connector, StackTrace: trace,
+		ErrorType: string(rec.ErrorType), ErrorMessage: rec.ErrorMessage, ConnectorName: r.Connector, StackTrace: trace,
 		Topic: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset,
 		SequenceNumber: o.SequenceNumber, EnqueuedTime: failure.FormatTime(o.EnqueuedTime), TaskID: rec.TaskID,
 		Timestamp: r.now().UTC().Format(failure.TimeFormat), AuditPartitionKey: rec.PartitionKey, AuditRowKey: rec.RowKey,
@@ -495,8 +345,10 @@ func (r *Runner) failureEvent(ctx context.Context, t *task, rec audit.Record, fi
 		PolicyVersion: rec.PolicyVersion,
 	}
 	if e.SetOriginalLimited(t.in.Body, r.MaxOriginal) {
-		if err := r.keepBody(ctx, t, rec.Key()); err != nil && !final {
-			return "", &SystemicError{err}
+		if err := r.keepBody(ctx, t, audit.KeyOf(rec)); err != nil {
+			if err := lastAttempt(final, true, err); err != nil {
+				return "", err
+			}
 		}
 		if t.bodyErr != nil {
 			e.OriginalMessageStoreError = t.bodyErr.Error()

@@ -17,53 +17,55 @@ import (
 	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
-// memStore is an in-memory Store for this package's unit tests; the real store is tested against Azurite.
+// memStore is audit.Memory with failures injected and writes counted.
 type memStore struct {
-	recs    map[audit.Key]audit.Record
+	*audit.Memory
 	putErr  error
 	puts    int
 	readErr error
 }
 
-func (m *memStore) Existing(_ context.Context, keys []audit.Key) (map[audit.Key]audit.Record, error) {
+func (m *memStore) Existing(ctx context.Context, keys []audit.Key) (map[audit.Key]outcome.Task, error) {
 	if m.readErr != nil {
 		return nil, m.readErr
 	}
-	out := map[audit.Key]audit.Record{}
-	for _, k := range keys {
-		if r, ok := m.recs[k]; ok {
-			out[k] = r
-		}
-	}
-	return out, nil
+	return m.Memory.Existing(ctx, keys)
 }
 
-func (m *memStore) Put(_ context.Context, recs []audit.Record) error {
+func (m *memStore) Put(ctx context.Context, recs []outcome.Task) error {
 	if m.putErr != nil {
 		return m.putErr
 	}
 	m.puts++
-	for _, r := range recs {
-		m.recs[r.Key()] = r
+	return m.Memory.Put(ctx, recs)
+}
+
+// count returns how many records are stored.
+func (m *memStore) count(t *testing.T) int {
+	t.Helper()
+	recs, err := m.List(t.Context(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	return len(recs)
 }
 
 // syncFunc decides each resource's result; calls counts Sync calls.
 type fakeSyncer struct {
-	result func(request.Resource) request.ResourceResult
+	result func(request.Resource) outcome.Resource
 	err    error
 	calls  int
 }
 
-func (f *fakeSyncer) Sync(_ context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (f *fakeSyncer) Sync(_ context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	f.calls++
 	if f.err != nil {
 		return nil, f.err
 	}
-	out := make([][]request.ResourceResult, len(reqs))
+	out := make([][]outcome.Resource, len(reqs))
 	for i, r := range reqs {
 		for _, res := range r.Resources {
 			out[i] = append(out[i], f.result(res))
@@ -74,16 +76,16 @@ func (f *fakeSyncer) Sync(_ context.Context, reqs []request.Request) ([][]reques
 
 // byTable gives SUCCESS with one grant, except: table MISSING is skipped, table BROKEN fails with
 // 003001, table PANIC panics.
-func byTable(res request.Resource) request.ResourceResult {
+func byTable(res request.Resource) outcome.Resource {
 	switch res.Table {
 	case "MISSING":
-		return request.ResourceResult{Resource: res, Status: request.StatusSkipped, Reason: "does not exist in Snowflake", ErrorCode: "002003"}
+		return outcome.Resource{Resource: res, Status: outcome.Skipped, Reason: "does not exist in Snowflake", ErrorCode: "002003"}
 	case "BROKEN":
-		return request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: "insufficient privileges", ErrorCode: "003001"}
+		return outcome.Resource{Resource: res, Status: outcome.Failed, Reason: "insufficient privileges", ErrorCode: "003001"}
 	case "PANIC":
 		panic("boom")
 	}
-	return request.ResourceResult{Resource: res, Status: request.StatusSuccess, Grants: 1, Statements: []string{"GRANT ..."}}
+	return outcome.Resource{Resource: res, Status: outcome.Success, Grants: 1, Statements: []string{"GRANT ..."}}
 }
 
 func body(id string, tables ...string) []byte {
@@ -116,8 +118,8 @@ func TestRunOutcomes(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       []byte
-		status     request.Status
-		errType    string
+		status     outcome.Status
+		errType    outcome.ErrorType
 		reason     string
 		failure    bool
 		grants     int
@@ -125,19 +127,19 @@ func TestRunOutcomes(t *testing.T) {
 		skipped    int
 		failedResc int
 	}{
-		{"success", body("t1", "ORDERS", "ITEMS"), request.StatusSuccess, "", "", false, 2, 2, 0, 0},
-		{"success with a skipped resource", body("t2", "ORDERS", "MISSING"), request.StatusSuccess, "", "1 of 2 resources skipped: table SALES.PUBLIC.MISSING: does not exist", false, 1, 1, 1, 0},
-		{"every resource skipped", body("t3", "MISSING"), request.StatusSkipped, "", "does not exist in Snowflake (Snowflake error 002003)", false, 0, 0, 1, 0},
-		{"a resource failed", body("t4", "ORDERS", "BROKEN"), request.StatusFailed, "SYNC_ERROR", "1 of 2 resources failed", true, 1, 1, 0, 1},
-		{"invalid JSON", []byte("not json"), request.StatusFailed, "INVALID_JSON", "invalid character", true, 0, 0, 0, 0},
-		{"unsupported type", []byte(`{"type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`), request.StatusSkipped, "", "not supported", false, 0, 0, 0, 0},
+		{"success", body("t1", "ORDERS", "ITEMS"), outcome.Success, "", "", false, 2, 2, 0, 0},
+		{"success with a skipped resource", body("t2", "ORDERS", "MISSING"), outcome.Success, "", "1 of 2 resources skipped: table SALES.PUBLIC.MISSING: does not exist", false, 1, 1, 1, 0},
+		{"every resource skipped", body("t3", "MISSING"), outcome.Skipped, "", "does not exist in Snowflake (Snowflake error 002003)", false, 0, 0, 1, 0},
+		{"a resource failed", body("t4", "ORDERS", "BROKEN"), outcome.Failed, "SYNC_ERROR", "1 of 2 resources failed", true, 1, 1, 0, 1},
+		{"invalid JSON", []byte("not json"), outcome.Failed, "INVALID_JSON", "invalid character", true, 0, 0, 0, 0},
+		{"unsupported type", []byte(`{"type":"USER_SYNC","source":"API","requestInfo":{"resources":[]}}`), outcome.Skipped, "", "not supported", false, 0, 0, 0, 0},
 		{"invalid resource next to a valid one", []byte(`{"type":"RESOURCE_SYNC","source":"API","requestInfo":{"resources":[` +
 			`{"type":"table","values":{"database":"SALES","schema":"PUBLIC","table":"ORDERS"}},{"type":"table","values":{"database":"SALES"}}]}}`),
-			request.StatusSuccess, "", `table is missing its "schema" identifier`, false, 1, 1, 1, 0},
+			outcome.Success, "", `table is missing its "schema" identifier`, false, 1, 1, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]audit.Record{}}
+			st := &memStore{Memory: audit.NewMemory()}
 			out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(tt.body), Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -152,18 +154,18 @@ func TestRunOutcomes(t *testing.T) {
 			if (out[0].Failure != "") != tt.failure {
 				t.Errorf("failure event = %q, want one: %v", out[0].Failure, tt.failure)
 			}
-			if _, ok := st.recs[rec.Key()]; !ok || len(st.recs) != 1 {
-				t.Errorf("store holds %d records, want exactly this one", len(st.recs))
+			if got, err := st.Get(t.Context(), rec.RowKey); err != nil || len(got) != 1 || st.count(t) != 1 {
+				t.Errorf("store holds %d records, want exactly this one", st.count(t))
 			}
 			if rec.RowKey != "sync-requests_$Default_3_00000000000000000017" || rec.PartitionKey != "2026-11-24" {
-				t.Errorf("key = %+v", rec.Key())
+				t.Errorf("key = %+v", audit.KeyOf(rec))
 			}
 		})
 	}
 }
 
 func TestFailureEventCarriesContext(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	raw := []byte(`{"id":"t9", "type": oops}`)
 	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(raw), Options{})
 	if err != nil {
@@ -181,7 +183,7 @@ func TestFailureEventCarriesContext(t *testing.T) {
 }
 
 func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	batch := inputs(body("t1", "ORDERS"), []byte("garbage"))
@@ -193,8 +195,8 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sy.calls != 1 || st.puts != 1 || len(st.recs) != 2 {
-		t.Errorf("sync calls %d, puts %d, records %d; want 1, 1, 2", sy.calls, st.puts, len(st.recs))
+	if sy.calls != 1 || st.puts != 1 || st.count(t) != 2 {
+		t.Errorf("sync calls %d, puts %d, records %d; want 1, 1, 2", sy.calls, st.puts, st.count(t))
 	}
 	for i := range second {
 		if !second[i].Duplicate || second[i].Record.Status != first[i].Record.Status || second[i].Record.Grants != first[i].Record.Grants {
@@ -215,18 +217,18 @@ func TestRedeliveryKeepsRecordsAndResendsFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !third[0].Duplicate || !third[1].Duplicate || sy.calls != 1 || len(st.recs) != 2 {
-		t.Errorf("next-day re-delivery: duplicates %v %v, sync calls %d, records %d", third[0].Duplicate, third[1].Duplicate, sy.calls, len(st.recs))
+	if !third[0].Duplicate || !third[1].Duplicate || sy.calls != 1 || st.count(t) != 2 {
+		t.Errorf("next-day re-delivery: duplicates %v %v, sync calls %d, records %d", third[0].Duplicate, third[1].Duplicate, sy.calls, st.count(t))
 	}
 }
 
 func TestPanicFailsOnlyItsTask(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("ok", "ORDERS"), body("bad", "PANIC"), body("ok2", "ITEMS")), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []request.Status{request.StatusSuccess, request.StatusFailed, request.StatusSuccess}
+	want := []outcome.Status{outcome.Success, outcome.Failed, outcome.Success}
 	for i, o := range out {
 		if o.Record.Status != want[i] {
 			t.Errorf("task %d = %s, want %s", i, o.Record.Status, want[i])
@@ -238,7 +240,7 @@ func TestPanicFailsOnlyItsTask(t *testing.T) {
 }
 
 func TestDisabledAndFailureHubOff(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	sy := &fakeSyncer{result: byTable}
 	r := newRunner(sy, st)
 	r.Enabled, r.FailureHub = false, false
@@ -246,10 +248,10 @@ func TestDisabledAndFailureHubOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sy.calls != 0 || out[0].Record.Status != request.StatusSkipped || !strings.Contains(out[0].Record.Reason, "disabled") {
+	if sy.calls != 0 || out[0].Record.Status != outcome.Skipped || !strings.Contains(out[0].Record.Reason, "disabled") {
 		t.Errorf("disabled sync: calls %d, record %+v", sy.calls, out[0].Record)
 	}
-	if out[1].Record.Status != request.StatusFailed || out[1].Failure != "" || len(st.recs) != 2 {
+	if out[1].Record.Status != outcome.Failed || out[1].Failure != "" || st.count(t) != 2 {
 		t.Errorf("failure hub off: want the FAILED record stored and no failure event; got %+v", out[1])
 	}
 }
@@ -269,14 +271,14 @@ func TestSystemicFailuresStoreNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: tt.put, readErr: tt.read}
+			st := &memStore{Memory: audit.NewMemory(), putErr: tt.put, readErr: tt.read}
 			_, err := newRunner(&fakeSyncer{result: byTable, err: tt.sync}, st).Run(context.Background(), inputs(body("t1", "ORDERS"), []byte("x")), Options{})
 			var sys *SystemicError
 			if !errors.As(err, &sys) || !errors.Is(err, down) {
 				t.Fatalf("err = %v, want a SystemicError wrapping the cause", err)
 			}
-			if len(st.recs) != tt.wantN {
-				t.Errorf("%d records stored, want %d", len(st.recs), tt.wantN)
+			if st.count(t) != tt.wantN {
+				t.Errorf("%d records stored, want %d", st.count(t), tt.wantN)
 			}
 		})
 	}
@@ -285,25 +287,25 @@ func TestSystemicFailuresStoreNothing(t *testing.T) {
 // deadlineSyncer fails every resource when its context ends, as the engine does.
 type deadlineSyncer struct{}
 
-func (deadlineSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]request.ResourceResult, error) {
+func (deadlineSyncer) Sync(ctx context.Context, reqs []request.Request) ([][]outcome.Resource, error) {
 	<-ctx.Done()
-	out := make([][]request.ResourceResult, len(reqs))
+	out := make([][]outcome.Resource, len(reqs))
 	for i, r := range reqs {
 		for _, res := range r.Resources {
-			out[i] = append(out[i], request.ResourceResult{Resource: res, Status: request.StatusFailed, Reason: ctx.Err().Error()})
+			out[i] = append(out[i], outcome.Resource{Resource: res, Status: outcome.Failed, Reason: ctx.Err().Error()})
 		}
 	}
 	return out, nil
 }
 
 func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	r := newRunner(deadlineSyncer{}, st)
 	out, err := r.Run(context.Background(), inputs(body("slow", "ORDERS")), Options{SyncDeadline: time.Now().Add(20 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := out[0].Record; rec.Status != request.StatusFailed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || len(st.recs) != 1 {
+	if rec := out[0].Record; rec.Status != outcome.Failed || !strings.Contains(rec.ErrorMessage, "deadline exceeded") || out[0].Failure == "" || st.count(t) != 1 {
 		t.Errorf("record = %+v; want FAILED on the deadline, recorded and sent to the failure hub", rec)
 	}
 }
@@ -311,19 +313,19 @@ func TestSyncTimeoutLeavesTimeToRecord(t *testing.T) {
 func TestLastAttemptLosesNothing(t *testing.T) {
 	down := errors.New("connection refused")
 	t.Run("snowflake unavailable", func(t *testing.T) {
-		st := &memStore{recs: map[audit.Key]audit.Record{}}
+		st := &memStore{Memory: audit.NewMemory()}
 		out, err := newRunner(&fakeSyncer{result: byTable, err: down}, st).Run(context.Background(),
 			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
 		if err != nil {
 			t.Fatalf("err = %v; the last attempt must answer with outcomes", err)
 		}
-		if len(st.recs) != 2 || out[0].Record.Status != request.StatusFailed || out[0].Record.ErrorType != "SYNC_ERROR" ||
+		if st.count(t) != 2 || out[0].Record.Status != outcome.Failed || out[0].Record.ErrorType != "SYNC_ERROR" ||
 			!strings.Contains(out[0].Failure, "connection refused") || out[1].Record.ErrorType != "INVALID_JSON" || out[1].Failure == "" {
 			t.Errorf("outcomes = %+v", out)
 		}
 	})
 	t.Run("audit store unavailable", func(t *testing.T) {
-		st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: &net.OpError{Op: "dial", Err: down}, readErr: down}
+		st := &memStore{Memory: audit.NewMemory(), putErr: &net.OpError{Op: "dial", Err: down}, readErr: down}
 		out, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(),
 			inputs(body("t1", "ORDERS"), []byte("x")), Options{Final: true})
 		if err != nil {
@@ -345,7 +347,7 @@ func TestLastAttemptLosesNothing(t *testing.T) {
 // rejectingStore refuses records whose task id is "huge", as Table Storage refuses an entity too large.
 type rejectingStore struct{ memStore }
 
-func (s *rejectingStore) Put(ctx context.Context, recs []audit.Record) error {
+func (s *rejectingStore) Put(ctx context.Context, recs []outcome.Task) error {
 	for _, r := range recs {
 		if r.TaskID != nil && *r.TaskID == "huge" {
 			return &azcore.ResponseError{StatusCode: 400, ErrorCode: "EntityTooLarge"}
@@ -355,7 +357,7 @@ func (s *rejectingStore) Put(ctx context.Context, recs []audit.Record) error {
 }
 
 func TestRejectedAuditWrite(t *testing.T) {
-	st := &rejectingStore{memStore{recs: map[audit.Key]audit.Record{}}}
+	st := &rejectingStore{memStore{Memory: audit.NewMemory()}}
 	r := newRunner(&fakeSyncer{result: byTable}, st)
 	first, err := r.Run(context.Background(), inputs(body("ok", "ORDERS")), Options{})
 	if err != nil {
@@ -377,8 +379,8 @@ func TestRejectedAuditWrite(t *testing.T) {
 	if out[1].Unrecorded == nil || !strings.Contains(out[1].Failure, "AUDIT_ERROR") {
 		t.Errorf("refused record: %+v; want it marked and sent to the failure hub", out[1])
 	}
-	if out[2].Unrecorded != nil || out[2].Failure != "" || len(st.recs) != 2 {
-		t.Errorf("accepted record: %+v, %d stored; want it written on its own", out[2], len(st.recs))
+	if out[2].Unrecorded != nil || out[2].Failure != "" || st.count(t) != 2 {
+		t.Errorf("accepted record: %+v, %d stored; want it written on its own", out[2], st.count(t))
 	}
 
 	// Without a failure hub nothing may be lost silently: the batch is retried.
@@ -393,7 +395,7 @@ func TestRejectedAuditWrite(t *testing.T) {
 }
 
 func TestForbiddenAuditWriteIsSystemic(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}, putErr: &azcore.ResponseError{StatusCode: 403, ErrorCode: "AuthorizationPermissionMismatch"}}
+	st := &memStore{Memory: audit.NewMemory(), putErr: &azcore.ResponseError{StatusCode: 403, ErrorCode: "AuthorizationPermissionMismatch"}}
 	_, err := newRunner(&fakeSyncer{result: byTable}, st).Run(context.Background(), inputs(body("t1", "ORDERS")), Options{})
 	if !errors.As(err, new(*SystemicError)) {
 		t.Errorf("err = %v; a missing role assignment must be retried, not flood the failure hub", err)
@@ -434,7 +436,7 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &memStore{recs: map[audit.Key]audit.Record{}}
+			st := &memStore{Memory: audit.NewMemory()}
 			r := newRunner(&fakeSyncer{result: byTable}, st)
 			if tt.bodies != nil {
 				r.Bodies = tt.bodies
@@ -442,15 +444,15 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 			in := inputs(long, body("t1", "ORDERS"))
 			out, err := r.Run(t.Context(), in, Options{Final: tt.final})
 			if tt.systemic {
-				if !errors.As(err, new(*SystemicError)) || !errors.Is(err, down) || len(st.recs) != 0 {
-					t.Fatalf("err = %v, %d records; want a systemic error and nothing stored", err, len(st.recs))
+				if !errors.As(err, new(*SystemicError)) || !errors.Is(err, down) || st.count(t) != 0 {
+					t.Fatalf("err = %v, %d records; want a systemic error and nothing stored", err, st.count(t))
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(st.recs) != 2 || out[0].Record.ErrorType != "INVALID_JSON" || out[1].Failure != "" {
+			if st.count(t) != 2 || out[0].Record.ErrorType != "INVALID_JSON" || out[1].Failure != "" {
 				t.Fatalf("outcomes %+v; want both recorded, the long body FAILED", out)
 			}
 			if len(out[0].Failure) > failure.MaxEvent {
@@ -473,7 +475,7 @@ func TestLongBodiesAreCutAndKept(t *testing.T) {
 }
 
 func TestTooManyResourcesFail(t *testing.T) {
-	st := &memStore{recs: map[audit.Key]audit.Record{}}
+	st := &memStore{Memory: audit.NewMemory()}
 	syncer := &fakeSyncer{result: byTable}
 	r := newRunner(syncer, st)
 	r.MaxResources = 3
@@ -481,11 +483,39 @@ func TestTooManyResourcesFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec := out[0].Record; rec.Status != request.StatusFailed || rec.ErrorType != string(request.ErrTooManyResources) ||
+	if rec := out[0].Record; rec.Status != outcome.Failed || rec.ErrorType != outcome.TooManyResources ||
 		!strings.Contains(rec.ErrorMessage, "4 resources, over the 3") || out[0].Failure == "" || *rec.TaskID != "many" {
 		t.Errorf("request over the bound: %+v; want FAILED TOO_MANY_RESOURCES with a failure event", rec)
 	}
-	if rec := out[1].Record; rec.Status != request.StatusSuccess || rec.Synced != 3 || syncer.calls != 1 {
+	if rec := out[1].Record; rec.Status != outcome.Success || rec.Synced != 3 || syncer.calls != 1 {
 		t.Errorf("request at the bound: %+v after %d Sync calls; want it synced alone", rec, syncer.calls)
+	}
+}
+
+// TestLastAttemptRule pins the one rule every step of Run applies to a systemic failure.
+func TestLastAttemptRule(t *testing.T) {
+	down := errors.New("connection refused")
+	already := &SystemicError{Err: down}
+	tests := []struct {
+		name           string
+		final, curable bool
+		err            error
+		want           error // nil: go on degraded
+	}{
+		{"retried before the last attempt", false, true, down, &SystemicError{Err: down}},
+		{"kept as it is when already systemic", false, true, already, already},
+		{"degraded on the last attempt", true, true, down, nil},
+		{"degraded when no retry can cure it", false, false, down, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lastAttempt(tt.final, tt.curable, tt.err)
+			if (got == nil) != (tt.want == nil) || got != nil && (got.Error() != tt.want.Error() || !errors.As(got, new(*SystemicError)) || !errors.Is(got, down)) {
+				t.Errorf("lastAttempt(%v, %v, %v) = %v, want %v", tt.final, tt.curable, tt.err, got, tt.want)
+			}
+			if tt.err == already && got != already {
+				t.Errorf("a SystemicError was wrapped again: %v", got)
+			}
+		})
 	}
 }
