@@ -65,8 +65,11 @@ type Server struct {
 	now           func() time.Time
 }
 
+// DefaultQueueThreshold is Options.QueueThreshold's default (CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD's).
+const DefaultQueueThreshold = 100
+
 // Options configure a Server. Zero values mean: EventHub and ConsumerGroup from the host only,
-// QueueThreshold 100, no SyncBudget, MaxInvocationBytes 400 MiB, slog.Default, time.Now.
+// DefaultQueueThreshold, no SyncBudget, MaxInvocationBytes 400 MiB, slog.Default, time.Now.
 type Options struct {
 	EventHub, ConsumerGroup string
 	QueueThreshold          int
@@ -91,7 +94,7 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget,
 		maxInvocation: cmp.Or(opts.MaxInvocationBytes, 400<<20), bodies: opts.Bodies, now: opts.Now}
 	if s.queueCap <= 0 {
-		s.queueCap = 100
+		s.queueCap = DefaultQueueThreshold
 	}
 	s.queue = semaphore.NewWeighted(s.queueCap)
 	if s.logger == nil {

@@ -58,7 +58,7 @@ func run() error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	logger.Info("snowsync handler listening", "addr", srv.Addr, "load_mode", cfg.LoadMode, "dry_run", !cfg.Roles.GrantUpdates,
+	logger.Info("snowsync handler listening", "addr", srv.Addr, "load_mode", cfg.Engine.LoadMode, "dry_run", cfg.DryRun,
 		"event_hub", cfg.EventHub.Name, "audit_table", cfg.Audit.Table)
 	go a.Warm(ctx, logger) // sessions logged in before the first batch needs them
 	select {

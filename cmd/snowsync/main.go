@@ -4,9 +4,10 @@
 // failure hub (replay). Run `snowsync --help`, or `snowsync COMMAND --help` for a command's flags and
 // examples.
 //
-// It reads the handler's own app settings (environment variables, DESIGN §5) through config.Load, so
-// a shell that has the function app's settings exported can run it as is. A command validates only
-// the settings it uses: see loadConfig. Exit status: 0 success, 1 failure, 2 usage error.
+// It reads the handler's own app settings (environment variables, DESIGN §5) through config, so a
+// shell that has the function app's settings exported can run it as is. A command loads and validates
+// only the section of the settings it uses (config.LoadAudit for tasks, config.LoadHubs for send and
+// replay, config.LoadSync for plan): see loadSettings. Exit status: 0 success, 1 failure, 2 usage error.
 package main
 
 import (

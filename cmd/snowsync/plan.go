@@ -9,8 +9,8 @@ import (
 	"log/slog"
 
 	"github.com/snowsync/snowsync/internal/app"
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/request"
-	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
@@ -73,22 +73,15 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 		invalid = append(invalid, outcome.Invalid(parsed.Invalid)...)
 	}
 
-	cfg, err := loadConfig(d.getenv, needSnowflake)
+	settings, err := loadSettings(d.getenv, config.LoadSync)
 	if err != nil {
 		return err
 	}
-	cfg.Roles.GrantUpdates = false // NewEngine then records statements instead of executing them
-	db, err := snowflake.Open(snowflake.ConnConfig{
-		JDBCURL: cfg.Snowflake.JDBCURL, Username: cfg.Snowflake.User, Password: cfg.Snowflake.Password,
-		PrivateKey: cfg.Snowflake.PrivateKey, PrivateKeyPassphrase: cfg.Snowflake.PrivateKeyPassphrase,
-		Warehouse: cfg.Snowflake.Warehouse, Role: cfg.Snowflake.Role, RequestTimeout: cfg.Snowflake.QueryTimeout,
-	})
-	if err != nil {
-		return fmt.Errorf("snowflake connection (settings CONNECTOR_SNOWFLAKE_*): %w", err)
-	}
+	settings.DryRun = true // NewEngine then records statements instead of executing them
+	db := settings.Snowflake.Open()
 	defer db.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	eng, err := app.NewEngine(cfg, db, logger)
+	eng, err := app.NewEngine(settings, db, logger)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
 	"github.com/snowsync/snowsync/internal/trigger"
@@ -95,17 +96,17 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, d *
 		editor = editorCommand(*editCmd, d.getenv)
 	}
 
-	cfg, err := loadConfig(d.getenv, 0)
+	hubs, err := loadSettings(d.getenv, config.LoadHubs)
 	if err != nil {
 		return err
 	}
-	from, err := failureHub(cfg)
+	from, err := failureHub(hubs)
 	if err != nil {
 		return err
 	}
 	var to publish.Hub
 	if !*dryRun { // checked before reading, so that a missing setting does not waste an edit session
-		if to, err = syncHub(cfg); err != nil {
+		if to, err = syncHub(hubs); err != nil {
 			return err
 		}
 	}
@@ -240,11 +241,11 @@ func restoreBodies(ctx context.Context, items []replayItem, getenv func(string) 
 	if !slices.ContainsFunc(items, func(it replayItem) bool { return it.event.OriginalMessageTruncated }) {
 		return items, nil
 	}
-	cfg, err := loadConfig(getenv, needAudit)
+	settings, err := loadSettings(getenv, config.LoadAudit)
 	if err != nil {
 		return nil, err
 	}
-	bodies, err := app.NewBodies(cfg.Audit)
+	bodies, err := app.NewBodies(settings)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +269,7 @@ func restoreBodies(ctx context.Context, items []replayItem, getenv func(string) 
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: whole body from table %q (setting %s): %v, left out\n", it.label(), cfg.Audit.BodyTable, cfg.Audit.Setting, err)
+			fmt.Fprintf(stderr, "%s: whole body from table %q (setting %s): %v, left out\n", it.label(), settings.BodyTable, settings.Setting, err)
 			continue
 		}
 		if e.ErrorType != functions.ErrInvocationTooLarge {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/functions"
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
@@ -153,11 +154,11 @@ func buildRequest(resources []string, source, id string, now time.Time) (body, e
 
 // sendToHub publishes bodies to the sync hub.
 func sendToHub(ctx context.Context, bodies []body, stdout, stderr io.Writer, d *deps) error {
-	cfg, err := loadConfig(d.getenv, 0)
+	hubs, err := loadSettings(d.getenv, config.LoadHubs)
 	if err != nil {
 		return err
 	}
-	hub, err := syncHub(cfg)
+	hub, err := syncHub(hubs)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/publish"
+	sf "github.com/snowsync/snowsync/internal/snowflake"
 )
 
-func TestLoadConfig(t *testing.T) {
+func TestLoadSettings(t *testing.T) {
 	audit := env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": "UseDevelopmentStorage=true", "CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": "Tasks"}
 	snowflake := env{
 		"CONNECTOR_SNOWFLAKE_JDBC_URL":      "jdbc:snowflake://127.0.0.1:8080/?account=emulator&ssl=off",
@@ -24,39 +27,53 @@ func TestLoadConfig(t *testing.T) {
 		"FUNCTIONS_CUSTOMHANDLER_PORT":                   "not a port",
 		"CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_ENABLED": "true", // without a hub name
 	}
+	// load loads the section a command uses, as the command does, and checks what it holds.
+	type load func(t *testing.T, e env) error
+	hubs := func(t *testing.T, e env) error {
+		_, err := loadSettings(e.getenv, config.LoadHubs)
+		return err
+	}
+	auditSection := func(t *testing.T, e env) error {
+		a, err := loadSettings(e.getenv, config.LoadAudit)
+		if err == nil && a.Table != "Tasks" {
+			t.Errorf("audit table %q, want the configured Tasks", a.Table)
+		}
+		return err
+	}
+	syncSection := func(t *testing.T, e env) error {
+		s, err := loadSettings(e.getenv, config.LoadSync)
+		if want, _ := sf.ParseJDBCURL(snowflake["CONNECTOR_SNOWFLAKE_JDBC_URL"]); err == nil && !reflect.DeepEqual(s.Snowflake.URL, want) {
+			t.Errorf("JDBC URL %+v, want the configured one", s.Snowflake.URL)
+		}
+		return err
+	}
 	tests := []struct {
 		name    string
 		env     env
-		need    need
+		load    load
 		wantErr []string // settings the error must name; none means success
 	}{
-		{"nothing needed, nothing set", env{}, 0, nil},
-		{"nothing needed, unrelated settings broken", broken, 0, nil},
-		{"audit with broken Snowflake and policy settings", merge(broken, audit), needAudit, nil},
-		{"audit missing", env{}, needAudit, []string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"}},
+		{"nothing needed, nothing set", env{}, hubs, nil},
+		{"nothing needed, unrelated settings broken", broken, hubs, nil},
+		{"audit with broken Snowflake and policy settings", merge(broken, audit), auditSection, nil},
+		{"audit missing", env{}, auditSection, []string{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"}},
 		{"snowflake with broken audit settings and two policy sources", merge(broken, snowflake, env{"CONNECTOR_SNOWFLAKE_PRIVATE_KEY": ""}),
-			needSnowflake, []string{"CONNECTOR_POLICY_FILE"}},
-		{"snowflake complete", merge(audit, snowflake), needSnowflake, nil},
-		{"snowflake missing", env{}, needSnowflake, []string{"CONNECTOR_SNOWFLAKE_JDBC_URL", "CONNECTOR_SNOWFLAKE_JDBC_USERNAME",
+			syncSection, []string{"CONNECTOR_POLICY_FILE"}},
+		{"snowflake complete", merge(audit, snowflake), syncSection, nil},
+		{"snowflake missing", env{}, syncSection, []string{"CONNECTOR_SNOWFLAKE_JDBC_URL", "CONNECTOR_SNOWFLAKE_JDBC_USERNAME",
 			"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD", "CONNECTOR_POLICY_FILE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(tt.env.getenv, tt.need)
+			err := tt.load(t, tt.env)
 			if len(tt.wantErr) == 0 {
 				if err != nil {
-					t.Fatalf("loadConfig: %v", err)
-				}
-				if tt.need&needAudit != 0 && cfg.Audit.Table != "Tasks" {
-					t.Errorf("audit table %q, want the configured Tasks", cfg.Audit.Table)
-				}
-				if tt.need&needSnowflake != 0 && cfg.Snowflake.JDBCURL != snowflake["CONNECTOR_SNOWFLAKE_JDBC_URL"] {
-					t.Errorf("JDBC URL %q, want the configured one", cfg.Snowflake.JDBCURL)
+					t.Fatalf("loadSettings: %v", err)
 				}
 				return
 			}
 			if err == nil {
-				t.Fatal("loadConfig succeeded, want an error")
+				t.Fatal("loadSettings succeeded, want an error")
 			}
 			for _, name := range tt.wantErr {
 				if !strings.Contains(err.Error(), "setting "+name) {
@@ -100,7 +117,7 @@ func TestHubs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := loadConfig(tt.env.getenv, 0)
+			cfg, err := loadSettings(tt.env.getenv, config.LoadHubs)
 			if err != nil {
 				t.Fatal(err)
 			}

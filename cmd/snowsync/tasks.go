@@ -18,6 +18,7 @@ import (
 	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
@@ -73,11 +74,11 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 		return usageErrorf("--id selects records by id alone: drop --status, --since and --until")
 	}
 
-	cfg, err := loadConfig(d.getenv, needAudit)
+	settings, err := loadSettings(d.getenv, config.LoadAudit)
 	if err != nil {
 		return err
 	}
-	store, err := app.NewStore(cfg.Audit)
+	store, err := app.NewStore(settings)
 	if err != nil {
 		return err
 	}
@@ -90,10 +91,10 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 	var re *azcore.ResponseError
 	if errors.As(err, &re) && re.ErrorCode == string(aztables.TableNotFound) {
 		return fmt.Errorf("audit table %q does not exist (setting CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME; the handler creates it on its first task): %w",
-			cfg.Audit.Table, err)
+			settings.Table, err)
 	}
 	if err != nil {
-		return fmt.Errorf("read audit table %q (setting %s): %w", cfg.Audit.Table, cfg.Audit.Setting, err)
+		return fmt.Errorf("read audit table %q (setting %s): %w", settings.Table, settings.Setting, err)
 	}
 	if *limit > 0 && len(recs) > *limit {
 		recs = recs[:*limit]

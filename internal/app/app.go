@@ -55,7 +55,7 @@ func (a *App) Warm(ctx context.Context, logger *slog.Logger) {
 	}
 }
 
-// New wires an App from cfg.
+// New wires an App from cfg, whose options config built and checked: it only passes them on.
 func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	store, err := NewStore(cfg.Audit)
 	if err != nil {
@@ -65,95 +65,50 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The driver would report these on the first query, without naming the setting.
-	if _, err := snowflake.ParseJDBCURL(cfg.Snowflake.JDBCURL); err != nil {
-		return nil, fmt.Errorf("setting CONNECTOR_SNOWFLAKE_JDBC_URL: %w", err)
-	}
-	if cfg.Snowflake.PrivateKey.IsSet() {
-		if _, err := snowflake.ParsePrivateKey(cfg.Snowflake.PrivateKey, cfg.Snowflake.PrivateKeyPassphrase); err != nil {
-			return nil, fmt.Errorf("setting CONNECTOR_SNOWFLAKE_PRIVATE_KEY: %w", err)
-		}
-	}
-	db, err := snowflake.Open(snowflake.ConnConfig{
-		JDBCURL: cfg.Snowflake.JDBCURL, Username: cfg.Snowflake.User, Password: cfg.Snowflake.Password,
-		PrivateKey: cfg.Snowflake.PrivateKey, PrivateKeyPassphrase: cfg.Snowflake.PrivateKeyPassphrase,
-		Warehouse: cfg.Snowflake.Warehouse, Role: cfg.Snowflake.Role, RequestTimeout: cfg.Snowflake.QueryTimeout,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("snowflake connection (CONNECTOR_SNOWFLAKE_*): %w", err)
-	}
-	db.SetMaxIdleConns(max(cfg.ApplyThreads, cfg.LoadThreads, 16)) // sessions stay logged in between batches
-	policies, err := NewPolicies(cfg, logger)
+	db := cfg.Snowflake.Open()
+	db.SetMaxIdleConns(max(cfg.ApplyThreads, cfg.Engine.LoadThreads, 16)) // sessions stay logged in between batches
+	policies, err := NewPolicies(cfg.Sync, logger)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	gate := &PolicyGate{Policies: policies}
-	eng := newEngine(cfg, db, gate) // the engine syncs each batch with the set the gate pinned for it
+	eng := newEngine(cfg.Sync, db, gate) // the engine syncs each batch with the set the gate pinned for it
 	gate.Syncer = eng
 	runner := &task.Runner{Syncer: gate, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
-		FailureHub: cfg.FailureHub.Enabled, DryRun: !cfg.Roles.GrantUpdates, MaxOriginal: cfg.FailureHub.MaxOriginal,
+		FailureHub: cfg.FailureHub.Enabled, DryRun: cfg.DryRun, MaxOriginal: cfg.FailureHub.MaxOriginal,
 		Bodies: bodies, MaxResources: cfg.MaxResources, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
 		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, MaxInvocationBytes: cfg.MaxInvocationBytes, Bodies: bodies, Logger: logger})
-	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.LoadThreads)}, nil
+	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.Engine.LoadThreads)}, nil
 }
 
-// NewEngine builds the sync engine over db: policies from the configured source, the managed scope
-// and roles, and an executor that applies statements, or records them in a dry run.
-func NewEngine(cfg config.Config, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
-	policies, err := NewPolicies(cfg, logger)
+// NewEngine builds the sync engine over db: policies from the configured source, the engine's options
+// as config built them, and an executor that applies statements, or records them in a dry run.
+func NewEngine(s config.Sync, db *sql.DB, logger *slog.Logger) (*engine.Engine, error) {
+	policies, err := NewPolicies(s, logger)
 	if err != nil {
 		return nil, err
 	}
-	return newEngine(cfg, db, policies), nil
+	return newEngine(s, db, policies), nil
 }
 
 // NewPolicies returns the cache of the configured policy source, refreshed every
 // CONNECTOR_POLICY_REFRESH_INTERVAL_SEC.
-func NewPolicies(cfg config.Config, logger *slog.Logger) (*policy.Cache, error) {
-	mapping := roleMapping(cfg.Roles)
-	src, err := policySource(cfg.Policy, mapping)
+func NewPolicies(s config.Sync, logger *slog.Logger) (*policy.Cache, error) {
+	src, err := policySource(s.Policy, s.Mapping)
 	if err != nil {
 		return nil, err
 	}
-	return policy.NewCache(src, mapping, cfg.Policy.Refresh, logger, nil), nil
+	return policy.NewCache(src, s.Mapping, s.Policy.Refresh, logger, nil), nil
 }
 
-func roleMapping(r config.Roles) policy.Mapping {
-	return policy.Mapping{EntityPrefix: r.EntityPrefix, UserPrefix: r.UserPrefix, PreserveCase: r.PreserveCase}
-}
-
-func newEngine(cfg config.Config, db *sql.DB, policies engine.Policies) *engine.Engine {
-	retry := snowflake.Retry{Timeout: cfg.Snowflake.QueryTimeout}
-	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: retry, Concurrency: cfg.ApplyThreads})
-	if !cfg.Roles.GrantUpdates {
+func newEngine(s config.Sync, db *sql.DB, policies engine.Policies) *engine.Engine {
+	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: s.Engine.Retry, Concurrency: s.ApplyThreads})
+	if s.DryRun {
 		exec = &snowflake.Recorder{}
 	}
-	s := cfg.Scope
-	return engine.New(db, exec, policies, engine.Options{
-		Scope:              engine.NewScope(s.Databases, s.Schemas, s.Tables, s.IgnoreDatabases, s.IgnoreSchemas, s.IgnoreTables),
-		Mapping:            roleMapping(cfg.Roles),
-		ManagedRoles:       cfg.Roles.Managed,
-		CreateMissingRoles: cfg.Roles.CreateMissing,
-		LoadMode:           cfg.LoadMode,
-		LoadThreads:        cfg.LoadThreads,
-		Retry:              retry,
-		DataPolicy:         dataPolicy(cfg),
-	})
-}
-
-// dataPolicy returns where the engine creates masking and row access policies, and whether the session
-// has a warehouse (CONNECTOR_SNOWFLAKE_WAREHOUSE_TO_USE, or warehouse= in the JDBC URL), which reading a
-// table's row access policy needs.
-func dataPolicy(cfg config.Config) engine.DataPolicy {
-	d := cfg.DataPolicy
-	warehouse := cfg.Snowflake.Warehouse != ""
-	if u, err := snowflake.ParseJDBCURL(cfg.Snowflake.JDBCURL); err == nil && u.Warehouse != "" {
-		warehouse = true
-	}
-	return engine.DataPolicy{MaskDatabase: d.MaskDatabase, MaskSchema: d.MaskSchema, FilterDatabase: d.FilterDatabase,
-		FilterSchema: d.FilterSchema, NullFallthrough: d.NullFallthrough, References: warehouse}
+	return engine.New(db, exec, policies, s.Engine)
 }
 
 // policySource returns the configured policy source. A local file is read and parsed now, so that a

@@ -1,11 +1,18 @@
 package config
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snowsync/snowsync/internal/engine"
 )
 
 // valid is a complete, minimal local configuration.
@@ -46,15 +53,19 @@ func TestLoadDefaults(t *testing.T) {
 		{"queue threshold", c.QueueThreshold, 100},
 		{"invocation limit", c.MaxInvocationBytes, int64(400 << 20)},
 		{"resources limit", c.MaxResources, 5000},
-		{"load mode", c.LoadMode, LoadConcurrent},
+		{"load mode", c.Engine.LoadMode, engine.LoadConcurrent},
+		{"load threads", c.Engine.LoadThreads, 8},
+		{"apply threads", c.ApplyThreads, 16},
+		{"query timeout", c.Snowflake.RequestTimeout, time.Minute},
 		{"audit table", c.Audit.Table, "OnDemandSyncTasks"},
 		{"body table", c.Audit.BodyTable, "OnDemandSyncBodies"},
 		{"failure message limit", c.FailureHub.MaxOriginal, 768 << 10},
 		{"audit from", c.Audit.Setting, "AzureWebJobsStorage"},
-		{"entity prefix", c.Roles.EntityPrefix, "PRIV_"},
-		{"user prefix", c.Roles.UserPrefix, "PRIV_USER_"},
-		{"create missing", c.Roles.CreateMissing, true},
-		{"grant updates", c.Roles.GrantUpdates, true},
+		{"entity prefix", c.Mapping.EntityPrefix, "PRIV_"},
+		{"user prefix", c.Mapping.UserPrefix, "PRIV_USER_"},
+		{"engine mapping", c.Engine.Mapping, c.Mapping},
+		{"create missing", c.Engine.CreateMissingRoles, true},
+		{"grant updates", !c.DryRun, true},
 		{"refresh", c.Policy.Refresh, time.Minute},
 	}
 	for _, ch := range checks {
@@ -88,6 +99,9 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 		{"invocation limit too small", map[string]string{"CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES": "1000"}, "CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES"},
 		{"no jdbc url", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_URL": ""}, "CONNECTOR_SNOWFLAKE_JDBC_URL"},
 		{"jdbc url not snowflake", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_URL": "jdbc:postgresql://x"}, "CONNECTOR_SNOWFLAKE_JDBC_URL"},
+		{"credential in the jdbc url", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_URL": "jdbc:snowflake://acme.snowflakecomputing.com/?password=pa55word-do-not-print"},
+			"CONNECTOR_SNOWFLAKE_JDBC_URL"},
+		{"private key not a key", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": "", "CONNECTOR_SNOWFLAKE_PRIVATE_KEY": "c2VjcmV0"}, "CONNECTOR_SNOWFLAKE_PRIVATE_KEY"},
 		{"no user", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_USERNAME": ""}, "CONNECTOR_SNOWFLAKE_JDBC_USERNAME"},
 		{"no credential", map[string]string{"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD": ""}, "CONNECTOR_SNOWFLAKE_JDBC_PASSWORD"},
 		{"two credentials", map[string]string{"CONNECTOR_SNOWFLAKE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----"}, "CONNECTOR_SNOWFLAKE_PRIVATE_KEY"},
@@ -171,6 +185,77 @@ func TestAuditConnectionPrecedence(t *testing.T) {
 				t.Errorf("audit = %+v, want from %s with URL %q", c.Audit, tt.wantSetting, tt.wantURL)
 			}
 		})
+	}
+}
+
+// The Snowflake connection is checked once, by config: its JDBC URL parsed, its key decoded, the
+// setting's warehouse and role over the URL's, and the engine told whether a warehouse is set.
+func TestLoadChecksTheSnowflakeConnection(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := valid()
+	delete(m, "CONNECTOR_SNOWFLAKE_JDBC_PASSWORD")
+	m["CONNECTOR_SNOWFLAKE_PRIVATE_KEY"] = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	m["CONNECTOR_SNOWFLAKE_ROLE_TO_USE"] = "OTHER"
+	c, err := Load(env(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Snowflake
+	if s.URL.Account != "acme" || s.User != "SNOWSYNC" || s.Warehouse != "WH" || s.Role != "OTHER" || s.Key == nil || !s.Key.Equal(key) {
+		t.Errorf("connection = %+v", s)
+	}
+	if !c.Engine.DataPolicy.References || c.Engine.Retry.Timeout != time.Minute {
+		t.Errorf("engine data policy %+v, retry %+v; want references (the URL names a warehouse), a minute", c.Engine.DataPolicy, c.Engine.Retry)
+	}
+	m["CONNECTOR_SNOWFLAKE_JDBC_URL"] = "jdbc:snowflake://acme.snowflakecomputing.com/"
+	if c, err = Load(env(m)); err != nil || c.Engine.DataPolicy.References {
+		t.Errorf("without a warehouse: references %v, %v; want false", c.Engine.DataPolicy.References, err)
+	}
+}
+
+// A section loaded alone reads only its settings, and gives what Load gives.
+func TestSectionsLoadAlone(t *testing.T) {
+	full, err := Load(env(valid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := func(prefixes ...string) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			for _, p := range prefixes {
+				if strings.HasPrefix(k, p) {
+					v, ok := valid()[k]
+					return v, ok
+				}
+			}
+			return "", false
+		}
+	}
+	sync, err := LoadSync(only("CONNECTOR_SNOWFLAKE_", "CONNECTOR_POLICY_", "CONNECTOR_RANGER_"))
+	if err != nil || !reflect.DeepEqual(sync, full.Sync) {
+		t.Errorf("LoadSync = %+v, %v; want %+v", sync, err, full.Sync)
+	}
+	audit, err := LoadAudit(only("AzureWebJobsStorage", "CONNECTOR_ON_DEMAND_V2_AUDIT_"))
+	if err != nil || audit != full.Audit {
+		t.Errorf("LoadAudit = %+v, %v; want %+v", audit, err, full.Audit)
+	}
+	hubs, err := LoadHubs(only("CONNECTOR_ON_DEMAND_V2_AZURE_", "CONNECTOR_ON_DEMAND_V2_BATCH_", "CONNECTOR_ON_DEMAND_V2_FAILURE_"))
+	if err != nil || hubs != full.Hubs {
+		t.Errorf("LoadHubs = %+v, %v; want %+v", hubs, err, full.Hubs)
+	}
+	if _, err := LoadHubs(env(nil)); err != nil {
+		t.Errorf("LoadHubs requires a hub setting: %v", err)
+	}
+	_, err = LoadSync(env(map[string]string{"CONNECTOR_SNOWFLAKE_LOAD_THREADS": "0"}))
+	for _, name := range []string{"CONNECTOR_SNOWFLAKE_JDBC_URL", "CONNECTOR_POLICY_FILE", "CONNECTOR_SNOWFLAKE_LOAD_THREADS"} {
+		if err == nil || !strings.Contains(err.Error(), "setting "+name) {
+			t.Errorf("LoadSync of nothing: error %v does not name %s", err, name)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "AUDIT") {
+		t.Errorf("LoadSync names an audit setting: %v", err)
 	}
 }
 

@@ -110,11 +110,12 @@ func (r *reader) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-// require records an error when a setting needed by an enabled feature is missing.
-func (r *reader) require(ok bool, name, why string) {
+// require records an error when a setting needed by an enabled feature is missing, and returns ok.
+func (r *reader) require(ok bool, name, why string) bool {
 	if !ok {
 		r.fail(name, "is required %s", why)
 	}
+	return ok
 }
 
 func (r *reader) err() error { return errors.Join(r.errs...) }

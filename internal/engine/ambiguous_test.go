@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
@@ -43,10 +42,10 @@ func TestAmbiguousNamesAreSkipped(t *testing.T) {
 		{"database", []request.Resource{{Kind: request.KindDatabase, Database: "Hr"}}, outcome.Skipped,
 			`ambiguous database name "Hr": "HR", "hr"`},
 	}
-	for _, mode := range []string{config.LoadSequential, config.LoadConcurrent, config.LoadBulk} {
+	for _, mode := range LoadModes {
 		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: true})
 		for _, tt := range tests {
-			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+			t.Run(string(mode)+"/"+tt.name, func(t *testing.T) {
 				res, err := e.Run(context.Background(), tt.resources)
 				if err != nil {
 					t.Fatal(err)

@@ -33,8 +33,8 @@ func seedTables(b *testing.B, srv *emulator.Server, schemas, perSchema int) {
 // BenchmarkBatch50Tables syncs a batch of 50 table requests over 5 schemas (first run grants, later
 // runs are converged) and reports the Snowflake queries per batch.
 func BenchmarkBatch50Tables(b *testing.B) {
-	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
+		b.Run(string(mode), func(b *testing.B) {
 			srv := emulatortest.Start(b, emulator.Options{})
 			seedTables(b, srv, 5, 10)
 			e := newEngine(b, srv, Options{LoadMode: mode, CreateMissingRoles: true})
@@ -51,8 +51,8 @@ func BenchmarkBatch50Tables(b *testing.B) {
 
 // BenchmarkDatabase5000Tables syncs one database request covering 5,000 tables in 50 schemas.
 func BenchmarkDatabase5000Tables(b *testing.B) {
-	for _, mode := range []string{"load_multi_thread", "load_bulk"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, mode := range []LoadMode{"load_multi_thread", "load_bulk"} {
+		b.Run(string(mode), func(b *testing.B) {
 			srv := emulatortest.Start(b, emulator.Options{})
 			seedTables(b, srv, 50, 100)
 			e := newEngine(b, srv, Options{LoadMode: mode, CreateMissingRoles: true})

@@ -29,7 +29,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/datapolicy"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
@@ -42,7 +41,30 @@ type Policies interface {
 	Current(ctx context.Context) (*policy.Set, error)
 }
 
-// Options configure an Engine. Zero values: LoadMode "load_multi_thread" with 8 threads, the default
+// LoadMode is how the engine reads Snowflake (CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY, the seed product's
+// values).
+type LoadMode string
+
+// The load modes.
+const (
+	LoadSequential LoadMode = "load"              // one SHOW at a time
+	LoadConcurrent LoadMode = "load_multi_thread" // the same SHOWs, LoadThreads at a time
+	LoadBulk       LoadMode = "load_bulk"         // INFORMATION_SCHEMA, one query per database
+)
+
+// LoadModes lists the load modes, in the order the settings documentation gives them.
+var LoadModes = []LoadMode{LoadSequential, LoadConcurrent, LoadBulk}
+
+// Defaults of Options (and of the settings CONNECTOR_SNOWFLAKE_LOAD_RESOURCES_KEY,
+// CONNECTOR_SNOWFLAKE_LOAD_THREADS and the policy schema settings, which config reads with them).
+const (
+	DefaultLoadMode    = LoadConcurrent
+	DefaultLoadThreads = 8
+	// DefaultPolicySchema is the schema of snowsync's masking and row access policies.
+	DefaultPolicySchema = "SNOWSYNC_POLICIES"
+)
+
+// Options configure an Engine. Zero values: DefaultLoadMode with DefaultLoadThreads, the default
 // retry policy, nothing managed beyond the prefixes of Mapping, missing roles reported rather than
 // created.
 type Options struct {
@@ -54,9 +76,9 @@ type Options struct {
 	// CreateMissingRoles adds CREATE ROLE IF NOT EXISTS for a role that a GRANT needs and that does not
 	// exist; when false such grants are not sent and the resource FAILS, naming the role.
 	CreateMissingRoles bool
-	// LoadMode is "load" (one query at a time), "load_multi_thread" (LoadThreads at a time) or
-	// "load_bulk" (database and schema requests read INFORMATION_SCHEMA, one query per view).
-	LoadMode    string
+	// LoadMode is LoadSequential (one query at a time), LoadConcurrent (LoadThreads at a time) or
+	// LoadBulk (database and schema requests read INFORMATION_SCHEMA, one query per view).
+	LoadMode    LoadMode
 	LoadThreads int
 	// Retry is the retry policy of every read (the executor has its own for writes; app gives both the
 	// same query timeout).
@@ -65,9 +87,9 @@ type Options struct {
 	DataPolicy DataPolicy
 }
 
-// DataPolicy places the masking and row access policies that snowsync creates (config.DataPolicy) and
-// says what can be read. An empty database means the database of the table a policy protects; an empty
-// schema means config.DefaultPolicySchema.
+// DataPolicy places the masking and row access policies that snowsync creates and says what can be
+// read. An empty database means the database of the table a policy protects; an empty schema means
+// DefaultPolicySchema.
 type DataPolicy struct {
 	MaskDatabase, MaskSchema     string
 	FilterDatabase, FilterSchema string
@@ -101,7 +123,7 @@ func (d DataPolicy) options(kind snowflake.PolicyKind, db string) datapolicy.Opt
 	if kind == snowflake.RowAccessPolicy {
 		pdb, schema = d.FilterDatabase, d.FilterSchema
 	}
-	return datapolicy.Options{Database: cmp.Or(pdb, db), Schema: cmp.Or(schema, config.DefaultPolicySchema), NullFallthrough: d.NullFallthrough}
+	return datapolicy.Options{Database: cmp.Or(pdb, db), Schema: cmp.Or(schema, DefaultPolicySchema), NullFallthrough: d.NullFallthrough}
 }
 
 // Engine syncs batches. It is safe for concurrent use.
@@ -115,13 +137,11 @@ type Engine struct {
 
 // New returns an Engine reading through q and applying through exec (a snowflake.Recorder for a dry run).
 func New(q snowflake.Querier, exec snowflake.Executor, policies Policies, opts Options) *Engine {
-	if opts.LoadMode == "" {
-		opts.LoadMode = config.LoadConcurrent
-	}
+	opts.LoadMode = cmp.Or(opts.LoadMode, DefaultLoadMode)
 	if opts.LoadThreads <= 0 {
-		opts.LoadThreads = 8
+		opts.LoadThreads = DefaultLoadThreads
 	}
-	if opts.LoadMode == config.LoadSequential {
+	if opts.LoadMode == LoadSequential {
 		opts.LoadThreads = 1
 	}
 	e := &Engine{q: q, exec: exec, policies: policies, opts: opts, managed: map[string]bool{}}

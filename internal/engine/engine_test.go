@@ -132,7 +132,7 @@ func TestPlanExactSQL(t *testing.T) {
 }
 
 func TestScope(t *testing.T) {
-	s := NewScope(nil, []string{"SALES.PUBLIC", "STAGING"}, nil, nil, nil, []string{"*_PII"})
+	s := NewScope(ScopeLists{Schemas: []string{"SALES.PUBLIC", "STAGING"}, IgnoreTables: []string{"*_PII"}})
 	tests := []struct {
 		db, schema, name string
 		want             bool
@@ -210,7 +210,7 @@ func TestMissingContainersAreSkipped(t *testing.T) {
 	if err := srv.Exec(`CREATE DATABASE SALES`); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
+	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
 		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: mode != "load"})
 		res, err := e.Run(context.Background(), []request.Resource{
 			{Kind: request.KindDatabase, Database: "NOPE"},
@@ -243,7 +243,7 @@ func TestFailedContainerLoadChangesNothing(t *testing.T) {
 	}
 	// Read by role (one managed role, 4 objects) the grants fail, and so does the fallback by object.
 	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^SHOW GRANTS (ON TABLE .*"B"|TO ROLE)`), Number: 3001})
-	for _, mode := range []string{"load", "load_multi_thread"} {
+	for _, mode := range []LoadMode{"load", "load_multi_thread"} {
 		e := newEngine(t, srv, Options{LoadMode: mode, CreateMissingRoles: true})
 		srv.ResetLog()
 		res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindSchema, Database: "SALES", Schema: "PUBLIC"}})
@@ -289,8 +289,8 @@ func TestNamesDifferingInCaseAreDifferentObjects(t *testing.T) {
 }
 
 func TestSecondRunIssuesNothingInEveryMode(t *testing.T) {
-	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(string(mode), func(t *testing.T) {
 			srv := emulatortest.Start(t, emulator.Options{})
 			if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE TABLE SALES.PUBLIC.ITEMS (ID INT);
 				CREATE VIEW SALES.PUBLIC.V AS SELECT ID FROM SALES.PUBLIC.ORDERS; CREATE ROLE PRIV_OLD;

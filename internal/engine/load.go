@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/guard"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
@@ -198,13 +197,13 @@ func (p *pass) load(ctx context.Context) error {
 	for _, u := range objects {
 		bySchema[u.name.prefix(2)] = append(bySchema[u.name.prefix(2)], u)
 	}
-	readBySchema := p.e.opts.LoadMode != config.LoadBulk && p.objectsBySchema(objects, bySchema)
+	readBySchema := p.e.opts.LoadMode != LoadBulk && p.objectsBySchema(objects, bySchema)
 	if readBySchema {
 		for schema := range bySchema {
 			p.containerDBs[strings.ToUpper(schema.Database)] = true
 		}
 	}
-	if readBySchema || len(containers) > 0 && p.e.opts.LoadMode != config.LoadBulk {
+	if readBySchema || len(containers) > 0 && p.e.opts.LoadMode != LoadBulk {
 		for _, role := range p.likelyRoles() {
 			guard.Go(g, func() error {
 				_, err := p.roleGrants(ctx, role)
@@ -219,7 +218,7 @@ func (p *pass) load(ctx context.Context) error {
 		guard.Go(g, func() error { return p.finish(u, p.loadContainer(ctx, u)) })
 	}
 	switch {
-	case p.e.opts.LoadMode == config.LoadBulk:
+	case p.e.opts.LoadMode == LoadBulk:
 		byDB := map[string][]*unit{}
 		for _, u := range objects {
 			byDB[u.name.Database] = append(byDB[u.name.Database], u)
@@ -576,7 +575,7 @@ func (p *pass) addContainer(n name, schemas []snowflake.SchemaID, objects []snow
 // from INFORMATION_SCHEMA with every grant.
 func (p *pass) list(ctx context.Context, n name) (listing, error) {
 	db := snowflake.DatabaseID{Name: n.Database}
-	if p.e.opts.LoadMode == config.LoadBulk {
+	if p.e.opts.LoadMode == LoadBulk {
 		var scope snowflake.CatalogScope
 		if n.level() == 2 {
 			scope.Schemas = []string{n.Schema}

@@ -107,8 +107,8 @@ func TestMaskAndFilterBeforeGrants(t *testing.T) {
 	setHR(t, srv)
 	doc := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_SHOW_LAST_4"}`) + "," +
 		filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))
-	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(string(mode), func(t *testing.T) {
 			srv := emulatortest.Start(t, emulator.Options{})
 			setHR(t, srv)
 			e := newPolicyEngine(t, srv, doc, true, Options{LoadMode: mode, CreateMissingRoles: true})
@@ -368,8 +368,8 @@ func TestMasksCostAtMostOneReadWave(t *testing.T) {
 	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
 	latency := map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}
 	type cost struct{ waves, reads int }
-	for _, mode := range []string{"load", "load_multi_thread", "load_bulk"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
+		t.Run(string(mode), func(t *testing.T) {
 			measure := func(masked bool) (first, converged cost) {
 				srv := emulatortest.Start(t, emulator.Options{Latency: latency})
 				seedMasked(t, srv, schemas, perSchema)
@@ -506,8 +506,8 @@ func TestStaleSetNeverLoosensMasksOrFilters(t *testing.T) {
 // policy is refused by Snowflake, the table is read again the per-table way, and it ends as on the
 // per-table path: the foreign policy stays, a note says so, and the grants go out.
 func TestForeignPoliciesUnderBulkRead(t *testing.T) {
-	for _, mode := range []string{"load_multi_thread", "load_bulk"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []LoadMode{"load_multi_thread", "load_bulk"} {
+		t.Run(string(mode), func(t *testing.T) {
 			srv := emulatortest.Start(t, emulator.Options{})
 			seedMasked(t, srv, 1, 12) // SALES.S0.T000..T011: more masked tables than the pool's 8 threads
 			if err := srv.Exec(`CREATE SCHEMA SALES.SEC;

@@ -120,7 +120,7 @@ func TestOnAllNeverReachesExcludedOrDeniedObjects(t *testing.T) {
 	  "resources":{"database":{"values":["SALES"]},"schema":{"values":["DENIED"]},"table":{"values":["SECRET"]}},
 	  "denyPolicyItems":[{"accesses":[{"type":"select","isAllowed":true}],"groups":["analysts"]}]}]}`
 	e := newEngineWith(t, srv, policies, Options{CreateMissingRoles: true,
-		Scope: NewScope(nil, nil, nil, nil, nil, []string{"*_PII"})})
+		Scope: NewScope(ScopeLists{IgnoreTables: []string{"*_PII"}})})
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}})
 	if err != nil || res[0].Status != outcome.Success {
 		t.Fatalf("result = %+v, %v", res[0], err)
@@ -147,7 +147,7 @@ func TestOnAllNeverReachesExcludedOrDeniedObjects(t *testing.T) {
 // A batch whose every resource is outside the managed scope costs no round trip at all.
 func TestNothingToSyncReadsNothing(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Options{})
-	e := newEngine(t, srv, Options{Scope: NewScope([]string{"SALES"}, nil, nil, nil, nil, nil)})
+	e := newEngine(t, srv, Options{Scope: NewScope(ScopeLists{Databases: []string{"SALES"}})})
 	srv.ResetLog()
 	res, err := e.Run(context.Background(), []request.Resource{{Kind: request.KindTable, Database: "HR", Schema: "CORE", Table: "EMPLOYEES"}})
 	if err != nil || res[0].Status != outcome.Skipped {

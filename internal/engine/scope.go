@@ -20,16 +20,25 @@ type Scope struct {
 // qualified is one entry split into its dotted parts.
 type qualified []wildcard.Pattern
 
-// NewScope compiles the six lists.
-func NewScope(dbs, schemas, tables, ignoreDBs, ignoreSchemas, ignoreTables []string) Scope {
-	managed := compile(dbs)
+// ScopeLists are the managed scope as written: the manage lists (CONNECTOR_SNOWFLAKE_MANAGE_DATABASE_LIST,
+// _SCHEMA_LIST, _TABLE_LIST) and the ignore lists (CONNECTOR_SNOWFLAKE_IGNORE_DATABASE_LIST, ...), one
+// entry each.
+type ScopeLists struct {
+	Databases, Schemas, Tables                   []string
+	IgnoreDatabases, IgnoreSchemas, IgnoreTables []string
+}
+
+// NewScope compiles the lists.
+func NewScope(l ScopeLists) Scope {
+	managed := compile(l.Databases)
+	ignoreDBs := l.IgnoreDatabases
 	if len(managed) == 0 {
 		ignoreDBs = append([]string{"SNOWFLAKE", "SNOWFLAKE_SAMPLE_DATA"}, ignoreDBs...)
 	}
 	return Scope{
-		dbs: managed, schemas: compile(schemas), tables: compile(tables),
-		ignoreDBs: compile(ignoreDBs), ignoreSchemas: append(compile(ignoreSchemas), qualified{wildcard.Compile("INFORMATION_SCHEMA")}),
-		ignoreTables: compile(ignoreTables),
+		dbs: managed, schemas: compile(l.Schemas), tables: compile(l.Tables),
+		ignoreDBs: compile(ignoreDBs), ignoreSchemas: append(compile(l.IgnoreSchemas), qualified{wildcard.Compile("INFORMATION_SCHEMA")}),
+		ignoreTables: compile(l.IgnoreTables),
 	}
 }
 

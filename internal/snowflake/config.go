@@ -17,8 +17,9 @@ import (
 	"github.com/snowsync/snowsync/internal/secret"
 )
 
-// ConnConfig holds the Snowflake connection settings in the seed product's terms (DESIGN §5). Secrets are
-// secret.String, so printing or logging a ConnConfig never shows them.
+// ConnConfig holds the Snowflake connection settings as written, in the seed product's terms (DESIGN §5);
+// Check turns it into a Connection. Secrets are secret.String, so printing or logging a ConnConfig never
+// shows them.
 type ConnConfig struct {
 	// JDBCURL is CONNECTOR_SNOWFLAKE_JDBC_URL; see ParseJDBCURL.
 	JDBCURL string
@@ -37,7 +38,8 @@ type ConnConfig struct {
 	Role string
 	// LoginTimeout bounds a login including the driver's retries; 0 means 60 s.
 	LoginTimeout time.Duration
-	// RequestTimeout bounds one query request including the driver's retries; 0 means 60 s.
+	// RequestTimeout bounds one query request including the driver's retries; 0 means
+	// DefaultRequestTimeout.
 	RequestTimeout time.Duration
 }
 

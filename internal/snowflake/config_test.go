@@ -195,17 +195,18 @@ func TestDriverConfig(t *testing.T) {
 	}
 
 	t.Run("password, URL values", func(t *testing.T) {
-		cfg, err := base.DriverConfig()
+		conn, err := base.Check()
 		if err != nil {
 			t.Fatal(err)
 		}
+		cfg := conn.DriverConfig()
 		if cfg.Account != "xy12345" || cfg.Host != "xy12345.snowflakecomputing.com" || cfg.Port != 443 ||
 			cfg.Protocol != "https" || cfg.User != "URL_USER" || cfg.Warehouse != "URL_WH" || cfg.Role != "URL_ROLE" ||
 			cfg.Database != "SALES" || cfg.Password != pw || cfg.Authenticator != gosnowflake.AuthTypeSnowflake {
 			t.Errorf("config = %+v", cfg)
 		}
 		if !cfg.DisableTelemetry || *cfg.Params["client_session_keep_alive"] != "false" ||
-			cfg.LoginTimeout != defaultLoginTimeout || cfg.RequestTimeout != defaultRequestTimeout {
+			cfg.LoginTimeout != defaultLoginTimeout || cfg.RequestTimeout != DefaultRequestTimeout {
 			t.Errorf("defaults not applied: %+v", cfg)
 		}
 	})
@@ -214,28 +215,33 @@ func TestDriverConfig(t *testing.T) {
 		c.Username, c.Warehouse, c.Role = "SYNC", "WH", "SYNC_ROLE"
 		c.PrivateKey = secret.String(pemKey("PRIVATE KEY", der))
 		c.LoginTimeout = 5 * time.Second
-		cfg, err := c.DriverConfig()
+		conn, err := c.Check()
 		if err != nil {
 			t.Fatal(err)
 		}
+		cfg := conn.DriverConfig()
 		if cfg.Authenticator != gosnowflake.AuthTypeJwt || !cfg.PrivateKey.Equal(key) || cfg.Password != "" ||
 			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || cfg.LoginTimeout != 5*time.Second {
 			t.Errorf("config = %+v", cfg)
 		}
 	})
 	for _, tc := range []struct {
-		name string
-		c    ConnConfig
+		name  string
+		c     ConnConfig
+		field string // the FieldError's field
 	}{
-		{"no credentials", ConnConfig{JDBCURL: base.JDBCURL}},
-		{"no user", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com", Password: pw}},
-		{"bad key", ConnConfig{JDBCURL: base.JDBCURL, PrivateKey: pw}},
-		{"bad URL", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com/?password=" + pw, Password: pw}},
+		{"no credentials", ConnConfig{JDBCURL: base.JDBCURL}, "Password"},
+		{"no user", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com", Password: pw}, "Username"},
+		{"bad key", ConnConfig{JDBCURL: base.JDBCURL, PrivateKey: pw}, "PrivateKey"},
+		{"bad URL", ConnConfig{JDBCURL: "jdbc:snowflake://a.snowflakecomputing.com/?password=" + pw, Password: pw}, "JDBCURL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.c.DriverConfig()
+			_, err := tc.c.Check()
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if fe := (*FieldError)(nil); !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Errorf("error %v names field %v, want %s", err, fe, tc.field)
 			}
 			if _, openErr := Open(tc.c); openErr == nil {
 				t.Error("Open: no error")
@@ -248,6 +254,15 @@ func TestDriverConfig(t *testing.T) {
 	c := ConnConfig{Password: pw, PrivateKey: pw, PrivateKeyPassphrase: pw}
 	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, pw) {
 		t.Errorf("formatting a ConnConfig shows a secret: %s", s)
+	}
+	for _, k := range []ConnConfig{base, {JDBCURL: base.JDBCURL, Username: "SYNC", PrivateKey: secret.String(pemKey("PRIVATE KEY", der))}} {
+		conn, err := k.Check()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := fmt.Sprintf("%v %+v %#v", conn, conn, conn); strings.Contains(s, pw) || strings.Contains(s, key.D.String()) {
+			t.Errorf("formatting a Connection shows a secret: %s", s)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func (r Retry) withDefaults() Retry {
 	}
 	r.Backoff = firstPositive(r.Backoff, 200*time.Millisecond)
 	r.MaxBackoff = firstPositive(r.MaxBackoff, 5*time.Second)
-	r.Timeout = firstPositive(r.Timeout, defaultRequestTimeout)
+	r.Timeout = firstPositive(r.Timeout, DefaultRequestTimeout)
 	return r
 }
 
