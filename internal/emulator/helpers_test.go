@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/snowflakedb/gosnowflake"
@@ -152,6 +151,3 @@ func renderGrants(cols []string, rows [][]string) []string {
 
 func has(m map[string]int, k string) bool { _, ok := m[k]; return ok }
 
-func sameLines(got, want []string) bool {
-	return strings.Join(got, "\n") == strings.Join(want, "\n")
-}

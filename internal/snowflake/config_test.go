@@ -204,8 +204,9 @@ func TestDriverConfig(t *testing.T) {
 			cfg.Database != "SALES" || cfg.Password != pw || cfg.Authenticator != gosnowflake.AuthTypeSnowflake {
 			t.Errorf("config = %+v", cfg)
 		}
-		if !cfg.DisableTelemetry || *cfg.Params["client_session_keep_alive"] != "false" ||
-			cfg.LoginTimeout != defaultLoginTimeout || cfg.RequestTimeout != defaultRequestTimeout {
+		telemetryOff, login, request := deprecatedSettings(cfg)
+		if !telemetryOff || *cfg.Params["client_session_keep_alive"] != "false" ||
+			login != defaultLoginTimeout || request != defaultRequestTimeout {
 			t.Errorf("defaults not applied: %+v", cfg)
 		}
 	})
@@ -218,8 +219,9 @@ func TestDriverConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		_, login, _ := deprecatedSettings(cfg)
 		if cfg.Authenticator != gosnowflake.AuthTypeJwt || !cfg.PrivateKey.Equal(key) || cfg.Password != "" ||
-			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || cfg.LoginTimeout != 5*time.Second {
+			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || login != 5*time.Second {
 			t.Errorf("config = %+v", cfg)
 		}
 	})
@@ -275,4 +277,11 @@ func FuzzParseJDBCURL(f *testing.F) {
 			t.Errorf("error shows part of the URL: %v", err)
 		}
 	})
+}
+
+// deprecatedSettings returns the driver settings that gosnowflake marks deprecated with no replacement
+// yet (see DriverConfig).
+func deprecatedSettings(cfg *gosnowflake.Config) (telemetryOff bool, login, request time.Duration) {
+	//lint:ignore SA1019 no replacement in gosnowflake yet
+	return cfg.DisableTelemetry, cfg.LoginTimeout, cfg.RequestTimeout
 }

@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -34,22 +35,23 @@ func (c ConnConfig) DriverConfig() (*gosnowflake.Config, error) {
 	}
 	keepAlive := "false"
 	cfg := &gosnowflake.Config{
-		Account:          u.Account,
-		Host:             u.Host,
-		Port:             u.Port,
-		Protocol:         u.Protocol,
-		User:             firstNonEmpty(c.Username, u.User),
-		Warehouse:        firstNonEmpty(c.Warehouse, u.Warehouse),
-		Role:             firstNonEmpty(c.Role, u.Role),
-		Database:         u.Database,
-		Schema:           u.Schema,
-		LoginTimeout:     firstPositive(c.LoginTimeout, defaultLoginTimeout),
-		RequestTimeout:   firstPositive(c.RequestTimeout, defaultRequestTimeout),
-		ClientTimeout:    clientTimeout,
-		DisableTelemetry: true,
-		Application:      "snowsync",
-		Params:           map[string]*string{"client_session_keep_alive": &keepAlive},
+		Account:     u.Account,
+		Host:        u.Host,
+		Port:        u.Port,
+		Protocol:    u.Protocol,
+		User:        cmp.Or(c.Username, u.User),
+		Warehouse:   cmp.Or(c.Warehouse, u.Warehouse),
+		Role:        cmp.Or(c.Role, u.Role),
+		Database:    u.Database,
+		Schema:      u.Schema,
+		Application: "snowsync",
+		Params:      map[string]*string{"client_session_keep_alive": &keepAlive},
 	}
+	// gosnowflake marks the timeouts ("may be reorganized") and DisableTelemetry deprecated with no
+	// replacement yet: they remain its only way to set these.
+	login, request := firstPositive(c.LoginTimeout, defaultLoginTimeout), firstPositive(c.RequestTimeout, defaultRequestTimeout)
+	//lint:ignore SA1019 see above
+	cfg.LoginTimeout, cfg.RequestTimeout, cfg.ClientTimeout, cfg.DisableTelemetry = login, request, clientTimeout, true
 	if cfg.User == "" {
 		return nil, errors.New("snowflake connection: no username (set the username setting or user= in the JDBC URL)")
 	}
@@ -85,13 +87,6 @@ func Open(c ConnConfig) (*sql.DB, error) {
 	db.SetMaxIdleConns(maxIdleConns)
 	db.SetConnMaxLifetime(connMaxLifetime)
 	return db, nil
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func firstPositive(a, b time.Duration) time.Duration {
