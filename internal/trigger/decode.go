@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -144,10 +145,10 @@ func (d *batchDecoder) decodePartition() {
 	if !hasPC && !hasTPC {
 		d.warnf("PartitionContext and TriggerPartitionContext are missing")
 	}
-	d.batch.EventHub = firstNonEmpty(pc.EventHubName, tpc.EventHubName)
-	d.batch.ConsumerGroup = firstNonEmpty(pc.ConsumerGroup, tpc.ConsumerGroup)
-	d.batch.PartitionID = firstNonEmpty(pc.PartitionID, tpc.PartitionID)
-	d.batch.Namespace = firstNonEmpty(pc.FullyQualifiedNamespace, tpc.FullyQualifiedNamespace)
+	d.batch.EventHub = cmp.Or(pc.EventHubName, tpc.EventHubName)
+	d.batch.ConsumerGroup = cmp.Or(pc.ConsumerGroup, tpc.ConsumerGroup)
+	d.batch.PartitionID = cmp.Or(pc.PartitionID, tpc.PartitionID)
+	d.batch.Namespace = cmp.Or(pc.FullyQualifiedNamespace, tpc.FullyQualifiedNamespace)
 }
 
 func (d *batchDecoder) decodeRetry() {
@@ -173,18 +174,18 @@ func (d *batchDecoder) fillEvents(events []Event) {
 		if s == nil {
 			s = &systemProperties{}
 		}
-		e.SequenceNumber = firstNonNil(seqs[i], s.SequenceNumber)
-		if o := firstNonNil(offsets[i], s.Offset); o != nil {
+		e.SequenceNumber = cmp.Or(seqs[i], s.SequenceNumber)
+		if o := cmp.Or(offsets[i], s.Offset); o != nil {
 			e.Offset = string(*o)
 		}
-		if t := firstNonNil(times[i], s.EnqueuedTimeUtc); t != nil {
+		if t := cmp.Or(times[i], s.EnqueuedTimeUtc); t != nil {
 			parsed, err := parseEnqueuedTime(*t)
 			if err != nil {
 				d.warnf("event %d: %v", i, err)
 			}
 			e.EnqueuedTime = parsed
 		}
-		e.PartitionKey = firstNonNil(keys[i], s.PartitionKey)
+		e.PartitionKey = cmp.Or(keys[i], s.PartitionKey)
 		if p := props[i]; len(p) > 0 && p[0] == '{' {
 			e.Properties = p
 		}
@@ -229,18 +230,4 @@ func parseEnqueuedTime(s string) (time.Time, error) {
 
 func isNull(raw json.RawMessage) bool {
 	return strings.TrimSpace(string(raw)) == "null"
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func firstNonNil[T any](a, b *T) *T {
-	if a != nil {
-		return a
-	}
-	return b
 }
