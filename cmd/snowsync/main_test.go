@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/publish"
 )
 
@@ -25,10 +26,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	// The gosnowflake driver needs these off the platforms it knows (see internal/emulator/emulatortest).
-	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	os.Setenv("SF_DISABLE_MINICORE", "true")
-	os.Exit(m.Run())
+	emulatortest.Main(m)
 }
 
 // fakeEditor edits file as spec says: a JSON object mapping old text to new text, every occurrence

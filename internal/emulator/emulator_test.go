@@ -20,6 +20,7 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 )
 
 const baseSeed = `
@@ -295,21 +296,12 @@ func TestMultiStatement(t *testing.T) {
 	defer rows.Close()
 	var sets [][]string
 	for {
-		cols, _ := rows.Columns()
+		lines, err := emulatortest.Strings(rows, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		var set []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			line := make([]string, len(vals))
-			for i, v := range vals {
-				line[i] = v.String
-			}
+		for _, line := range lines {
 			set = append(set, strings.Join(line, "/"))
 		}
 		sets = append(sets, set)
