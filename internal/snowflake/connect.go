@@ -10,6 +10,8 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
 )
 
 // Connection defaults, chosen to fit inside one Functions invocation: the driver's own defaults (login
@@ -102,7 +104,7 @@ func Warm(ctx context.Context, db *sql.DB, n int) error {
 	conns := make([]*sql.Conn, n)
 	g := new(errgroup.Group)
 	for i := range conns {
-		g.Go(func() (err error) {
+		guard.Go(g, func() (err error) {
 			conns[i], err = db.Conn(ctx)
 			return err
 		})
