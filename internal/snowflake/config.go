@@ -50,9 +50,6 @@ type JDBCURL struct {
 	// User, Warehouse, Role, Database and Schema are the user=, warehouse=, role=, db= (or database=)
 	// and schema= parameters.
 	User, Warehouse, Role, Database, Schema string
-	// Ignored lists, sorted and lower-cased, the parameters snowsync does not use (JDBC-only settings
-	// such as tracing), so that the caller can warn about them.
-	Ignored []string
 }
 
 // secretParams are JDBC parameters that would put a credential into the URL, which snowsync refuses:
@@ -63,8 +60,8 @@ var secretParams = []string{"password", "passcode", "private_key", "private_key_
 // ParseJDBCURL parses a Snowflake JDBC URL: jdbc:snowflake://<host>[:port][/][?<params>], where host is
 // <account>[.<region>...].snowflakecomputing.com, or any host:port with ssl=off for a local emulator.
 // Parameter names are case-insensitive; warehouse, role, db (or database), schema, user, account and
-// ssl (on/off/true/false) are used, others listed in Ignored. A parameter holding a credential is an
-// error. Errors never contain parameter values.
+// ssl (on/off/true/false) are used, others (JDBC-only settings such as tracing) ignored. A parameter
+// holding a credential is an error. Errors never contain parameter values.
 func ParseJDBCURL(raw string) (JDBCURL, error) {
 	const prefix = "jdbc:snowflake://"
 	fail := func(format string, args ...any) (JDBCURL, error) {
@@ -109,7 +106,6 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 	take := func(keys ...string) string {
 		for _, k := range keys {
 			if v, ok := params[k]; ok {
-				delete(params, k)
 				return v
 			}
 		}
@@ -148,10 +144,6 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 		}
 		out.Port = n
 	}
-	for k := range params {
-		out.Ignored = append(out.Ignored, k)
-	}
-	slices.Sort(out.Ignored)
 	return out, nil
 }
 

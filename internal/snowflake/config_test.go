@@ -29,7 +29,7 @@ func TestParseJDBCURL(t *testing.T) {
 				Warehouse: "COMPUTE_WH", Role: "SYNC_ROLE", Database: "SALES"}},
 		{"jdbc:snowflake://myorg-myaccount.snowflakecomputing.com?user=SYNC&schema=PUBLIC&DATABASE=D&tracing=ALL&CLIENT_SESSION_KEEP_ALIVE=true",
 			JDBCURL{Account: "myorg-myaccount", Host: "myorg-myaccount.snowflakecomputing.com", Port: 443, Protocol: "https",
-				User: "SYNC", Database: "D", Schema: "PUBLIC", Ignored: []string{"client_session_keep_alive", "tracing"}}},
+				User: "SYNC", Database: "D", Schema: "PUBLIC"}},
 		{"JDBC:SNOWFLAKE://xy12345.east-us-2.azure.snowflakecomputing.com:443/?Warehouse=WH",
 			JDBCURL{Account: "xy12345", Host: "xy12345.east-us-2.azure.snowflakecomputing.com", Port: 443, Protocol: "https", Warehouse: "WH"}},
 		{"jdbc:snowflake://xy12345.us-east-1.privatelink.snowflakecomputing.com/?account=xy12345&role=R%20X",

@@ -11,8 +11,6 @@ import (
 
 // Event is one Event Hubs event of a delivered batch, with its metadata matched by index.
 type Event struct {
-	// Index is the event's position in the batch.
-	Index int
 	// Body is the event body exactly as the host sent it: the bytes of the JSON string element,
 	// unescaped (see the package doc for what the host did to invalid UTF-8 before that).
 	Body []byte
@@ -34,9 +32,9 @@ type Event struct {
 type Batch struct {
 	// Events holds every body of Data.<binding>, in order; missing metadata never drops one.
 	Events []Event
-	// EventHub, ConsumerGroup, PartitionID and Namespace come from PartitionContext, each falling
-	// back to TriggerPartitionContext; "" when neither has it.
-	EventHub, ConsumerGroup, PartitionID, Namespace string
+	// EventHub, ConsumerGroup and PartitionID come from PartitionContext, each falling back to
+	// TriggerPartitionContext; "" when neither has it.
+	EventHub, ConsumerGroup, PartitionID string
 	// Retry is nil when the function has no retry policy (or the host sent none).
 	Retry *RetryContext
 	// Warnings say which metadata was missing, short or unusable, e.g.
@@ -88,7 +86,7 @@ func newBatch(bodies []*[]byte, meta map[string]json.RawMessage, binding string)
 	d.decodeRetry()
 	events := make([]Event, len(bodies))
 	for i, b := range bodies {
-		events[i] = Event{Index: i, Partition: d.batch.PartitionID}
+		events[i] = Event{Partition: d.batch.PartitionID}
 		if b == nil {
 			d.warnf("Data.%s[%d] is null; decoded as an empty body", binding, i)
 			continue
@@ -148,7 +146,6 @@ func (d *batchDecoder) decodePartition() {
 	d.batch.EventHub = cmp.Or(pc.EventHubName, tpc.EventHubName)
 	d.batch.ConsumerGroup = cmp.Or(pc.ConsumerGroup, tpc.ConsumerGroup)
 	d.batch.PartitionID = cmp.Or(pc.PartitionID, tpc.PartitionID)
-	d.batch.Namespace = cmp.Or(pc.FullyQualifiedNamespace, tpc.FullyQualifiedNamespace)
 }
 
 func (d *batchDecoder) decodeRetry() {
