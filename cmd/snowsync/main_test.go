@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +181,29 @@ func batchBodies(batches [][][]byte) [][]string {
 }
 
 // check fails the test unless the command exited with code and printed wantStderr on stderr.
+// checkStdout compares stdout with wantStdout; when wantJSON is not nil it reads stdout as JSON lines,
+// one value of T a line, and compares those with wantJSON instead.
+func checkStdout[T any](t *testing.T, stdout, wantStdout string, wantJSON []T) {
+	t.Helper()
+	if wantJSON == nil {
+		if stdout != wantStdout {
+			t.Errorf("stdout:\n%s\nwant:\n%s", stdout, wantStdout)
+		}
+		return
+	}
+	var got []T
+	for line := range strings.Lines(stdout) {
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("stdout is not JSON lines: %v\n%s", err, stdout)
+		}
+		got = append(got, v)
+	}
+	if !reflect.DeepEqual(got, wantJSON) {
+		t.Errorf("stdout as JSON lines:\n%+v\nwant:\n%+v", got, wantJSON)
+	}
+}
+
 func (r result) check(t *testing.T, code int, wantStderr string) {
 	t.Helper()
 	if r.code != code {
