@@ -266,7 +266,9 @@ func TestDeliverBindingNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The handler does not use the namespace, so Batch has none: read it from the envelope.
-	var env struct{ Metadata struct{ PartitionContext trigger.PartitionContext } }
+	var env struct {
+		Metadata struct{ PartitionContext trigger.PartitionContext }
+	}
 	if err := json.Unmarshal(r.body, &env); err != nil {
 		t.Fatal(err)
 	}
