@@ -338,16 +338,22 @@ func TestConcurrentSessions(t *testing.T) {
 	db.SetMaxOpenConns(32)
 	var wg sync.WaitGroup
 	errs := make([]error, 32)
+	// Every goroutine holds its own session before any returns one to the pool, where another
+	// goroutine could pick it up instead of logging in.
+	var opened sync.WaitGroup
+	opened.Add(32)
 	for i := range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			conn, err := db.Conn(context.Background())
+			opened.Done()
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			defer conn.Close()
+			opened.Wait()
 			ctx := context.Background()
 			for _, q := range []string{
 				fmt.Sprintf("CREATE ROLE C%d", i),
