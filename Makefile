@@ -8,7 +8,7 @@ export SF_DISABLE_MINICORE := true
 
 AZURITE := tools/azurite/node_modules/.bin/azurite-table
 
-.PHONY: build test test-race tools demo bench bench-e2e soak
+.PHONY: build lint test test-race tools demo bench bench-e2e soak
 
 build:
 	$(GO) build ./...
@@ -19,8 +19,25 @@ $(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
 	npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: tools
+# staticcheck is pinned and run from the Go module proxy, so that go.mod gains no dependency for it.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# duplicates (a local tool that lists repeated code) checks only what the uncommitted change adds; it
+# is skipped, saying so, on a machine without it.
+DUPLICATES ?= duplicates
+
+# lint fails on a vet or staticcheck finding, on a file gofmt would change, and on code the
+# uncommitted change repeats.
+lint:
 	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: not formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+	@if command -v $(DUPLICATES) >/dev/null 2>&1; then \
+		out="$$($(DUPLICATES) --change)"; echo "$$out"; \
+		case "$$out" in "no duplicates"*) ;; *) echo "duplicates --change: the change repeats code (see above)"; exit 1;; esac; \
+	else echo "lint: $(DUPLICATES) not found: skipping the check for repeated code"; fi
+
+test: tools lint
 	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory test-race
 

@@ -2,6 +2,7 @@ package functions
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -38,7 +39,7 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 	if err != nil {
 		return badRequest("decode invocation: %w", err)
 	}
-	hub, group := first(batch.EventHub, s.eventHub), first(batch.ConsumerGroup, s.consumerGroup)
+	hub, group := cmp.Or(batch.EventHub, s.eventHub), cmp.Or(batch.ConsumerGroup, s.consumerGroup)
 	log = log.With("event_hub", hub, "partition", batch.PartitionID)
 	for _, warning := range batch.Warnings {
 		log.Warn("incomplete event metadata; events are processed with what is known", "warning", warning)
@@ -70,7 +71,7 @@ func (s *Server) onDemandSync(w http.ResponseWriter, r *http.Request, log *slog.
 	invocation := r.Header.Get(trigger.InvocationIDHeader)
 	inputs := make([]task.Input, len(batch.Events))
 	for i, e := range batch.Events {
-		o := task.Origin{EventHub: hub, ConsumerGroup: group, Partition: first(e.Partition, batch.PartitionID), Offset: e.Offset,
+		o := task.Origin{EventHub: hub, ConsumerGroup: group, Partition: cmp.Or(e.Partition, batch.PartitionID), Offset: e.Offset,
 			SequenceNumber: e.SequenceNumber, EnqueuedTime: e.EnqueuedTime, InvocationID: invocation}
 		inputs[i] = task.Input{Body: e.Body, Origin: o, Key: task.KeyFor(o, now, newID("event"))}
 	}
@@ -188,13 +189,6 @@ func isID(s string) bool {
 		}
 	}
 	return true
-}
-
-func first(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func deref(s *string) string {

@@ -4,10 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
+	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
@@ -37,20 +36,16 @@ func (e errNotFound) Error() string { return "no task " + strconv.Quote(string(e
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logger) error {
 	q := r.URL.Query()
 	f := audit.Filter{Limit: 100}
-	if st := strings.ToUpper(q.Get("status")); st != "" {
-		switch outcome.Status(st) {
-		case outcome.Success, outcome.Failed, outcome.Skipped:
-			f.Status = outcome.Status(st)
-		default:
-			return badRequest("status %q is not SUCCESS, FAILED or SKIPPED", q.Get("status"))
-		}
-	}
 	var err error
-	if f.Since, err = s.parseTime("since", q.Get("since")); err != nil {
-		return err
+	if f.Status, err = outcome.ParseStatus(q.Get("status")); err != nil {
+		return badRequest("status %v", err)
 	}
-	if f.Until, err = s.parseTime("until", q.Get("until")); err != nil {
-		return err
+	now := s.now()
+	if f.Since, err = request.ParseTime(q.Get("since"), now); err != nil {
+		return badRequest("since %v", err)
+	}
+	if f.Until, err = request.ParseTime(q.Get("until"), now); err != nil {
+		return badRequest("until %v", err)
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -68,18 +63,4 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logge
 	}
 	writeJSON(w, http.StatusOK, TaskResponses(recs))
 	return nil
-}
-
-// parseTime reads an RFC 3339 time or a duration before now; "" is the zero time.
-func (s *Server) parseTime(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return s.now().Add(-d), nil
-	}
-	return time.Time{}, badRequest("%s %q is neither an RFC 3339 time nor a duration such as 24h", name, v)
 }

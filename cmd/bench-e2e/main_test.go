@@ -13,13 +13,14 @@ import (
 	"github.com/snowsync/snowsync/internal/stack"
 )
 
+// TestMain sets the driver's environment, which the handler this test starts inherits.
+func TestMain(m *testing.M) { emulatortest.Main(m) }
+
 // TestBenchmarkRuns runs the first four scenarios (a table batch needing grants, converged, and a
 // database request) at a tiny size without latency: each run must pass its checks, and both runners
 // must issue exactly the GRANTs the seed lacks. The others differ only in sizes and take as long
 // again (each run starts its own Azurite and handler).
 func TestBenchmarkRuns(t *testing.T) {
-	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true") // the driver's cloud probes, here and in the handler
-	t.Setenv("SF_DISABLE_MINICORE", "true")
 	bin, err := stack.BuildHandler(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -89,6 +89,21 @@ func checkBodies(bodies []body, force bool, stderr io.Writer) error {
 		len(bad), len(bodies), strings.Join(bad, "\n"))
 }
 
+// publishToSyncHub connects to hub, publishes bodies with publishAll and reports on stdout: "<done>
+// N events to the sync hub". Its error names the hub and its settings.
+func publishToSyncHub(ctx context.Context, hub publish.Hub, bodies []body, done string, stdout, stderr io.Writer, d *deps) error {
+	pub, release, err := d.openPublisher(hub)
+	if err == nil {
+		defer release()
+		err = publishAll(ctx, pub, bodies, stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("sync hub %q (%s): %w", hub.Name, syncHubSettings, err)
+	}
+	fmt.Fprintf(stdout, "%s %d events to the sync hub\n", done, len(bodies))
+	return nil
+}
+
 // publishChunk is how many bodies go to one Publish call, between two progress reports.
 const publishChunk = 500
 

@@ -26,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/request"
 )
 
 func main() {
@@ -224,19 +225,13 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// parseTime reads a time flag: an RFC 3339 time, or a duration back from now ("24h"); "" is the zero
-// time.
+// parseTime reads a time flag as request.ParseTime does; its error is a usage error naming the flag.
 func parseTime(flagName, v string, now time.Time) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
+	t, err := request.ParseTime(v, now)
+	if err != nil {
+		return time.Time{}, usageErrorf("--%s %v", flagName, err)
 	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, usageErrorf("--%s %q is neither an RFC 3339 time (2026-11-24T10:00:00Z) nor a duration such as 24h", flagName, v)
+	return t, nil
 }
 
 // readInput reads the file name, or stdin for "-".

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/publish"
 )
 
@@ -25,10 +27,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	// The gosnowflake driver needs these off the platforms it knows (see internal/emulator/emulatortest).
-	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	os.Setenv("SF_DISABLE_MINICORE", "true")
-	os.Exit(m.Run())
+	emulatortest.Main(m)
 }
 
 // fakeEditor edits file as spec says: a JSON object mapping old text to new text, every occurrence
@@ -182,6 +181,29 @@ func batchBodies(batches [][][]byte) [][]string {
 }
 
 // check fails the test unless the command exited with code and printed wantStderr on stderr.
+// checkStdout compares stdout with wantStdout; when wantJSON is not nil it reads stdout as JSON lines,
+// one value of T a line, and compares those with wantJSON instead.
+func checkStdout[T any](t *testing.T, stdout, wantStdout string, wantJSON []T) {
+	t.Helper()
+	if wantJSON == nil {
+		if stdout != wantStdout {
+			t.Errorf("stdout:\n%s\nwant:\n%s", stdout, wantStdout)
+		}
+		return
+	}
+	var got []T
+	for line := range strings.Lines(stdout) {
+		var v T
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("stdout is not JSON lines: %v\n%s", err, stdout)
+		}
+		got = append(got, v)
+	}
+	if !reflect.DeepEqual(got, wantJSON) {
+		t.Errorf("stdout as JSON lines:\n%+v\nwant:\n%+v", got, wantJSON)
+	}
+}
+
 func (r result) check(t *testing.T, code int, wantStderr string) {
 	t.Helper()
 	if r.code != code {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"database/sql"
-	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
@@ -100,23 +99,7 @@ func TestPlan(t *testing.T) {
 			d, _ := newDeps(tt.env)
 			got := runCommand(t, d, append([]string{"plan"}, tt.args...)...)
 			got.check(t, tt.wantCode, tt.wantStderr)
-			if tt.wantJSON == nil {
-				if got.stdout != tt.wantStdout {
-					t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)
-				}
-				return
-			}
-			var results []outcome.Resource
-			for line := range strings.Lines(got.stdout) {
-				var r outcome.Resource
-				if err := json.Unmarshal([]byte(line), &r); err != nil {
-					t.Fatalf("stdout is not JSON lines: %v\n%s", err, got.stdout)
-				}
-				results = append(results, r)
-			}
-			if !reflect.DeepEqual(results, tt.wantJSON) {
-				t.Errorf("results:\n%+v\nwant:\n%+v", results, tt.wantJSON)
-			}
+			checkStdout(t, got.stdout, tt.wantStdout, tt.wantJSON)
 		})
 	}
 

@@ -161,16 +161,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, d *
 		}
 		return nil
 	}
-	pub, release, err := d.openPublisher(to)
-	if err != nil {
-		return fmt.Errorf("sync hub %q (%s): %w", to.Name, syncHubSettings, err)
-	}
-	defer release()
-	if err := publishAll(ctx, pub, bodies, stderr); err != nil {
-		return fmt.Errorf("sync hub %q (%s): %w", to.Name, syncHubSettings, err)
-	}
-	fmt.Fprintf(stdout, "re-published %d events to the sync hub\n", len(bodies))
-	return nil
+	return publishToSyncHub(ctx, to, bodies, "re-published", stdout, stderr, d)
 }
 
 // replayItems decodes the failure events among received and keeps those of the error types (a

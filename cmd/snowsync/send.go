@@ -162,16 +162,7 @@ func sendToHub(ctx context.Context, bodies []body, stdout, stderr io.Writer, d *
 	if err != nil {
 		return err
 	}
-	pub, release, err := d.openPublisher(hub)
-	if err != nil {
-		return fmt.Errorf("sync hub %q (%s): %w", hub.Name, syncHubSettings, err)
-	}
-	defer release()
-	if err := publishAll(ctx, pub, bodies, stderr); err != nil {
-		return fmt.Errorf("sync hub %q (%s): %w", hub.Name, syncHubSettings, err)
-	}
-	fmt.Fprintf(stdout, "published %d events to the sync hub\n", len(bodies))
-	return nil
+	return publishToSyncHub(ctx, hub, bodies, "published", stdout, stderr, d)
 }
 
 // sendToAPI posts each body to endpoint and prints the task each answer reports. Every body is

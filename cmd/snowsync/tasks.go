@@ -56,13 +56,10 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *d
 	if *limit < 0 {
 		return usageErrorf("--limit %d is negative", *limit)
 	}
-	if st := outcome.Status(strings.ToUpper(*status)); st != "" {
-		if st != outcome.Success && st != outcome.Failed && st != outcome.Skipped {
-			return usageErrorf("--status %q is not SUCCESS, FAILED or SKIPPED", *status)
-		}
-		f.Status = st
-	}
 	var err error
+	if f.Status, err = outcome.ParseStatus(*status); err != nil {
+		return usageErrorf("--status %v", err)
+	}
 	now := d.now()
 	if f.Since, err = parseTime("since", *since, now); err != nil {
 		return err

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -97,24 +94,11 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 			d, _ := newDeps(tt.env)
 			got := runCommand(t, d, append([]string{"tasks"}, tt.args...)...)
 			got.check(t, tt.wantCode, tt.wantStderr)
-			if tt.wantJSON == nil {
-				if got.stdout != tt.wantStdout {
-					t.Errorf("stdout:\n%s\nwant:\n%s", got.stdout, tt.wantStdout)
-				}
-				return
+			var want []functions.TaskResponse
+			if tt.wantJSON != nil {
+				want = functions.TaskResponses(tt.wantJSON)
 			}
-			var recs []functions.TaskResponse
-			dec := json.NewDecoder(strings.NewReader(got.stdout))
-			for dec.More() {
-				var r functions.TaskResponse
-				if err := dec.Decode(&r); err != nil {
-					t.Fatalf("stdout is not JSON lines: %v\n%s", err, got.stdout)
-				}
-				recs = append(recs, r)
-			}
-			if want := functions.TaskResponses(tt.wantJSON); !reflect.DeepEqual(recs, want) {
-				t.Errorf("records:\n%+v\nwant:\n%+v", recs, want)
-			}
+			checkStdout(t, got.stdout, tt.wantStdout, want)
 		})
 	}
 }

@@ -5,15 +5,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
+
+// TestMain sets the driver's environment, which the handlers this test starts inherit.
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // TestShortSoak is the soak of `make soak` at a size `make test` affords: a few hundred events, one
 // Azurite outage, faults on about a third of the deliveries. Nothing may be lost, duplicated or
 // misrecorded, and nothing may panic.
 func TestShortSoak(t *testing.T) {
-	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	t.Setenv("SF_DISABLE_MINICORE", "true")
 	cfg := config{events: 400, malformed: 0.1, partitions: 4, batch: 12, restarts: 1, storageDown: 8 * time.Second,
 		faultRate: 0.4, delayScale: 0.05, seed: 7, logs: t.Output()}
 	rep, err := run(t.Context(), cfg, t.Output())

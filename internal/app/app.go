@@ -106,7 +106,7 @@ func NewPolicies(s config.Sync, logger *slog.Logger) (*policy.Cache, error) {
 func newEngine(s config.Sync, db *sql.DB, policies engine.Policies) *engine.Engine {
 	var exec snowflake.Executor = snowflake.NewSQLExecutor(db, &snowflake.ExecOptions{Retry: s.Engine.Retry, Concurrency: s.ApplyThreads})
 	if s.DryRun {
-		exec = &snowflake.Recorder{}
+		exec = snowflake.DryRun{} // keeps nothing: the handler runs for days
 	}
 	return engine.New(db, exec, policies, s.Engine)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 )
 
 const baseSeed = `
@@ -295,21 +296,12 @@ func TestMultiStatement(t *testing.T) {
 	defer rows.Close()
 	var sets [][]string
 	for {
-		cols, _ := rows.Columns()
+		lines, err := emulatortest.Strings(rows, "")
+		if err != nil {
+			t.Fatal(err)
+		}
 		var set []string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			line := make([]string, len(vals))
-			for i, v := range vals {
-				line[i] = v.String
-			}
+		for _, line := range lines {
 			set = append(set, strings.Join(line, "/"))
 		}
 		sets = append(sets, set)
@@ -346,16 +338,22 @@ func TestConcurrentSessions(t *testing.T) {
 	db.SetMaxOpenConns(32)
 	var wg sync.WaitGroup
 	errs := make([]error, 32)
+	// Every goroutine holds its own session before any returns one to the pool, where another
+	// goroutine could pick it up instead of logging in.
+	var opened sync.WaitGroup
+	opened.Add(32)
 	for i := range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			conn, err := db.Conn(context.Background())
+			opened.Done()
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			defer conn.Close()
+			opened.Wait()
 			ctx := context.Background()
 			for _, q := range []string{
 				fmt.Sprintf("CREATE ROLE C%d", i),

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/snowflakedb/gosnowflake"
@@ -14,14 +12,7 @@ import (
 	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 )
 
-func TestMain(m *testing.M) {
-	// The driver probes cloud platforms and loads a native library unless told not to.
-	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	os.Setenv("SF_DISABLE_MINICORE", "true")
-	// Expected errors would otherwise be logged by the driver at error level.
-	_ = gosnowflake.GetLogger().SetLogLevel("fatal")
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // start starts an emulator seeded with the given SQL.
 func start(t *testing.T, opts emulator.Options, seed string) *emulator.Server {
@@ -65,26 +56,8 @@ func queryRows(ctx context.Context, db *sql.DB, query string, args ...any) ([]st
 	if err != nil {
 		return nil, nil, err
 	}
-	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, err
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "NULL"
-			if v.Valid {
-				row[i] = v.String
-			}
-		}
-		out = append(out, row)
-	}
-	return cols, out, rows.Err()
+	out, err := emulatortest.Strings(rows, "NULL")
+	return cols, out, err
 }
 
 func mustQuery(t *testing.T, db *sql.DB, query string, args ...any) ([]string, [][]string) {
@@ -151,7 +124,3 @@ func renderGrants(cols []string, rows [][]string) []string {
 }
 
 func has(m map[string]int, k string) bool { _, ok := m[k]; return ok }
-
-func sameLines(got, want []string) bool {
-	return strings.Join(got, "\n") == strings.Join(want, "\n")
-}

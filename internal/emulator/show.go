@@ -421,13 +421,6 @@ var (
 	ofRoleColumns = []string{"created_on", "role", "granted_to", "grantee_name", "granted_by"}
 )
 
-// privilegeRow is one row of SHOW GRANTS ON / TO ROLE.
-type privilegeRow struct {
-	g       *grant // nil for ownership and role usage rows
-	created string
-	row     []*string
-}
-
 func grantRow(g *grant) []*string {
 	return []*string{ts(g.created), str(g.priv), str(string(g.obj.kind)), str(g.obj.fqn()), str("ROLE"),
 		str(g.role.name), boolStr(g.grantOption), str(g.grantedBy)}

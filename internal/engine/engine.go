@@ -135,7 +135,7 @@ type Engine struct {
 	managed  map[string]bool
 }
 
-// New returns an Engine reading through q and applying through exec (a snowflake.Recorder for a dry run).
+// New returns an Engine reading through q and applying through exec (snowflake.DryRun or a snowflake.Recorder for a dry run).
 func New(q snowflake.Querier, exec snowflake.Executor, policies Policies, opts Options) *Engine {
 	opts.LoadMode = cmp.Or(opts.LoadMode, DefaultLoadMode)
 	if opts.LoadThreads <= 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -20,11 +19,7 @@ import (
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	os.Setenv("SF_DISABLE_MINICORE", "true")
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 const testPolicies = `{"serviceName":"snowflake","policyVersion":1,"policies":[
  {"id":1,"name":"analysts","isEnabled":true,

@@ -378,13 +378,6 @@ type notExist struct{}
 
 func (notExist) Error() string { return "does not exist" }
 
-func (p *pass) loadUnit(ctx context.Context, u *unit) error {
-	if u.name.level() < 3 {
-		return p.loadContainer(ctx, u)
-	}
-	return p.loadObject(ctx, u)
-}
-
 // loadObject reads a table or view and its parents' grants in one parallel step with the names as
 // given; only when the object is not found does it list the catalog to match names ignoring case.
 func (p *pass) loadObject(ctx context.Context, u *unit) error {

@@ -18,6 +18,7 @@ package functionhost
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -98,9 +99,9 @@ func New(baseURL string, fn *Function, opts *Options) *Host {
 		h.output = out.Name
 	}
 	h.partition = trigger.PartitionContext{
-		EventHubName:                   cmpOr(opts.EventHub, resolveSetting(tb.EventHubName)),
-		ConsumerGroup:                  cmpOr(opts.ConsumerGroup, resolveSetting(tb.ConsumerGroup), "$Default"),
-		FullyQualifiedNamespace:        cmpOr(opts.Namespace, "localhost"),
+		EventHubName:                   cmp.Or(opts.EventHub, resolveSetting(tb.EventHubName)),
+		ConsumerGroup:                  cmp.Or(opts.ConsumerGroup, resolveSetting(tb.ConsumerGroup), "$Default"),
+		FullyQualifiedNamespace:        cmp.Or(opts.Namespace, "localhost"),
 		IsCheckpointingAfterInvocation: true,
 	}
 	return h
@@ -114,16 +115,6 @@ func resolveSetting(v string) string {
 		}
 	}
 	return v
-}
-
-// cmpOr returns the first of vals that is not "".
-func cmpOr(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // WaitReady polls GET {baseURL}/ until the handler gives any HTTP answer (whatever the status), as

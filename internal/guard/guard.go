@@ -1,5 +1,11 @@
 // Package guard turns a panic into an error, so that a bug in one goroutine fails the work it was
-// doing instead of the whole handler process. Every goroutine snowsync starts runs through Go or Call.
+// doing instead of the whole handler process.
+//
+// Every goroutine that does snowsync's work runs through Go or Call: the engine's reads, the
+// statements, the audit writes, the failure hub's partition reads and the session warm-up's logins.
+// Two goroutines of handler/main.go do not: the one serving HTTP (net/http recovers a panic of a
+// handler itself, per request) and the one that calls App.Warm, which only waits for the guarded
+// logins. Test infrastructure (the emulator, Azurite, the local stack) does not use guard.
 package guard
 
 import (

@@ -11,6 +11,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azeventhubs/v2"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/snowsync/snowsync/internal/guard"
 )
 
 // entityName returns the hub name to give the SDK's connection-string constructors, which refuse a
@@ -225,7 +227,7 @@ func (r *HubReader) Read(ctx context.Context, since, until time.Time) ([]Receive
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.opts.Partitions)
 	for i, id := range props.PartitionIDs {
-		g.Go(func() error {
+		guard.Go(g, func() error {
 			events, err := r.readPartition(gctx, id, since, until)
 			if err != nil {
 				return fmt.Errorf("publish: read partition %s: %w", id, err)

@@ -102,9 +102,9 @@ func showReaders() []showReader {
 				grant("SELECT", "ROLE", "PRIV_A", "false"), grant("SELECT", "SHARE", "S1", "false")},
 			read: func(q Querier) (any, error) { return ShowGrantsOn(ctx, q, ObjectView, view) },
 			want: GrantsOn{Roles: []GrantInfo{
-				{PrivilegeOwnership, ObjectView, view.FullyQualifiedName(), "SYSADMIN", true, "SYSADMIN"},
-				{"SELECT", ObjectView, view.FullyQualifiedName(), "PRIV_A", false, "SYSADMIN"},
-			}, Other: 1, On: ObjectView},
+				{PrivilegeOwnership, ObjectView, view.FullyQualifiedName(), "SYSADMIN"},
+				{"SELECT", ObjectView, view.FullyQualifiedName(), "PRIV_A"},
+			}, On: ObjectView},
 		},
 		{
 			name:  "ShowGrantsToRole",

@@ -52,9 +52,6 @@ type JDBCURL struct {
 	// User, Warehouse, Role, Database and Schema are the user=, warehouse=, role=, db= (or database=)
 	// and schema= parameters.
 	User, Warehouse, Role, Database, Schema string
-	// Ignored lists, sorted and lower-cased, the parameters snowsync does not use (JDBC-only settings
-	// such as tracing), so that the caller can warn about them.
-	Ignored []string
 }
 
 // secretParams are JDBC parameters that would put a credential into the URL, which snowsync refuses:
@@ -65,8 +62,8 @@ var secretParams = []string{"password", "passcode", "private_key", "private_key_
 // ParseJDBCURL parses a Snowflake JDBC URL: jdbc:snowflake://<host>[:port][/][?<params>], where host is
 // <account>[.<region>...].snowflakecomputing.com, or any host:port with ssl=off for a local emulator.
 // Parameter names are case-insensitive; warehouse, role, db (or database), schema, user, account and
-// ssl (on/off/true/false) are used, others listed in Ignored. A parameter holding a credential is an
-// error. Errors never contain parameter values.
+// ssl (on/off/true/false) are used, others (JDBC-only settings such as tracing) ignored. A parameter
+// holding a credential is an error. Errors never contain parameter values.
 func ParseJDBCURL(raw string) (JDBCURL, error) {
 	const prefix = "jdbc:snowflake://"
 	fail := func(format string, args ...any) (JDBCURL, error) {
@@ -111,7 +108,6 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 	take := func(keys ...string) string {
 		for _, k := range keys {
 			if v, ok := params[k]; ok {
-				delete(params, k)
 				return v
 			}
 		}
@@ -150,10 +146,6 @@ func ParseJDBCURL(raw string) (JDBCURL, error) {
 		}
 		out.Port = n
 	}
-	for k := range params {
-		out.Ignored = append(out.Ignored, k)
-	}
-	slices.Sort(out.Ignored)
 	return out, nil
 }
 
@@ -191,12 +183,16 @@ func ParsePrivateKey(key, passphrase secret.String) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("parse private key: %w: encrypted PKCS#8 is not supported; convert it with "+
 			"`openssl pkcs8 -topk8 -nocrypt` (and keep it in Key Vault) or use a legacy encrypted PEM "+
 			"(`openssl rsa -aes256 -traditional`)", ErrEncryptedKey)
-	case x509.IsEncryptedPEMBlock(block): //nolint:staticcheck // legacy PEM encryption is what the stdlib can decrypt
+	// Legacy PEM encryption (RFC 1423) is the only one the standard library can decrypt, and keys
+	// in this form exist (`openssl rsa -aes256 -traditional`); the key comes from our own settings.
+	//lint:ignore SA1019 see above
+	case x509.IsEncryptedPEMBlock(block):
 		if !passphrase.IsSet() {
 			return nil, fmt.Errorf("parse private key: %w: the key is encrypted and no passphrase is set", ErrEncryptedKey)
 		}
 		var err error
-		der, err = x509.DecryptPEMBlock(block, []byte(passphrase.Reveal())) //nolint:staticcheck // see above
+		//lint:ignore SA1019 legacy PEM encryption: see the case above
+		der, err = x509.DecryptPEMBlock(block, []byte(passphrase.Reveal()))
 		if err != nil {
 			return nil, fmt.Errorf("parse private key: %w: wrong passphrase or damaged key", ErrEncryptedKey)
 		}

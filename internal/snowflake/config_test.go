@@ -29,7 +29,7 @@ func TestParseJDBCURL(t *testing.T) {
 				Warehouse: "COMPUTE_WH", Role: "SYNC_ROLE", Database: "SALES"}},
 		{"jdbc:snowflake://myorg-myaccount.snowflakecomputing.com?user=SYNC&schema=PUBLIC&DATABASE=D&tracing=ALL&CLIENT_SESSION_KEEP_ALIVE=true",
 			JDBCURL{Account: "myorg-myaccount", Host: "myorg-myaccount.snowflakecomputing.com", Port: 443, Protocol: "https",
-				User: "SYNC", Database: "D", Schema: "PUBLIC", Ignored: []string{"client_session_keep_alive", "tracing"}}},
+				User: "SYNC", Database: "D", Schema: "PUBLIC"}},
 		{"JDBC:SNOWFLAKE://xy12345.east-us-2.azure.snowflakecomputing.com:443/?Warehouse=WH",
 			JDBCURL{Account: "xy12345", Host: "xy12345.east-us-2.azure.snowflakecomputing.com", Port: 443, Protocol: "https", Warehouse: "WH"}},
 		{"jdbc:snowflake://xy12345.us-east-1.privatelink.snowflakecomputing.com/?account=xy12345&role=R%20X",
@@ -205,8 +205,9 @@ func TestDriverConfig(t *testing.T) {
 			cfg.Database != "SALES" || cfg.Password != pw || cfg.Authenticator != gosnowflake.AuthTypeSnowflake {
 			t.Errorf("config = %+v", cfg)
 		}
-		if !cfg.DisableTelemetry || *cfg.Params["client_session_keep_alive"] != "false" ||
-			cfg.LoginTimeout != defaultLoginTimeout || cfg.RequestTimeout != DefaultRequestTimeout {
+		telemetryOff, login, request := deprecatedSettings(cfg)
+		if !telemetryOff || *cfg.Params["client_session_keep_alive"] != "false" ||
+			login != defaultLoginTimeout || request != DefaultRequestTimeout {
 			t.Errorf("defaults not applied: %+v", cfg)
 		}
 	})
@@ -220,8 +221,9 @@ func TestDriverConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := conn.DriverConfig()
+		_, login, _ := deprecatedSettings(cfg)
 		if cfg.Authenticator != gosnowflake.AuthTypeJwt || !cfg.PrivateKey.Equal(key) || cfg.Password != "" ||
-			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || cfg.LoginTimeout != 5*time.Second {
+			cfg.User != "SYNC" || cfg.Warehouse != "WH" || cfg.Role != "SYNC_ROLE" || login != 5*time.Second {
 			t.Errorf("config = %+v", cfg)
 		}
 	})
@@ -290,4 +292,11 @@ func FuzzParseJDBCURL(f *testing.F) {
 			t.Errorf("error shows part of the URL: %v", err)
 		}
 	})
+}
+
+// deprecatedSettings returns the driver settings that gosnowflake marks deprecated with no replacement
+// yet (see DriverConfig).
+func deprecatedSettings(cfg *gosnowflake.Config) (telemetryOff bool, login, request time.Duration) {
+	//lint:ignore SA1019 no replacement in gosnowflake yet
+	return cfg.DisableTelemetry, cfg.LoginTimeout, cfg.RequestTimeout
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/snowflakedb/gosnowflake"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/snowsync/snowsync/internal/guard"
+
 	"github.com/snowsync/snowsync/internal/secret"
 )
 
@@ -93,22 +95,22 @@ func (c ConnConfig) Check() (Connection, error) {
 func (c Connection) DriverConfig() *gosnowflake.Config {
 	keepAlive := "false"
 	cfg := &gosnowflake.Config{
-		Account:          c.URL.Account,
-		Host:             c.URL.Host,
-		Port:             c.URL.Port,
-		Protocol:         c.URL.Protocol,
-		User:             c.User,
-		Warehouse:        c.Warehouse,
-		Role:             c.Role,
-		Database:         c.URL.Database,
-		Schema:           c.URL.Schema,
-		LoginTimeout:     c.LoginTimeout,
-		RequestTimeout:   c.RequestTimeout,
-		ClientTimeout:    clientTimeout,
-		DisableTelemetry: true,
-		Application:      "snowsync",
-		Params:           map[string]*string{"client_session_keep_alive": &keepAlive},
+		Account:     c.URL.Account,
+		Host:        c.URL.Host,
+		Port:        c.URL.Port,
+		Protocol:    c.URL.Protocol,
+		User:        c.User,
+		Warehouse:   c.Warehouse,
+		Role:        c.Role,
+		Database:    c.URL.Database,
+		Schema:      c.URL.Schema,
+		Application: "snowsync",
+		Params:      map[string]*string{"client_session_keep_alive": &keepAlive},
 	}
+	// gosnowflake marks the timeouts ("may be reorganized") and DisableTelemetry deprecated with no
+	// replacement yet: they remain its only way to set these.
+	//lint:ignore SA1019 see above
+	cfg.LoginTimeout, cfg.RequestTimeout, cfg.ClientTimeout, cfg.DisableTelemetry = c.LoginTimeout, c.RequestTimeout, clientTimeout, true
 	if c.Key != nil {
 		cfg.Authenticator = gosnowflake.AuthTypeJwt
 		cfg.PrivateKey = c.Key
@@ -154,7 +156,7 @@ func Warm(ctx context.Context, db *sql.DB, n int) error {
 	conns := make([]*sql.Conn, n)
 	g := new(errgroup.Group)
 	for i := range conns {
-		g.Go(func() (err error) {
+		guard.Go(g, func() (err error) {
 			conns[i], err = db.Conn(ctx)
 			return err
 		})

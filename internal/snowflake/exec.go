@@ -132,23 +132,34 @@ func (r *run) send(ctx context.Context, s Statement) error {
 	return err
 }
 
-// Recorder is the dry-run Executor: it applies nothing, remembers every statement it is given, and
-// reports the same validation errors as SQLExecutor (nil for valid statements). Safe for concurrent use.
+// DryRun is the dry-run Executor: it applies nothing and reports the same validation errors as
+// SQLExecutor (nil for valid statements). It keeps nothing, so one can serve a process for its whole
+// life (the handler's dry run); Recorder also remembers the statements.
+type DryRun struct{}
+
+// Exec implements Executor.
+func (DryRun) Exec(_ context.Context, stmts []Statement) []error {
+	errs := make([]error, len(stmts))
+	for i, s := range stmts {
+		errs[i] = s.Validate()
+	}
+	return errs
+}
+
+// Recorder is a DryRun that remembers every statement it is given, for the caller to read back
+// (tests, one-off plans). It grows with every Exec: a long-lived process wants DryRun. Safe for
+// concurrent use.
 type Recorder struct {
 	mu    sync.Mutex
 	stmts []Statement
 }
 
 // Exec implements Executor.
-func (r *Recorder) Exec(_ context.Context, stmts []Statement) []error {
+func (r *Recorder) Exec(ctx context.Context, stmts []Statement) []error {
 	r.mu.Lock()
 	r.stmts = append(r.stmts, stmts...)
 	r.mu.Unlock()
-	errs := make([]error, len(stmts))
-	for i, s := range stmts {
-		errs[i] = s.Validate()
-	}
-	return errs
+	return DryRun{}.Exec(ctx, stmts)
 }
 
 // Recorded returns a copy of the statements given to Exec so far, in order.

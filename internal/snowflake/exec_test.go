@@ -209,8 +209,18 @@ func TestRecorder(t *testing.T) {
 	}
 }
 
+// TestDryRun: the handler's dry run validates as SQLExecutor does and keeps nothing (an empty struct).
+func TestDryRun(t *testing.T) {
+	bad := Grant{[]Privilege{"INSERT"}, ObjectView, ObjectID{"D", "S", "V"}, "R"}
+	errs := DryRun{}.Exec(context.Background(), append(grants(2), bad))
+	if len(errs) != 3 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrInvalidStatement) {
+		t.Errorf("errors = %v", errs)
+	}
+}
+
 var _ Executor = (*SQLExecutor)(nil)
 var _ Executor = (*Recorder)(nil)
+var _ Executor = DryRun{}
 
 // panicky is an identifier whose rendering panics, standing in for any bug on the apply path.
 type panicky struct{ ObjectID }

@@ -32,19 +32,15 @@ type GrantInfo struct {
 	On        ObjectType
 	// Object is the object's fully qualified name, re-rendered from the reported name through
 	// QuoteIdent, so that it equals the FullyQualifiedName of the object's identifier.
-	Object      string
-	Role        string
-	GrantOption bool
-	GrantedBy   string
+	Object string
+	Role   string
 }
 
 // GrantsOn is the result of SHOW GRANTS ON an object.
 type GrantsOn struct {
-	// Roles holds the grants to account roles, OWNERSHIP included.
+	// Roles holds the grants to account roles, OWNERSHIP included; the grants to other grantees
+	// (database roles, shares, users, applications), which snowsync never changes, are left out.
 	Roles []GrantInfo
-	// Other counts the grants to other grantees (database roles, shares, users, applications), which
-	// snowsync never changes.
-	Other int
 	// On is the object's type as Snowflake reports it in granted_on (e.g. VIEW for a view asked about
 	// as a TABLE); "" when no grant at all was reported.
 	On ObjectType
@@ -110,15 +106,14 @@ func queryRecords(ctx context.Context, q Querier, query string, cols []string, f
 
 // grantRow is a row of SHOW GRANTS ON, by column name.
 type grantRow struct {
-	privilege, grantedOn, name, grantedTo, granteeName, grantOption, grantedBy string
+	privilege, grantedOn, name, grantedTo, granteeName string
 }
 
 func grantRowOf(r record) grantRow {
-	return grantRow{r.get("privilege"), r.get("granted_on"), r.get("name"), r.get("granted_to"),
-		r.get("grantee_name"), r.get("grant_option"), r.get("granted_by")}
+	return grantRow{r.get("privilege"), r.get("granted_on"), r.get("name"), r.get("granted_to"), r.get("grantee_name")}
 }
 
-var grantColumns = []string{"privilege", "granted_on", "name", "granted_to", "grantee_name", "grant_option", "granted_by"}
+var grantColumns = []string{"privilege", "granted_on", "name", "granted_to", "grantee_name"}
 
 func (r grantRow) convert() (GrantInfo, error) {
 	g, _, err := r.convertParts()
@@ -132,12 +127,10 @@ func (r grantRow) convertParts() (GrantInfo, []string, error) {
 		return GrantInfo{}, nil, err
 	}
 	return GrantInfo{
-		Privilege:   Privilege(r.privilege),
-		On:          ObjectType(strings.ReplaceAll(r.grantedOn, "_", " ")),
-		Object:      joinQuoted(parts),
-		Role:        r.granteeName,
-		GrantOption: strings.EqualFold(r.grantOption, "true"),
-		GrantedBy:   r.grantedBy,
+		Privilege: Privilege(r.privilege),
+		On:        ObjectType(strings.ReplaceAll(r.grantedOn, "_", " ")),
+		Object:    joinQuoted(parts),
+		Role:      r.granteeName,
 	}, parts, nil
 }
 
@@ -149,7 +142,7 @@ func joinQuoted(parts []string) string {
 	return strings.Join(quoted, ".")
 }
 
-// ShowGrantsOn runs SHOW GRANTS ON <on> <id> and returns the grants to roles, counting the others.
+// ShowGrantsOn runs SHOW GRANTS ON <on> <id> and returns the grants to roles.
 // A missing object gives an error for which IsNotExist is true.
 func ShowGrantsOn(ctx context.Context, q Querier, on ObjectType, id Identifier) (GrantsOn, error) {
 	var out GrantsOn
@@ -158,7 +151,6 @@ func ShowGrantsOn(ctx context.Context, q Querier, on ObjectType, id Identifier) 
 		row := grantRowOf(r)
 		out.On = ObjectType(row.grantedOn)
 		if row.grantedTo != granteeRole {
-			out.Other++
 			return nil
 		}
 		g, err := row.convert()
@@ -454,11 +446,9 @@ func stringList(values []string) string {
 // privilegeRow converts a row of TABLE_PRIVILEGES or OBJECT_PRIVILEGES.
 func privilegeRow(r record, on ObjectType, id Identifier) GrantInfo {
 	return GrantInfo{
-		Privilege:   Privilege(r.get("privilege_type")),
-		On:          on,
-		Object:      id.FullyQualifiedName(),
-		Role:        r.get("grantee"),
-		GrantOption: r.get("is_grantable") == "YES",
-		GrantedBy:   r.get("grantor"),
+		Privilege: Privilege(r.get("privilege_type")),
+		On:        on,
+		Object:    id.FullyQualifiedName(),
+		Role:      r.get("grantee"),
 	}
 }

@@ -30,10 +30,10 @@ func TestShowGrantsOn(t *testing.T) {
 	}
 	obj := `"SALES"."my.schema"."Or""ders"`
 	want := GrantsOn{Roles: []GrantInfo{
-		{PrivilegeOwnership, ObjectTable, obj, "SYSADMIN", true, "SYSADMIN"},
-		{"SELECT", ObjectTable, obj, "PRIV_ANALYSTS", false, "SYSADMIN"},
-		{"INSERT", ObjectTable, obj, "priv_lower", true, "SYSADMIN"},
-	}, Other: 2, On: ObjectTable}
+		{PrivilegeOwnership, ObjectTable, obj, "SYSADMIN"},
+		{"SELECT", ObjectTable, obj, "PRIV_ANALYSTS"},
+		{"INSERT", ObjectTable, obj, "priv_lower"},
+	}, On: ObjectTable}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ShowGrantsOn =\n%+v\nwant\n%+v", got, want)
 	}
@@ -47,7 +47,7 @@ func TestLoadErrors(t *testing.T) {
 	f := &fakeDB{results: map[string]fakeResult{
 		`SHOW GRANTS ON VIEW "D"."S"."GONE"`:              {err: missing},
 		`SHOW GRANTS ON TABLE "D"."S"."ODD"`:              {cols: []string{"privilege", "name"}, rows: [][]any{{"SELECT", "D.S.ODD"}}},
-		`SHOW GRANTS ON TABLE "D"."S"."BAD"`:              {cols: grantColumns, rows: [][]any{{"SELECT", "TABLE", `D.S."BAD`, "ROLE", "R", "false", "X"}}},
+		`SHOW GRANTS ON TABLE "D"."S"."BAD"`:              {cols: grantColumns, rows: [][]any{{"SELECT", "TABLE", `D.S."BAD`, "ROLE", "R"}}},
 		`SHOW SCHEMAS IN DATABASE "GONE" LIMIT 10000`:     {err: &gosnowflake.SnowflakeError{Number: 2043}},
 		`SHOW OBJECTS IN SCHEMA "D"."NOCOLS" LIMIT 10000`: {cols: []string{"name"}},
 	}}
@@ -200,10 +200,10 @@ func TestLoadCatalog(t *testing.T) {
 		Schemas: []SchemaID{{"SALES", "PUBLIC"}},
 		Objects: []Object{{orders, ObjectTable}, {view, ObjectView}},
 		Grants: []GrantInfo{
-			{"SELECT", ObjectTable, orders.FullyQualifiedName(), "PRIV_A", false, "SYSADMIN"},
-			{"SELECT", ObjectView, view.FullyQualifiedName(), "PRIV_A", true, "SYSADMIN"},
-			{"USAGE", ObjectDatabase, `"SALES"`, "PRIV_A", false, "SYSADMIN"},
-			{"USAGE", ObjectSchema, `"SALES"."PUBLIC"`, "PRIV_A", false, "SYSADMIN"},
+			{"SELECT", ObjectTable, orders.FullyQualifiedName(), "PRIV_A"},
+			{"SELECT", ObjectView, view.FullyQualifiedName(), "PRIV_A"},
+			{"USAGE", ObjectDatabase, `"SALES"`, "PRIV_A"},
+			{"USAGE", ObjectSchema, `"SALES"."PUBLIC"`, "PRIV_A"},
 		},
 	}
 	if !reflect.DeepEqual(cat, want) {

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -30,11 +29,7 @@ import (
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
-	os.Setenv("SF_DISABLE_MINICORE", "true")
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 const seed = `
 CREATE DATABASE SALES;

@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,8 +11,6 @@ import (
 
 // Event is one Event Hubs event of a delivered batch, with its metadata matched by index.
 type Event struct {
-	// Index is the event's position in the batch.
-	Index int
 	// Body is the event body exactly as the host sent it: the bytes of the JSON string element,
 	// unescaped (see the package doc for what the host did to invalid UTF-8 before that).
 	Body []byte
@@ -33,9 +32,9 @@ type Event struct {
 type Batch struct {
 	// Events holds every body of Data.<binding>, in order; missing metadata never drops one.
 	Events []Event
-	// EventHub, ConsumerGroup, PartitionID and Namespace come from PartitionContext, each falling
-	// back to TriggerPartitionContext; "" when neither has it.
-	EventHub, ConsumerGroup, PartitionID, Namespace string
+	// EventHub, ConsumerGroup and PartitionID come from PartitionContext, each falling back to
+	// TriggerPartitionContext; "" when neither has it.
+	EventHub, ConsumerGroup, PartitionID string
 	// Retry is nil when the function has no retry policy (or the host sent none).
 	Retry *RetryContext
 	// Warnings say which metadata was missing, short or unusable, e.g.
@@ -87,7 +86,7 @@ func newBatch(bodies []*[]byte, meta map[string]json.RawMessage, binding string)
 	d.decodeRetry()
 	events := make([]Event, len(bodies))
 	for i, b := range bodies {
-		events[i] = Event{Index: i, Partition: d.batch.PartitionID}
+		events[i] = Event{Partition: d.batch.PartitionID}
 		if b == nil {
 			d.warnf("Data.%s[%d] is null; decoded as an empty body", binding, i)
 			continue
@@ -144,10 +143,9 @@ func (d *batchDecoder) decodePartition() {
 	if !hasPC && !hasTPC {
 		d.warnf("PartitionContext and TriggerPartitionContext are missing")
 	}
-	d.batch.EventHub = firstNonEmpty(pc.EventHubName, tpc.EventHubName)
-	d.batch.ConsumerGroup = firstNonEmpty(pc.ConsumerGroup, tpc.ConsumerGroup)
-	d.batch.PartitionID = firstNonEmpty(pc.PartitionID, tpc.PartitionID)
-	d.batch.Namespace = firstNonEmpty(pc.FullyQualifiedNamespace, tpc.FullyQualifiedNamespace)
+	d.batch.EventHub = cmp.Or(pc.EventHubName, tpc.EventHubName)
+	d.batch.ConsumerGroup = cmp.Or(pc.ConsumerGroup, tpc.ConsumerGroup)
+	d.batch.PartitionID = cmp.Or(pc.PartitionID, tpc.PartitionID)
 }
 
 func (d *batchDecoder) decodeRetry() {
@@ -173,18 +171,18 @@ func (d *batchDecoder) fillEvents(events []Event) {
 		if s == nil {
 			s = &systemProperties{}
 		}
-		e.SequenceNumber = firstNonNil(seqs[i], s.SequenceNumber)
-		if o := firstNonNil(offsets[i], s.Offset); o != nil {
+		e.SequenceNumber = cmp.Or(seqs[i], s.SequenceNumber)
+		if o := cmp.Or(offsets[i], s.Offset); o != nil {
 			e.Offset = string(*o)
 		}
-		if t := firstNonNil(times[i], s.EnqueuedTimeUtc); t != nil {
+		if t := cmp.Or(times[i], s.EnqueuedTimeUtc); t != nil {
 			parsed, err := parseEnqueuedTime(*t)
 			if err != nil {
 				d.warnf("event %d: %v", i, err)
 			}
 			e.EnqueuedTime = parsed
 		}
-		e.PartitionKey = firstNonNil(keys[i], s.PartitionKey)
+		e.PartitionKey = cmp.Or(keys[i], s.PartitionKey)
 		if p := props[i]; len(p) > 0 && p[0] == '{' {
 			e.Properties = p
 		}
@@ -229,18 +227,4 @@ func parseEnqueuedTime(s string) (time.Time, error) {
 
 func isNull(raw json.RawMessage) bool {
 	return strings.TrimSpace(string(raw)) == "null"
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func firstNonNil[T any](a, b *T) *T {
-	if a != nil {
-		return a
-	}
-	return b
 }

@@ -23,9 +23,9 @@ func ms(msec int) time.Time {
 // fixtureEvents is what both fixtures must decode to.
 func fixtureEvents() []Event {
 	return []Event{
-		{Index: 0, Body: []byte(validBody), Partition: "3", Offset: "4294967296", SequenceNumber: int64p(17),
+		{Body: []byte(validBody), Partition: "3", Offset: "4294967296", SequenceNumber: int64p(17),
 			EnqueuedTime: ms(123), Properties: json.RawMessage(`{}`)},
-		{Index: 1, Body: []byte("not json"), Partition: "3", Offset: "4294967848", SequenceNumber: int64p(18),
+		{Body: []byte("not json"), Partition: "3", Offset: "4294967848", SequenceNumber: int64p(18),
 			EnqueuedTime: ms(456), Properties: json.RawMessage(`{}`)},
 	}
 }
@@ -42,7 +42,6 @@ func TestDecodeBatchFixtures(t *testing.T) {
 				EventHub:      "sync-requests",
 				ConsumerGroup: "$Default",
 				PartitionID:   "3",
-				Namespace:     "contoso-sync.servicebus.windows.net",
 				Retry:         tt.retry,
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -73,12 +72,12 @@ func TestDecodeBatchPlainForm(t *testing.T) {
 	}
 	want := Batch{
 		Events: []Event{
-			{Index: 0, Body: []byte(`{"a":1}`), Partition: "0", Offset: "4294967296", SequenceNumber: int64p(17),
+			{Body: []byte(`{"a":1}`), Partition: "0", Offset: "4294967296", SequenceNumber: int64p(17),
 				EnqueuedTime: ms(100), PartitionKey: stringp("customer-7"), Properties: json.RawMessage(`{"origin": "dbt"}`)},
-			{Index: 1, Body: []byte("second"), Partition: "0", Offset: "4294967848", SequenceNumber: int64p(18),
+			{Body: []byte("second"), Partition: "0", Offset: "4294967848", SequenceNumber: int64p(18),
 				EnqueuedTime: ms(456)},
 		},
-		EventHub: "hub", ConsumerGroup: "cg", PartitionID: "0", Namespace: "ns.servicebus.windows.net",
+		EventHub: "hub", ConsumerGroup: "cg", PartitionID: "0",
 		Retry: &RetryContext{RetryCount: 1, MaxRetryCount: -1},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -175,8 +174,8 @@ func TestDecodeBatchIncompleteMetadata(t *testing.T) {
 				t.Fatalf("got %d events, want 2 (missing metadata must not lose events)", len(got.Events))
 			}
 			for i, e := range got.Events {
-				if e.Index != i || string(e.Body) != []string{"a", "b"}[i] {
-					t.Errorf("event %d: index %d body %q", i, e.Index, e.Body)
+				if string(e.Body) != []string{"a", "b"}[i] {
+					t.Errorf("event %d: body %q", i, e.Body)
 				}
 				if !reflect.DeepEqual(e.SequenceNumber, tt.seqs[i]) {
 					t.Errorf("event %d: SequenceNumber = %v, want %v", i, deref(e.SequenceNumber), deref(tt.seqs[i]))

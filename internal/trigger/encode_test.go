@@ -112,7 +112,6 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 					EventHub:      b.Partition.EventHubName,
 					ConsumerGroup: b.Partition.ConsumerGroup,
 					PartitionID:   b.Partition.PartitionID,
-					Namespace:     b.Partition.FullyQualifiedNamespace,
 					Retry:         b.Retry,
 					Events:        make([]Event, len(b.Events)),
 				}
@@ -122,7 +121,6 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 						props = []byte(`{}`)
 					}
 					want.Events[i] = Event{
-						Index: i,
 						// The one change: each invalid UTF-8 byte becomes U+FFFD, as a []rune conversion does.
 						Body:           []byte(string([]rune(string(e.Body)))),
 						Partition:      b.Partition.PartitionID,

@@ -8,6 +8,8 @@
 package outcome
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/snowsync/snowsync/internal/request"
@@ -161,4 +163,15 @@ type Task struct {
 	// ResourcesOmitted is how many resources are missing from Resources because the audit store could
 	// not hold them all; zero when Resources is complete.
 	ResourcesOmitted int
+}
+
+// ParseStatus reads a status filter (GET /api/tasks?status=, `snowsync tasks --status`): SUCCESS,
+// FAILED or SKIPPED in any case; "" is no filter. The error quotes the value; the caller names the
+// parameter or flag.
+func ParseStatus(v string) (Status, error) {
+	switch s := Status(strings.ToUpper(v)); s {
+	case "", Success, Failed, Skipped:
+		return s, nil
+	}
+	return "", fmt.Errorf("%q is not SUCCESS, FAILED or SKIPPED", v)
 }
