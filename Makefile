@@ -43,7 +43,7 @@ test: tools lint
 
 # The race detector needs cgo; it runs on the packages with real concurrency.
 test-race:
-	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/emulator/... ./internal/engine/... ./internal/snowflake/... ./internal/task/... ./internal/guard/... ./functions/...
+	CGO_ENABLED=1 $(GO) test -count=1 -race -timeout 10m ./internal/testing/emulator/... ./internal/engine/... ./internal/snowflake/... ./internal/task/... ./internal/guard/... ./functions/...
 
 demo: tools
 	$(GO) run ./cmd/demo

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 

@@ -143,3 +143,20 @@ func TestServesAndDrainsOnSIGTERM(t *testing.T) {
 		t.Errorf("logs = %s", stdout.String())
 	}
 }
+
+// Everything under internal/testing (the emulator, the host stand-in, the local stack, the Azurite
+// runner, golden files) is for tests, the demo and benchmarks: the handler must not link any of it.
+func TestHandlerLinksNoTestInfrastructure(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "github.com/snowsync/snowsync/internal/engine\n") {
+		t.Fatalf("go list -deps does not list the engine:\n%s", out)
+	}
+	for line := range strings.Lines(string(out)) {
+		if strings.Contains(line, "/internal/testing/") {
+			t.Errorf("the handler links %s", strings.TrimSpace(line))
+		}
+	}
+}

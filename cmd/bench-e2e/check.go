@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // check compares the grants that managed roles hold in srv's database with those the policy demands

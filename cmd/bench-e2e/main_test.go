@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/policy"
-	"github.com/snowsync/snowsync/internal/stack"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/testing/stack"
 )
 
 // TestMain sets the driver's environment, which the handler this test starts inherits.

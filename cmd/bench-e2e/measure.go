@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // waves is the length of the longest chain of queries in which each query started after the previous

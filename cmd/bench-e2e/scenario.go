@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // benchAccess is the access policy of every scenario: Ranger group analysts reads every table of BENCH.

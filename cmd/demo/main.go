@@ -23,11 +23,11 @@ import (
 
 	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/snowflake"
-	"github.com/snowsync/snowsync/internal/stack"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/stack"
 )
 
 //go:embed policies.json

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // multiFlag collects a repeatable string flag.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // testEditorEnv, when set, makes the test binary act as an editor (see fakeEditor), so that tests

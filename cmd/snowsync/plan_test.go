@@ -9,10 +9,10 @@ import (
 
 	_ "github.com/snowflakedb/gosnowflake"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // planSeed is the account the plan tests read: a table the policy in testdata/policies.json grants

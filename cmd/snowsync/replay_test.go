@@ -12,9 +12,9 @@ import (
 
 	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/publish"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 

@@ -7,9 +7,9 @@ import (
 
 	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 )
 
 // TestTasks runs `snowsync tasks` against records written to a real Azurite table.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // TestMain sets the driver's environment, which the handlers this test starts inherit.

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // report is what a soak run did and found.

@@ -16,10 +16,10 @@ import (
 	_ "github.com/snowflakedb/gosnowflake" // the handler's driver, in this process
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/emulator"
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/stack"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/stack"
 )
 
 // config says what one soak run does.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 )
 
 func newBodies(t *testing.T, srv *azurite.Server) (*audit.Bodies, *counter) {

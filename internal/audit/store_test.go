@@ -22,8 +22,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 )
 
 // server is the Azurite table service the tests of this package share; each test uses its own table.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/snowsync/snowsync/internal/app"
 	"github.com/snowsync/snowsync/internal/config"
-	"github.com/snowsync/snowsync/internal/module"
+	"github.com/snowsync/snowsync/internal/testing/module"
 )
 
 // Where a setting may be absent.

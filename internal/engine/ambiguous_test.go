@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // A name that matches several catalog names only ignoring case (quoted identifiers "lower" and

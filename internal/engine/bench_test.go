@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // seedTables creates SALES with schemas S0..S(n-1), each holding perSchema tables T0000...

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/secret"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // These tests run the package through the real gosnowflake driver against the emulator

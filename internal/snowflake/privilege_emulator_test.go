@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // TestPrivilegesAgreeWithEmulator checks that the privilege table here and the emulator's, kept apart

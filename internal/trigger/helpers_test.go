@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/golden"
+	"github.com/snowsync/snowsync/internal/testing/golden"
 )
 
 // normalize re-indents JSON with sorted object keys so two documents compare byte for byte.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // Main runs a package's tests (call it as TestMain) with the gosnowflake driver set as the emulator

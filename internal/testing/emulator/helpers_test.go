@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/snowflakedb/gosnowflake"
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 // hrSeed is a table with PII, two users (an analyst, an admin), and a masking policy that is not

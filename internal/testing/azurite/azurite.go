@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/module"
+	"github.com/snowsync/snowsync/internal/testing/module"
 )
 
 // BinaryEnv names the environment variable that, when set, is the path of the azurite-table binary

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // pagingSeed has 13 roles (5 system roles, R_01..R_07 and "r_lower"), more than the row

@@ -22,11 +22,11 @@ import (
 	"time"
 
 	"github.com/snowsync/snowsync/internal/app"
-	"github.com/snowsync/snowsync/internal/azurite"
 	"github.com/snowsync/snowsync/internal/config"
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/functionhost"
-	"github.com/snowsync/snowsync/internal/module"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/functionhost"
+	"github.com/snowsync/snowsync/internal/testing/module"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
-	"github.com/snowsync/snowsync/internal/azurite"
+	"github.com/snowsync/snowsync/internal/testing/azurite"
 )
 
 // tableExists reports whether the server at connStr has the table, failing the test when the

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/snowflakedb/gosnowflake"
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
 
 const baseSeed = `

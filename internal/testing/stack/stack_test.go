@@ -21,12 +21,12 @@ import (
 	_ "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowsync/snowsync/internal/audit"
-	"github.com/snowsync/snowsync/internal/emulator"
-	"github.com/snowsync/snowsync/internal/emulator/emulatortest"
 	"github.com/snowsync/snowsync/internal/failure"
-	"github.com/snowsync/snowsync/internal/functionhost"
-	"github.com/snowsync/snowsync/internal/module"
 	"github.com/snowsync/snowsync/internal/task/outcome"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
+	"github.com/snowsync/snowsync/internal/testing/functionhost"
+	"github.com/snowsync/snowsync/internal/testing/module"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/golden"
+	"github.com/snowsync/snowsync/internal/testing/golden"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 

@@ -10,7 +10,7 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/functionhost"
+	"github.com/snowsync/snowsync/internal/testing/functionhost"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // TestExpressions evaluates, through the driver, the expressions that policies rendered from

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // The corpus (testdata/corpus/*.txt, one file per statement family) is Snowflake's documented

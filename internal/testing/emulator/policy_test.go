@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // policySeed is an HR table with PII, two analyst roles and their users, and the roles the

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	_ "github.com/snowflakedb/gosnowflake"
-	"github.com/snowsync/snowsync/internal/emulator"
+	"github.com/snowsync/snowsync/internal/testing/emulator"
 )
 
 // Seed an account from Go, then read it through the real driver.
