@@ -69,7 +69,7 @@ type Server struct {
 const DefaultQueueThreshold = 100
 
 // Options configure a Server. Zero values mean: EventHub and ConsumerGroup from the host only,
-// DefaultQueueThreshold, no SyncBudget, MaxInvocationBytes 400 MiB, slog.Default, time.Now.
+// DefaultQueueThreshold, no SyncBudget, MaxInvocationBytes DefaultMaxInvocationBytes(DefaultBatchSize), slog.Default, time.Now.
 type Options struct {
 	EventHub, ConsumerGroup string
 	QueueThreshold          int
@@ -92,7 +92,7 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 	}
 	s := &Server{runner: runner, audit: reader, logger: opts.Logger, eventHub: opts.EventHub,
 		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget,
-		maxInvocation: cmp.Or(opts.MaxInvocationBytes, 400<<20), bodies: opts.Bodies, now: opts.Now}
+		maxInvocation: cmp.Or(opts.MaxInvocationBytes, DefaultMaxInvocationBytes(DefaultBatchSize)), bodies: opts.Bodies, now: opts.Now}
 	if s.queueCap <= 0 {
 		s.queueCap = DefaultQueueThreshold
 	}
@@ -191,3 +191,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // the status is sent; a write error means the client is gone
 }
+
+// DefaultBatchSize is CONNECTOR_ON_DEMAND_V2_BATCH_SIZE's default, host.json's maxEventBatchSize.
+const DefaultBatchSize = 50
+
+// DefaultMaxInvocationBytes is CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES's default for a batch size:
+// the largest request the trigger can send, batchSize events of Event Hubs' 1 MiB at most, each
+// escaped twice on the wire (as an element of the events array, and the array inside a JSON string:
+// a control character takes 7 bytes), with room for the metadata: 8 MiB an event. It is capped at
+// 1 GiB, half of a 2 GiB Flex Consumption instance: the handler decodes the request in place, so an
+// invocation holds about its request's size (see trigger.BenchmarkDecodeBatch).
+func DefaultMaxInvocationBytes(batchSize int) int64 { return min(int64(batchSize)*8<<20, 1<<30) }

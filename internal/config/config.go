@@ -29,7 +29,7 @@ type Config struct {
 	LogLevel  string
 	// QueueThreshold bounds the events in flight across concurrent invocations.
 	QueueThreshold int
-	// MaxInvocationBytes bounds the body of one OnDemandSync invocation (see DefaultMaxInvocationBytes).
+	// MaxInvocationBytes bounds the body of one OnDemandSync invocation (see functions.DefaultMaxInvocationBytes).
 	MaxInvocationBytes int64
 	// MaxResources bounds the resources one request may name; a request naming more FAILS.
 	MaxResources int
@@ -38,14 +38,6 @@ type Config struct {
 	Audit Audit
 	Sync
 }
-
-// DefaultMaxInvocationBytes is CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES's default for a batch size:
-// the largest request the trigger can send, batchSize events of Event Hubs' 1 MiB at most, each
-// escaped twice on the wire (as an element of the events array, and the array inside a JSON string:
-// a control character takes 7 bytes), with room for the metadata: 8 MiB an event. It is capped at
-// 1 GiB, half of a 2 GiB Flex Consumption instance: the handler decodes the request in place, so an
-// invocation holds about its request's size (see trigger.BenchmarkDecodeBatch).
-func DefaultMaxInvocationBytes(batchSize int) int64 { return min(int64(batchSize)*8<<20, 1<<30) }
 
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (Config, error) { return Load(os.LookupEnv) }
@@ -82,7 +74,7 @@ func read(r *reader) Config {
 		r.fail("FUNCTIONS_CUSTOMHANDLER_PORT", "is required: the Functions host sets it; set it yourself to run the handler alone")
 	}
 	c.Hubs = readHubs(r)
-	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
+	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(functions.DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
 	c.MaxResources = r.integer("CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT", 5000, 1, 100000)
 	c.Hubs.require(r)
 	c.Audit = readAudit(r)

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/snowsync/snowsync/functions"
 	"github.com/snowsync/snowsync/internal/failure"
 	"github.com/snowsync/snowsync/internal/secret"
 )
@@ -51,7 +52,7 @@ func readHubs(r *reader) Hubs {
 			Namespace:     r.str("CONNECTOR_ON_DEMAND_V2_AZURE_CONNECTION_STRING__fullyQualifiedNamespace", ""),
 			Name:          r.str("CONNECTOR_ON_DEMAND_V2_AZURE_EVENT_HUB_NAME", ""),
 			ConsumerGroup: r.str("CONNECTOR_ON_DEMAND_V2_AZURE_CONSUMER_GROUP", "$Default"),
-			BatchSize:     r.integer("CONNECTOR_ON_DEMAND_V2_BATCH_SIZE", 50, 1, 1000),
+			BatchSize:     r.integer("CONNECTOR_ON_DEMAND_V2_BATCH_SIZE", functions.DefaultBatchSize, 1, 1000),
 			BatchTimeout:  r.duration("CONNECTOR_ON_DEMAND_V2_BATCH_TIMEOUT_MS", 5000, 1, 600000, time.Millisecond),
 		},
 		FailureHub: FailureHub{
