@@ -23,7 +23,8 @@ import (
 // again the per-table way (DESCRIBE TABLE and POLICY_REFERENCES on it) and planned again: an attach
 // that the new plan no longer makes, because the new state shows a foreign policy, is withdrawn (not
 // counted, not listed, not a failure), the table gets the per-table path's note, and its grants go
-// ahead. Any other failure stands. This costs reads only when such an attach failed, never on a
+// ahead. Only a re-plan that fails nothing and carries a note withdraws anything: any other failure
+// stands, so a table never gets its grants without the mask Ranger demands. This costs reads only when such an attach failed, never on a
 // converged or an ordinary sync.
 
 // recheckForeign re-plans the bulk-read tables of the attach changes in sent whose plain attach
@@ -70,6 +71,9 @@ func (p *pass) recheckForeign(ctx context.Context, pp policyPlan, sent []*change
 		tp := tablePlan{pp: planner, n: p.nodes[t], st: states[i], need: func(datapolicy.Policy, string) (*change, error) { return nil, nil }}
 		tp.masks()
 		tp.filter()
+		if len(tp.fails) > 0 || len(tp.notes) == 0 {
+			continue // no foreign policy explains the refusal: it stands, and the table's grants stay withheld
+		}
 		again := map[string]bool{}
 		for _, c := range tp.changes {
 			again[snowflake.Render(c.stmt)] = true
