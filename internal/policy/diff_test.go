@@ -112,6 +112,9 @@ var (
 	}
 	containers  = []string{"DATABASE SALES", "DATABASE HR", "SCHEMA SALES.PUBLIC", "SCHEMA SALES.STAGING", "SCHEMA HR.PUBLIC"}
 	salesPublic = []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC"}
+	// ordersAndParents and customersAndParents are what a change of an allowing policy on one table affects.
+	ordersAndParents    = []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"}
+	customersAndParents = []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.CUSTOMERS"}
 
 	ordersSelect    = tablePolicy(1, "ORDERS", items("policyItems", "a", "select"))
 	customersSelect = tablePolicy(2, "CUSTOMERS", items("policyItems", "b", "select"))
@@ -138,12 +141,12 @@ func TestDiff(t *testing.T) {
 		{name: "an access policy renamed", from: base, to: replace(0, strings.Replace(ordersSelect, `"p1"`, `"orders"`, 1))},
 		{name: "one policy's item changed", from: base, to: replace(0, tablePolicy(1, "ORDERS", items("policyItems", "a", "insert"))),
 			wantPolicies: []string{"1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.ORDERS"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"},
+			wantAffected: ordersAndParents,
 			wantReached:  salesPublic},
 		{name: "a deny item added to an allowing policy", from: base,
 			to:           replace(0, tablePolicy(1, "ORDERS", items("policyItems", "a", "select")+","+items("denyPolicyItems", "b", "select"))),
 			wantPolicies: []string{"1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.ORDERS"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"},
+			wantAffected: ordersAndParents,
 			wantReached:  salesPublic},
 		{name: "a deny-only policy changed", from: []string{tablePolicy(3, "ORDERS", items("denyPolicyItems", "a", "select"))},
 			to:           []string{tablePolicy(3, "ORDERS", items("denyPolicyItems", "a", "insert"))},
@@ -152,11 +155,11 @@ func TestDiff(t *testing.T) {
 			wantReached:  salesPublic},
 		{name: "priority changed", from: base, to: replace(0, with(ordersSelect, `"policyPriority":1`)),
 			wantPolicies: []string{"1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.ORDERS"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"},
+			wantAffected: ordersAndParents,
 			wantReached:  salesPublic},
 		{name: "isDenyAllElse set", from: base, to: replace(1, with(customersSelect, `"isDenyAllElse":true`)),
 			wantPolicies: []string{"2 CHANGED p2: SALES.PUBLIC.CUSTOMERS -> SALES.PUBLIC.CUSTOMERS"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.CUSTOMERS"},
+			wantAffected: customersAndParents,
 			wantReached:  salesPublic},
 		{name: "policy added", from: base, to: append(slices.Clone(base), hrSelect),
 			wantPolicies: []string{"4 ADDED p4: none -> HR.*.*"},
@@ -164,15 +167,15 @@ func TestDiff(t *testing.T) {
 			wantReached:  []string{"DATABASE HR", "SCHEMA HR.PUBLIC"}},
 		{name: "policy removed", from: base, to: []string{ordersSelect, ssnMask},
 			wantPolicies: []string{"2 REMOVED p2: SALES.PUBLIC.CUSTOMERS -> none"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.CUSTOMERS"},
+			wantAffected: customersAndParents,
 			wantReached:  salesPublic},
 		{name: "policy disabled", from: base, to: replace(0, with(ordersSelect, `"isEnabled":false`)),
 			wantPolicies: []string{"1 DISABLED p1: SALES.PUBLIC.ORDERS -> none"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"},
+			wantAffected: ordersAndParents,
 			wantReached:  salesPublic},
 		{name: "policy enabled", from: replace(0, with(ordersSelect, `"isEnabled":false`)), to: base,
 			wantPolicies: []string{"1 ENABLED p1: none -> SALES.PUBLIC.ORDERS"},
-			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS"},
+			wantAffected: ordersAndParents,
 			wantReached:  salesPublic},
 		{name: "a disabled policy added, or edited while disabled", from: append(slices.Clone(base), with(hrSelect, `"id":8,"isEnabled":false`)),
 			to: append(slices.Clone(base), with(hrSelect, `"id":8,"isEnabled":false,"policyPriority":1`), with(hrSelect, `"id":9,"isEnabled":false`))},

@@ -26,6 +26,9 @@
 // "{USER}", which match every user in Ranger, become Snowflake's role PUBLIC (RolePublic), which every
 // session holds. Rendering the cases as Snowflake masking and row access policies is package
 // datapolicy's job.
+//
+// Diff compares two Sets, the one in effect and a new version, and tells which objects' answers may
+// differ between them (Change.Affects), so that a new policy version is applied to those objects only.
 package policy
 
 import (
