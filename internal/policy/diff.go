@@ -100,7 +100,7 @@ func Diff(from, to *Set) *Change {
 		return c
 	}
 	before, after := byID(from.policies), byID(to.policies)
-	ids := slices.Sorted(maps.Keys(before))
+	ids := slices.Collect(maps.Keys(before))
 	for id := range after {
 		if _, ok := before[id]; !ok {
 			ids = append(ids, id)

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -472,5 +473,38 @@ func TestDiffIsSound(t *testing.T) {
 	}
 	if changed == 0 || unaffected == 0 || differing == 0 {
 		t.Fatalf("the random documents exercise too little: %d affected, %d unaffected, %d differing", changed, unaffected, differing)
+	}
+}
+
+// BenchmarkChangeAffects measures what resolving a change against an inventory costs per object: the
+// sample document with one table policy changed, asked about tables that it does and does not match.
+func BenchmarkChangeAffects(b *testing.B) {
+	from, _ := loadSample(b)
+	data, err := os.ReadFile("testdata/service_policies.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := strings.Index(string(data), `"name": "sales public read"`) // a table policy: its next policyPriority
+	changed := string(data[:i]) + strings.Replace(string(data[i:]), `"policyPriority": 0`, `"policyPriority": 1`, 1)
+	to, _, err := Parse([]byte(changed), Mapping{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := Diff(from, to)
+	if len(c.Policies) != 1 {
+		b.Fatalf("Policies = %q, want one", renderChanges(c))
+	}
+	objects := []Object{
+		{Type: snowflake.ObjectTable, Database: "SALES", Schema: "PUBLIC", Name: "ORDERS"},
+		{Type: snowflake.ObjectTable, Database: "HR", Schema: "PUBLIC", Name: "EMPLOYEES"},
+		{Type: snowflake.ObjectDatabase, Database: "SALES"},
+	}
+	if !c.Affects(objects[0]) || c.Affects(objects[1]) || !c.Affects(objects[2]) {
+		b.Fatal("the changed policy on SALES.PUBLIC.* must affect SALES.PUBLIC.ORDERS and SALES, not HR.PUBLIC.EMPLOYEES")
+	}
+	for b.Loop() {
+		for _, o := range objects {
+			c.Affects(o)
+		}
 	}
 }
