@@ -44,7 +44,8 @@ type dataRule struct {
 	name      string
 	priority  int
 	evalOrder int
-	match     [levelCount]matcher
+	tie       int // rules before it in Ranger's order with the same priority, evalOrder and name
+	match     resourceMatch
 	column    matcher // data-mask policies only
 	err       *UnexpressibleError
 	masks     []MaskCase   // data-mask policies
@@ -53,12 +54,7 @@ type dataRule struct {
 
 // matches reports whether the rule's database, schema and table resources match the lower-cased names.
 func (r *dataRule) matches(names *[levelCount]string) bool {
-	for l := levelDatabase; l < levelCount; l++ {
-		if !r.match[l].match(names[l]) {
-			return false
-		}
-	}
-	return true
+	return r.match.matches(names, levelTable)
 }
 
 // tableNames returns o's lower-cased database, schema and table names, or false when o is not a table
@@ -67,17 +63,25 @@ func tableNames(o Object) (*[levelCount]string, bool) {
 	if lvl, ok := levelOf(o.Type); !ok || lvl != levelTable {
 		return nil, false
 	}
-	return &[levelCount]string{strings.ToLower(o.Database), strings.ToLower(o.Schema), strings.ToLower(o.Name)}, true
+	names := o.lowerNames()
+	return &names, true
 }
 
 // sortDataRules puts rules in the order Ranger evaluates data-mask and row-filter policies that match a
 // resource: higher policyPriority first, then lower evalOrder, then by name
 // (RangerPolicyEvaluator.EVAL_ORDER_COMPARATOR, which RangerPolicyRepository applies to the policies
-// its resource trie finds; these policies have no deny items, so hasDeny never decides).
+// its resource trie finds; these policies have no deny items, so hasDeny never decides). Rules that tie
+// keep the document's order, and record their rank among each other in tie.
 func sortDataRules(rules []*dataRule) {
-	slices.SortStableFunc(rules, func(a, b *dataRule) int {
+	order := func(a, b *dataRule) int {
 		return cmp.Or(cmp.Compare(b.priority, a.priority), cmp.Compare(a.evalOrder, b.evalOrder), strings.Compare(a.name, b.name))
-	})
+	}
+	slices.SortStableFunc(rules, order)
+	for i, r := range rules {
+		if i > 0 && order(rules[i-1], r) == 0 {
+			r.tie = rules[i-1].tie + 1
+		}
+	}
 }
 
 // Ranger's evaluation-order score (RangerOptimizedPolicyEvaluator.computeEvalOrder): a policy starts at

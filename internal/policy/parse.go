@@ -142,14 +142,18 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 		p.report("", fmt.Sprintf("security zone %q is not supported; its policies are ignored", zone))
 	}
 	roles := map[string]bool{}
+	set.policies = make([]*policyEntry, 0, len(*doc.Policies))
 	for i := range *doc.Policies {
 		rp := &(*doc.Policies)[i]
+		e := policyEntry{id: rp.ID, name: rp.Name, policyType: rp.PolicyType, enabled: rp.IsEnabled == nil || *rp.IsEnabled}
+		set.policies = append(set.policies, &e)
 		switch {
-		case rp.IsEnabled != nil && !*rp.IsEnabled:
+		case !e.enabled:
 			set.stats.Disabled++
 			continue
 		case rp.PolicyType == policyTypeDataMask || rp.PolicyType == policyTypeRowFilter:
-			set.addData(p.compileData(rp), rp.PolicyType)
+			e.data = p.compileData(rp)
+			set.addData(e.data, rp.PolicyType)
 			continue
 		}
 		r := p.compile(rp)
@@ -157,6 +161,7 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 			set.stats.Ignored++
 			continue
 		}
+		e.access = r
 		set.stats.Applied++
 		set.rules[r.level] = append(set.rules[r.level], r)
 		for _, role := range r.allowRoles {
@@ -230,7 +235,7 @@ func (p *parser) compile(rp *rangerPolicy) *rule {
 }
 
 // resources compiles the policy's resources into match and returns the policy's level.
-func (p *parser) resources(label string, res map[string]rangerResource, match *[levelCount]matcher) (level, bool) {
+func (p *parser) resources(label string, res map[string]rangerResource, match *resourceMatch) (level, bool) {
 	keys := [levelCount]string{"database", "schema", "table"}
 	for _, key := range slices.Sorted(maps.Keys(res)) {
 		switch {

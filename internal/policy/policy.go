@@ -26,6 +26,9 @@
 // "{USER}", which match every user in Ranger, become Snowflake's role PUBLIC (RolePublic), which every
 // session holds. Rendering the cases as Snowflake masking and row access policies is package
 // datapolicy's job.
+//
+// Diff compares two Sets, the one in effect and a new version, and tells which objects' answers may
+// differ between them (Change.Affects), so that a new policy version is applied to those objects only.
 package policy
 
 import (
@@ -92,6 +95,11 @@ type Object struct {
 	Name     string
 }
 
+// lowerNames returns o's database, schema and name, lower-cased for matching.
+func (o Object) lowerNames() [levelCount]string {
+	return [levelCount]string{strings.ToLower(o.Database), strings.ToLower(o.Schema), strings.ToLower(o.Name)}
+}
+
 // Grant is one privilege the policies demand for a role on an object. Implied is true for a USAGE that
 // no policy grants explicitly but that the role needs to reach objects below (a database or schema
 // holding objects it was granted privileges on).
@@ -147,6 +155,8 @@ type Set struct {
 	masks   []*dataRule         // data-mask policies in Ranger's evaluation order
 	filters []*dataRule         // row-filter policies in Ranger's evaluation order
 	roles   []string            // sorted
+	// policies are all the document's policies, in its order, for Diff.
+	policies []*policyEntry
 	// staleErr is why the set may be out of date (Stale); nil for a set its source confirmed current.
 	staleErr error
 }
@@ -222,22 +232,12 @@ type pair struct {
 type rule struct {
 	priority    int
 	level       level
-	match       [levelCount]matcher // database, schema, table; only up to level are set
-	allow       []pair              // allow items minus allow exceptions, de-duplicated
-	deny        []pair              // deny items minus deny exceptions, de-duplicated
-	denyAllElse bool                // isDenyAllElse: every pair not in allowed is denied
-	allowed     map[pair]bool       // set of allow, only for denyAllElse
-	allowRoles  []string            // distinct roles of allow, for implied USAGE
-}
-
-// matches reports whether the rule's resources match the lower-cased names, up to depth.
-func (r *rule) matches(names *[levelCount]string, depth level) bool {
-	for l := levelDatabase; l <= depth; l++ {
-		if !r.match[l].match(names[l]) {
-			return false
-		}
-	}
-	return true
+	match       resourceMatch
+	allow       []pair        // allow items minus allow exceptions, de-duplicated
+	deny        []pair        // deny items minus deny exceptions, de-duplicated
+	denyAllElse bool          // isDenyAllElse: every pair not in allowed is denied
+	allowed     map[pair]bool // set of allow, only for denyAllElse
+	allowRoles  []string      // distinct roles of allow, for implied USAGE
 }
 
 // Desired returns the grants the policies demand on o, sorted by role then privilege, one per pair.
@@ -256,7 +256,7 @@ func (s *Set) Desired(o Object) []Grant {
 	if !ok {
 		return nil
 	}
-	names := [levelCount]string{strings.ToLower(o.Database), strings.ToLower(o.Schema), strings.ToLower(o.Name)}
+	names := o.lowerNames()
 	decided := s.decide(lvl, &names)
 
 	var grants []Grant
@@ -267,7 +267,7 @@ func (s *Set) Desired(o Object) []Grant {
 	}
 	for deeper := lvl + 1; deeper < levelCount; deeper++ {
 		for _, r := range s.rules[deeper] {
-			if !r.matches(&names, lvl) {
+			if !r.match.matches(&names, lvl) {
 				continue
 			}
 			for _, role := range r.allowRoles {
@@ -297,7 +297,7 @@ func (s *Set) decide(lvl level, names *[levelCount]string) map[pair]bool {
 		}
 		var allowed []pair
 		for _, r := range rules[start:end] {
-			if !r.matches(names, lvl) {
+			if !r.match.matches(names, lvl) {
 				continue
 			}
 			for _, p := range r.deny {
