@@ -442,7 +442,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // TestTickRequestGolden pins the timer request: the path, the headers and the body (sys masked), with
 // and without a schedule status.
 func TestTickRequestGolden(t *testing.T) {
-	h, url := serve(t, func(int, *http.Request) (int, string) { return 200, `{"Outputs":{},"Logs":["reconciled"],"ReturnValue":null}` })
+	h, url := serve(t, func(int, *http.Request) (int, string) {
+		return 200, `{"Outputs":{},"Logs":["reconciled"],"ReturnValue":null}`
+	})
 	host := New(url, loadFunction(t, "Reconcile"), nil)
 	at := func(min int) time.Time { return time.Date(2026, 12, 1, 5, min, 0, 0, time.UTC) }
 	ticks := map[string]Tick{
