@@ -89,12 +89,9 @@ var errNoReconciler = &httpError{http.StatusNotImplemented, errors.New("reconcil
 // (any non-2xx answer fails it and drops Logs: DefaultHttpWorkerService) and the timer fires again at
 // its next occurrence; there is no retry policy, since the next occurrence is one.
 func (s *Server) reconcileTimer(w http.ResponseWriter, r *http.Request, log *slog.Logger) error {
-	if s.reconciler == nil {
-		return errNoReconciler
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	body, err := s.reconcileRequest(w, r)
 	if err != nil {
-		return badRequest("read invocation: %w", err)
+		return err
 	}
 	timer, err := trigger.DecodeTimer(body, TimerBinding)
 	if err != nil {
@@ -119,12 +116,9 @@ func (s *Server) reconcileTimer(w http.ResponseWriter, r *http.Request, log *slo
 // body is empty or {} (no options yet). It answers 200 with the ReconcileSummary, 400 for another
 // body, 500 when the run failed (the error is in the handler's log).
 func (s *Server) reconcileAPI(w http.ResponseWriter, r *http.Request, log *slog.Logger) error {
-	if s.reconciler == nil {
-		return errNoReconciler
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	body, err := s.reconcileRequest(w, r)
 	if err != nil {
-		return badRequest("read request: %w", err)
+		return err
 	}
 	if strings.TrimSpace(string(body)) != "" {
 		var opts struct{}
@@ -140,6 +134,19 @@ func (s *Server) reconcileAPI(w http.ResponseWriter, r *http.Request, log *slog.
 	}
 	writeJSON(w, http.StatusOK, sum)
 	return nil
+}
+
+// reconcileRequest reads the body of a reconcile route (at most maxRequestBody), after checking that
+// the server has a reconciler.
+func (s *Server) reconcileRequest(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if s.reconciler == nil {
+		return nil, errNoReconciler
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		return nil, badRequest("read request: %w", err)
+	}
+	return body, nil
 }
 
 // reconcile runs the reconciler within the sync budget and logs the outcome.

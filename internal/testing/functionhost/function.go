@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,12 +100,7 @@ func LoadFunction(dir string) (*Function, error) {
 // TriggerBinding returns the function's only eventHubTrigger binding, or an error saying why the
 // stand-in cannot deliver to the function.
 func (f *Function) TriggerBinding() (Binding, error) {
-	var found []Binding
-	for _, b := range f.Bindings {
-		if strings.EqualFold(b.Type, "eventHubTrigger") {
-			found = append(found, b)
-		}
-	}
+	found := f.bindingsOfType("eventHubTrigger")
 	if len(found) != 1 {
 		return Binding{}, fmt.Errorf("function %s has %d eventHubTrigger bindings, want 1", f.Name, len(found))
 	}
@@ -123,19 +117,23 @@ func (f *Function) TriggerBinding() (Binding, error) {
 }
 
 // IsTimer reports whether the function has a timerTrigger binding.
-func (f *Function) IsTimer() bool {
-	return slices.ContainsFunc(f.Bindings, func(b Binding) bool { return strings.EqualFold(b.Type, "timerTrigger") })
+func (f *Function) IsTimer() bool { return len(f.bindingsOfType("timerTrigger")) > 0 }
+
+// bindingsOfType returns the function's bindings of type typ (compared case-insensitively, as the host does).
+func (f *Function) bindingsOfType(typ string) []Binding {
+	var found []Binding
+	for _, b := range f.Bindings {
+		if strings.EqualFold(b.Type, typ) {
+			found = append(found, b)
+		}
+	}
+	return found
 }
 
 // TimerBinding returns the function's only timerTrigger binding, or an error saying why the stand-in
 // cannot tick the function. The schedule is not evaluated: the caller decides when a tick happens.
 func (f *Function) TimerBinding() (Binding, error) {
-	var found []Binding
-	for _, b := range f.Bindings {
-		if strings.EqualFold(b.Type, "timerTrigger") {
-			found = append(found, b)
-		}
-	}
+	found := f.bindingsOfType("timerTrigger")
 	if len(found) != 1 {
 		return Binding{}, fmt.Errorf("function %s has %d timerTrigger bindings, want 1", f.Name, len(found))
 	}
