@@ -163,7 +163,7 @@ func decodeTimerMetadata(meta map[string]json.RawMessage, t *Timer) error {
 			RandGuid   string `json:"RandGuid"`
 		}
 		if err := decodeValue(raw, &sys); err != nil {
-			return fmt.Errorf("Metadata.sys: %w", err)
+			return fmt.Errorf("read Metadata.sys: %w", err)
 		}
 		t.Sys = Sys{MethodName: sys.MethodName, RandGuid: sys.RandGuid}
 		if sys.UtcNow != "" {
@@ -177,7 +177,7 @@ func decodeTimerMetadata(meta map[string]json.RawMessage, t *Timer) error {
 	if raw, ok := lookup(meta, "RetryContext"); ok && !isNull(raw) {
 		var rc RetryContext
 		if err := decodeValue(raw, &rc); err != nil {
-			return fmt.Errorf("Metadata.RetryContext: %w", err)
+			return fmt.Errorf("read Metadata.RetryContext: %w", err)
 		}
 		t.Retry = &rc
 	}

@@ -84,9 +84,9 @@ func TestDecodeTimerMalformed(t *testing.T) {
 			`ScheduleStatus.Next is ""`},
 		{"Last not a time", status(`"yesterday"`, `"2016-10-04T10:20:00+00:00"`, `"2016-10-04T10:16:00+00:00"`), `ScheduleStatus.Last is "yesterday"`},
 		{"LastUpdated a number", status(`"2016-10-04T10:15:00+00:00"`, `"2016-10-04T10:20:00+00:00"`, `1`), "Data.timer: decode JSON"},
-		{"sys a string of junk", strings.Replace(capturedTimer, `"sys":{`, `"sys":"x","was":{`, 1), "Metadata.sys: decode JSON inside string"},
+		{"sys a string of junk", strings.Replace(capturedTimer, `"sys":{`, `"sys":"x","was":{`, 1), "read Metadata.sys: decode JSON inside string"},
 		{"UtcNow not a time", strings.Replace(capturedTimer, "2023-09-07T11:40:45.004275Z", "now", 1), `Metadata.sys.UtcNow is "now"`},
-		{"RetryContext wrong type", `{"Data":{"timer":{"IsPastDue":false}},"Metadata":{"RetryContext":{"RetryCount":"1"}}}`, "Metadata.RetryContext: decode JSON"},
+		{"RetryContext wrong type", `{"Data":{"timer":{"IsPastDue":false}},"Metadata":{"RetryContext":{"RetryCount":"1"}}}`, "read Metadata.RetryContext: decode JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
