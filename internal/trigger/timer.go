@@ -22,7 +22,10 @@ package trigger
 //     (ScriptInvocationContextExtensions.ToHttpScriptInvocationContext).
 //   - The answer is read as for any trigger (DefaultHttpWorkerService): a non-2xx status fails the
 //     invocation (EnsureSuccessStatusCode), which the host logs as a failed function execution and
-//     retries only under a retry policy; the timer then waits for its next occurrence. Logs of a 2xx
+//     retries only under a retry policy. The timer then waits for its next occurrence: the listener
+//     swallows the failure and advances ScheduleStatus (Last, Next) either way, so a failed occurrence
+//     is not re-run as past due (webjobs-sdk-extensions Timers/Listener/TimerListener.cs,
+//     InvokeJobFunction, which also never overlaps two invocations of one listener). Logs of a 2xx
 //     answer go to the function's log.
 //
 // A captured request from a real host (4.24) matches this shape with "ScheduleStatus": null:
