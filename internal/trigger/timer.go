@@ -1,6 +1,9 @@
 package trigger
 
-// The timer trigger's custom-handler request, as the Functions host builds it:
+// The timer trigger's custom-handler request, as the Functions host builds it. Sources (host code as of
+// 4.x, https://github.com/Azure/azure-functions-host/tree/dev/src/WebJobs.Script/Workers; the envelope:
+// https://learn.microsoft.com/azure/azure-functions/functions-custom-handlers#request-payload and
+// #response-payload; the timer: https://github.com/Azure/azure-webjobs-sdk-extensions/tree/dev/src/WebJobs.Extensions/Extensions/Timers):
 //
 //   - The host POSTs to /{function name} (DefaultHttpWorkerService.ProcessDefaultInvocationRequest:
 //     BuildAndGetUri(FunctionMetadata.Name)), with the X-Azure-Functions-InvocationId header.
