@@ -1,7 +1,8 @@
 // Package functions holds the HTTP handlers of snowsync's Azure Functions, one per function folder
 // beside this file: OnDemandSync (the Event Hubs trigger, in the custom-handler wire format of DESIGN
-// §4), Sync (POST /api/sync) and Tasks (GET /api/tasks[/{id}]), the latter two forwarded as plain HTTP
-// by the host (enableForwardingHttpRequest).
+// §4), Reconcile (a timer trigger, same envelope; see trigger.DecodeTimer), Sync (POST /api/sync),
+// Tasks (GET /api/tasks[/{id}]) and ReconcileNow (POST /api/reconcile), the last three forwarded as
+// plain HTTP by the host (enableForwardingHttpRequest).
 //
 // Handlers return errors; one adapter maps them to a status and a log level, so that a bad request is
 // a warning and a 4xx while an outage is an error and a 5xx. No panic escapes a request.
@@ -62,7 +63,9 @@ type Server struct {
 	// maxInvocation bounds the body of an OnDemandSync invocation; bodies keeps one over it.
 	maxInvocation int64
 	bodies        BodyStore
-	now           func() time.Time
+	// reconciler runs the Reconcile function and POST /api/reconcile; nil answers 501.
+	reconciler Reconciler
+	now        func() time.Time
 }
 
 // DefaultQueueThreshold is Options.QueueThreshold's default (CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD's).
@@ -81,8 +84,11 @@ type Options struct {
 	MaxInvocationBytes int64
 	// Bodies keeps an invocation over MaxInvocationBytes for replay; nil refuses it (413).
 	Bodies BodyStore
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Reconciler runs reconciliations (the Reconcile timer, POST /api/reconcile); nil answers them
+	// 501 Not Implemented.
+	Reconciler Reconciler
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // New returns a Server running tasks with runner and answering the tasks API from reader.
@@ -92,7 +98,7 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 	}
 	s := &Server{runner: runner, audit: reader, logger: opts.Logger, eventHub: opts.EventHub,
 		consumerGroup: opts.ConsumerGroup, queueCap: int64(opts.QueueThreshold), budget: opts.SyncBudget,
-		maxInvocation: cmp.Or(opts.MaxInvocationBytes, DefaultMaxInvocationBytes(DefaultBatchSize)), bodies: opts.Bodies, now: opts.Now}
+		maxInvocation: cmp.Or(opts.MaxInvocationBytes, DefaultMaxInvocationBytes(DefaultBatchSize)), bodies: opts.Bodies, reconciler: opts.Reconciler, now: opts.Now}
 	if s.queueCap <= 0 {
 		s.queueCap = DefaultQueueThreshold
 	}
@@ -106,7 +112,7 @@ func New(runner *task.Runner, reader AuditReader, opts *Options) *Server {
 	return s
 }
 
-// Handler returns the routes: GET / (the host's start-up probe), the three functions, and nothing else.
+// Handler returns the routes: GET / (the host's start-up probe), the functions, and nothing else.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -116,6 +122,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/sync", s.handle(s.sync))
 	mux.Handle("GET /api/tasks/{id}", s.handle(s.getTask))
 	mux.Handle("GET /api/tasks", s.handle(s.listTasks))
+	mux.Handle("POST /Reconcile", s.handle(s.reconcileTimer))
+	mux.Handle("POST /api/reconcile", s.handle(s.reconcileAPI))
 	return mux
 }
 

@@ -86,6 +86,9 @@ param queueThreshold int = 100
 @maxValue(100000)
 param maxResourcesPerEvent int = 5000
 
+@description('CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE: NCRONTAB schedule ({second} {minute} {hour} {day} {month} {day-of-week}) of the Reconcile timer function.')
+param reconcileSchedule string = '0 */5 * * * *'
+
 // ---- connector ----
 
 @description('CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED: false keeps receiving and auditing events but SKIPS every resource.')
@@ -325,6 +328,7 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_QUEUE_THRESHOLD', value: string(queueThreshold) }
   { name: 'CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES', value: string(min(batchSize * 8388608, 1073741824)) }
   { name: 'CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT', value: string(maxResourcesPerEvent) }
+  { name: 'CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE', value: reconcileSchedule }
 
   // Output binding: the failure hub, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED', value: boolString(failureHubEnabled) }

@@ -33,6 +33,11 @@ type Config struct {
 	MaxInvocationBytes int64
 	// MaxResources bounds the resources one request may name; a request naming more FAILS.
 	MaxResources int
+	// ReconcileSchedule is CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE, the NCRONTAB schedule of the
+	// Reconcile timer. The host reads it (functions/Reconcile/function.json names it as
+	// %CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE%); the handler only validates it, so that a bad value
+	// stops start-up naming the setting instead of failing the function when the host indexes it.
+	ReconcileSchedule string
 
 	Hubs
 	Audit Audit
@@ -76,6 +81,10 @@ func read(r *reader) Config {
 	c.Hubs = readHubs(r)
 	c.MaxInvocationBytes = int64(r.integer("CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES", int(functions.DefaultMaxInvocationBytes(c.EventHub.BatchSize)), 1<<20, 2<<30))
 	c.MaxResources = r.integer("CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT", 5000, 1, 100000)
+	c.ReconcileSchedule = r.str("CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE", functions.DefaultReconcileSchedule)
+	if err := checkSchedule(c.ReconcileSchedule); err != nil {
+		r.fail("CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE", "%v", err)
+	}
 	c.Hubs.require(r)
 	c.Audit = readAudit(r)
 	c.Sync = readSync(r)

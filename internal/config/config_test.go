@@ -53,6 +53,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"queue threshold", c.QueueThreshold, 100},
 		{"invocation limit", c.MaxInvocationBytes, int64(400 << 20)},
 		{"resources limit", c.MaxResources, 5000},
+		{"reconcile schedule", c.ReconcileSchedule, "0 */5 * * * *"},
 		{"load mode", c.Engine.LoadMode, engine.LoadConcurrent},
 		{"load threads", c.Engine.LoadThreads, 8},
 		{"apply threads", c.ApplyThreads, 16},
@@ -111,6 +112,7 @@ func TestLoadErrorsNameTheSetting(t *testing.T) {
 			"CONNECTOR_RANGER_SERVICE_NAME": "s"}, "CONNECTOR_RANGER_ADMIN_URL"},
 		{"ranger without service", map[string]string{"CONNECTOR_POLICY_FILE": "", "CONNECTOR_RANGER_ADMIN_URL": "https://ranger:6182"}, "CONNECTOR_RANGER_SERVICE_NAME"},
 		{"refresh zero", map[string]string{"CONNECTOR_POLICY_REFRESH_INTERVAL_SEC": "0"}, "CONNECTOR_POLICY_REFRESH_INTERVAL_SEC"},
+		{"five-field cron", map[string]string{"CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE": "*/5 * * * *"}, "CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -191,6 +191,10 @@ type binding struct {
 	AuthLevel   string   `json:"authLevel"`
 	Methods     []string `json:"methods"`
 	Route       string   `json:"route"`
+	// A timerTrigger's; nil booleans are the host's defaults (runOnStartup false, useMonitor true).
+	Schedule     string `json:"schedule"`
+	RunOnStartup *bool  `json:"runOnStartup"`
+	UseMonitor   *bool  `json:"useMonitor"`
 }
 
 var (
@@ -277,10 +281,12 @@ func parseFunction(path, text string) (function, error) {
 	return fn, nil
 }
 
-// seed is the batch behaviour the seed product defaults to, as config applies it.
+// seed is the batch behaviour the seed product defaults to, as config applies it, and the defaults of
+// our own settings that Bicep repeats.
 type seed struct {
-	batchSize    int
-	batchTimeout time.Duration
+	batchSize         int
+	batchTimeout      time.Duration
+	reconcileSchedule string
 }
 
 // seedDefaults reads the defaults from config itself, so that changing them there without changing
@@ -288,7 +294,7 @@ type seed struct {
 // validation errors an empty environment produces do not matter here.
 func seedDefaults() seed {
 	c, _ := config.Load(func(string) (string, bool) { return "", false })
-	return seed{batchSize: c.EventHub.BatchSize, batchTimeout: c.EventHub.BatchTimeout}
+	return seed{batchSize: c.EventHub.BatchSize, batchTimeout: c.EventHub.BatchTimeout, reconcileSchedule: c.ReconcileSchedule}
 }
 
 // check returns every disagreement between the deployment files, the settings config reads and the
@@ -299,6 +305,7 @@ func check(in inputs, names []string, s seed) []string {
 	p = append(p, bindingReferenceProblems(in)...)
 	p = append(p, batchProblems(in, s)...)
 	p = append(p, functionShapeProblems(in.functions)...)
+	p = append(p, timerProblems(in, s)...)
 	p = append(p, hostProblems(in.host)...)
 	slices.Sort(p)
 	return p
@@ -464,6 +471,52 @@ var wantFunctions = map[string][]wantBinding{
 		{binding: binding{Type: "httpTrigger", Direction: "in", AuthLevel: "function", Route: "tasks/{id?}"}, methods: "get"},
 		{binding: binding{Type: "http", Direction: "out"}},
 	},
+	"Reconcile": {
+		{binding: binding{Type: "timerTrigger", Name: "timer", Direction: "in"}},
+	},
+	"ReconcileNow": {
+		{binding: binding{Type: "httpTrigger", Direction: "in", AuthLevel: "function", Route: "reconcile"}, methods: "post"},
+		{binding: binding{Type: "http", Direction: "out"}},
+	},
+}
+
+// reconcileSetting is the app setting that holds the Reconcile timer's schedule.
+const reconcileSetting = "CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE"
+
+// timerProblems checks the Reconcile timer: its schedule comes from the setting (a %NAME% binding
+// expression, which the timer trigger resolves: TimerSchedule.Create calls
+// INameResolver.ResolveWholeString; https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#configuration),
+// it does not run on start-up (every scale-out would run it) and keeps the schedule monitor (which
+// makes IsPastDue and ScheduleStatus meaningful), and the default config applies is the one Bicep
+// and the local example set.
+func timerProblems(in inputs, s seed) []string {
+	var p []string
+	for _, fn := range in.functions {
+		for _, b := range fn.bindings {
+			if !strings.EqualFold(b.Type, "timerTrigger") {
+				continue
+			}
+			if want := "%" + reconcileSetting + "%"; b.Schedule != want {
+				p = append(p, fmt.Sprintf("%s: timerTrigger schedule is %q, want %q", fn.path, b.Schedule, want))
+			}
+			if b.RunOnStartup == nil || *b.RunOnStartup {
+				p = append(p, fmt.Sprintf("%s: timerTrigger runOnStartup must be false, and written: true runs it on every start and scale-out", fn.path))
+			}
+			if b.UseMonitor != nil && !*b.UseMonitor {
+				p = append(p, fmt.Sprintf("%s: timerTrigger useMonitor is false; without the monitor IsPastDue and ScheduleStatus mean nothing", fn.path))
+			}
+		}
+	}
+	if got := in.bicep.params["reconcileSchedule"]; got != "'"+s.reconcileSchedule+"'" {
+		p = append(p, fmt.Sprintf("%s: param reconcileSchedule defaults to %s, want '%s' (config's default)", bicepPath, got, s.reconcileSchedule))
+	}
+	if got, ok := in.bicep.settings[reconcileSetting]; ok && got != "reconcileSchedule" {
+		p = append(p, fmt.Sprintf("%s: %s value %q does not use param reconcileSchedule", reconcileSetting, bicepSource, got))
+	}
+	if got, ok := in.local.Values[reconcileSetting]; ok && got != s.reconcileSchedule {
+		p = append(p, fmt.Sprintf("%s: %s has %q, want config's default %q", reconcileSetting, localSource, got, s.reconcileSchedule))
+	}
+	return p
 }
 
 // functionShapeProblems checks that each function the handler serves exists with the bindings it
@@ -614,12 +667,60 @@ func TestChecksCatchOneSidedChanges(t *testing.T) {
 		{
 			name: "trigger binding renamed",
 			path: "functions/OnDemandSync/function.json", old: `"name": "events"`, new: `"name": "messages"`,
-			want: []string{`functions/OnDemandSync/function.json: no binding {Type:eventHubTrigger Name:events Direction:in Cardinality:many DataType:string Connection: AuthLevel: Methods:[] Route:} methods=""`},
+			want: []string{`functions/OnDemandSync/function.json: no binding {Type:eventHubTrigger Name:events Direction:in Cardinality:many DataType:string Connection: AuthLevel: Methods:[] Route: Schedule: RunOnStartup:<nil> UseMonitor:<nil>} methods=""`},
 		},
 		{
 			name: "retry policy removed",
 			path: "functions/OnDemandSync/function.json", old: `"strategy": "exponentialBackoff"`, new: `"strategy": ""`,
 			want: []string{"functions/OnDemandSync/function.json: no retry policy; systemic failures (HTTP 500) rely on the host re-delivering the batch"},
+		},
+		{
+			name: "timer schedule written into function.json",
+			path: "functions/Reconcile/function.json", old: "%" + reconcileSetting + "%", new: "0 */5 * * * *",
+			want: []string{`functions/Reconcile/function.json: timerTrigger schedule is "0 */5 * * * *", want "%` + reconcileSetting + `%"`},
+		},
+		{
+			name: "timer runs on start-up",
+			path: "functions/Reconcile/function.json", old: `"runOnStartup": false`, new: `"runOnStartup": true`,
+			want: []string{"functions/Reconcile/function.json: timerTrigger runOnStartup must be false, and written: true runs it on every start and scale-out"},
+		},
+		{
+			name: "timer without its monitor",
+			path: "functions/Reconcile/function.json", old: `"runOnStartup": false`, new: `"runOnStartup": false, "useMonitor": false`,
+			want: []string{"functions/Reconcile/function.json: timerTrigger useMonitor is false; without the monitor IsPastDue and ScheduleStatus mean nothing"},
+		},
+		{
+			name: "timer binding renamed",
+			path: "functions/Reconcile/function.json", old: `"name": "timer"`, new: `"name": "myTimer"`,
+			want: []string{`functions/Reconcile/function.json: no binding {Type:timerTrigger Name:timer Direction:in Cardinality: DataType: Connection: AuthLevel: Methods:[] Route: Schedule: RunOnStartup:<nil> UseMonitor:<nil>} methods=""`},
+		},
+		{
+			name: "reconcile API open to anyone",
+			path: "functions/ReconcileNow/function.json", old: `"authLevel": "function"`, new: `"authLevel": "anonymous"`,
+			want: []string{`functions/ReconcileNow/function.json: no binding {Type:httpTrigger Name: Direction:in Cardinality: DataType: Connection: AuthLevel:function Methods:[] Route:reconcile Schedule: RunOnStartup:<nil> UseMonitor:<nil>} methods="post"`},
+		},
+		{
+			name: "schedule setting missing from local settings",
+			path: localPath, old: `"` + reconcileSetting + `":`, new: `"RECONCILE_SCHEDULE":`,
+			want: []string{
+				reconcileSetting + ": not in local.settings.json.example",
+				"functions/Reconcile/function.json: %" + reconcileSetting + "% is not provided by local.settings.json.example",
+			},
+		},
+		{
+			name: "Bicep schedule default changed",
+			path: bicepPath, old: `param reconcileSchedule string = '0 */5 * * * *'`, new: `param reconcileSchedule string = '0 0 * * * *'`,
+			want: []string{`infra/main.bicep: param reconcileSchedule defaults to '0 0 * * * *', want '0 */5 * * * *' (config's default)`},
+		},
+		{
+			name: "Bicep schedule setting hard-coded",
+			path: bicepPath, old: `value: reconcileSchedule }`, new: `value: '0 */5 * * * *' }`,
+			want: []string{reconcileSetting + `: infra/main.bicep app settings value "'0 */5 * * * *'" does not use param reconcileSchedule`},
+		},
+		{
+			name: "local schedule differs from the default",
+			path: localPath, old: `"` + reconcileSetting + `": "0 */5 * * * *"`, new: `"` + reconcileSetting + `": "0 */1 * * * *"`,
+			want: []string{reconcileSetting + `: local.settings.json.example has "0 */1 * * * *", want config's default "0 */5 * * * *"`},
 		},
 		{
 			name: "Flex-incompatible setting added to Bicep",

@@ -80,6 +80,11 @@ type wireSys struct {
 	UtcNow     string `json:"UtcNow"`
 }
 
+// newWireSys is s as the host sends Metadata.sys.
+func newWireSys(s Sys) wireSys {
+	return wireSys{MethodName: s.MethodName, RandGuid: s.RandGuid, UtcNow: s.UtcNow.UTC().Format(enqueuedTimeLayout + "Z")}
+}
+
 type wireSystemProperties struct {
 	EnqueuedTimeUtc    string  `json:"EnqueuedTimeUtc"`
 	Offset             string  `json:"Offset"`
@@ -147,11 +152,7 @@ func EncodeBatch(b OutgoingBatch, opts EncodeOptions) ([]byte, error) {
 	if b.Retry != nil {
 		m.RetryContext = &wireRetryContext{MaxRetryCount: b.Retry.MaxRetryCount, RetryCount: b.Retry.RetryCount}
 	}
-	m.Sys = wireSys{
-		MethodName: b.Sys.MethodName,
-		RandGuid:   b.Sys.RandGuid,
-		UtcNow:     b.Sys.UtcNow.UTC().Format(enqueuedTimeLayout + "Z"),
-	}
+	m.Sys = newWireSys(b.Sys)
 	out, err := marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode host request: %w", err)

@@ -40,3 +40,15 @@ func ExampleDecodeBatch() {
 	// warnings: [SequenceNumberArray has 1 entries for 2 events]
 	// {"Outputs":{"failures":["{\"errorType\":\"INVALID_JSON\"}"]},"Logs":[],"ReturnValue":null}
 }
+
+func ExampleDecodeTimer() {
+	body := `{"Data":{"timer":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"2026-12-01T05:00:00+00:00",` +
+		`"Next":"2026-12-01T05:05:00+00:00","LastUpdated":"2026-12-01T05:00:00+00:00"},"IsPastDue":true}},` +
+		`"Metadata":{"sys":{"MethodName":"Reconcile","UtcNow":"2026-12-01T05:07:12.5Z","RandGuid":"35e6e68c-5583-436c-a277-5aec2b416ba8"}}}`
+	timer, err := trigger.DecodeTimer([]byte(body), "timer")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(timer.Sys.MethodName, "past due:", timer.PastDue, "scheduled next:", timer.Status.Next.Format("15:04"))
+	// Output: Reconcile past due: true scheduled next: 05:05
+}

@@ -30,6 +30,11 @@ type Binding struct {
 	Connection    string `json:"connection"`
 	Cardinality   string `json:"cardinality"`
 	DataType      string `json:"dataType"`
+	// Schedule, RunOnStartup and UseMonitor are a timerTrigger's; nil booleans are the host's
+	// defaults (runOnStartup false, useMonitor true).
+	Schedule     string `json:"schedule"`
+	RunOnStartup *bool  `json:"runOnStartup"`
+	UseMonitor   *bool  `json:"useMonitor"`
 }
 
 // RetryPolicy is function.json "retry". MaxRetryCount is the number of retries after the first
@@ -47,9 +52,11 @@ const (
 	StrategyExponentialBackoff = "exponentialBackoff"
 )
 
-// LoadFunction reads <dir>/function.json; the function is named after dir. The stand-in only plays
-// an Event Hubs trigger, so the function must have exactly one eventHubTrigger binding with
-// cardinality "many" and dataType "string"; a retry policy, when present, must be complete.
+// LoadFunction reads <dir>/function.json; the function is named after dir. The stand-in plays an
+// Event Hubs trigger and a timer trigger: a function with a timerTrigger binding must have exactly
+// one, named, with a schedule (see TimerBinding); any other must have exactly one eventHubTrigger
+// binding with cardinality "many" and dataType "string". A retry policy, when present, must be
+// complete.
 func LoadFunction(dir string) (*Function, error) {
 	path := filepath.Join(dir, "function.json")
 	b, err := os.ReadFile(path)
@@ -70,7 +77,11 @@ func LoadFunction(dir string) (*Function, error) {
 		return nil, fmt.Errorf("load function %s: %w", path, err)
 	}
 	fn := &Function{Name: filepath.Base(filepath.Clean(dir)), Bindings: raw.Bindings}
-	if _, err := fn.TriggerBinding(); err != nil {
+	check := func() error { _, err := fn.TriggerBinding(); return err }
+	if fn.IsTimer() {
+		check = func() error { _, err := fn.TimerBinding(); return err }
+	}
+	if err := check(); err != nil {
 		return nil, fmt.Errorf("load function %s: %w", path, err)
 	}
 	if r := raw.Retry; r != nil {
@@ -89,12 +100,7 @@ func LoadFunction(dir string) (*Function, error) {
 // TriggerBinding returns the function's only eventHubTrigger binding, or an error saying why the
 // stand-in cannot deliver to the function.
 func (f *Function) TriggerBinding() (Binding, error) {
-	var found []Binding
-	for _, b := range f.Bindings {
-		if strings.EqualFold(b.Type, "eventHubTrigger") {
-			found = append(found, b)
-		}
-	}
+	found := f.bindingsOfType("eventHubTrigger")
 	if len(found) != 1 {
 		return Binding{}, fmt.Errorf("function %s has %d eventHubTrigger bindings, want 1", f.Name, len(found))
 	}
@@ -108,6 +114,37 @@ func (f *Function) TriggerBinding() (Binding, error) {
 		return Binding{}, fmt.Errorf("function %s: eventHubTrigger %q has dataType %q, want \"string\"", f.Name, b.Name, b.DataType)
 	}
 	return b, nil
+}
+
+// IsTimer reports whether the function has a timerTrigger binding.
+func (f *Function) IsTimer() bool { return len(f.bindingsOfType("timerTrigger")) > 0 }
+
+// bindingsOfType returns the function's bindings of type typ (compared case-insensitively, as the host does).
+func (f *Function) bindingsOfType(typ string) []Binding {
+	var found []Binding
+	for _, b := range f.Bindings {
+		if strings.EqualFold(b.Type, typ) {
+			found = append(found, b)
+		}
+	}
+	return found
+}
+
+// TimerBinding returns the function's only timerTrigger binding, or an error saying why the stand-in
+// cannot tick the function. The schedule is not evaluated: the caller decides when a tick happens.
+func (f *Function) TimerBinding() (Binding, error) {
+	found := f.bindingsOfType("timerTrigger")
+	if len(found) != 1 {
+		return Binding{}, fmt.Errorf("function %s has %d timerTrigger bindings, want 1", f.Name, len(found))
+	}
+	switch b := found[0]; {
+	case b.Name == "":
+		return Binding{}, fmt.Errorf("function %s: the timerTrigger binding has no name", f.Name)
+	case strings.TrimSpace(b.Schedule) == "":
+		return Binding{}, fmt.Errorf("function %s: timerTrigger %q has no schedule", f.Name, b.Name)
+	default:
+		return b, nil
+	}
 }
 
 // OutputBinding returns the function's first eventHub binding with direction "out": the binding

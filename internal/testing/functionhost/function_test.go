@@ -77,6 +77,10 @@ func TestLoadFunctionErrors(t *testing.T) {
 		{"unnamed trigger", `{"bindings":[{"type":"eventHubTrigger","cardinality":"many","dataType":"string"}]}`, "has no name"},
 		{"cardinality one", `{"bindings":[{"type":"eventHubTrigger","name":"e","cardinality":"one","dataType":"string"}]}`, `cardinality "one", want "many"`},
 		{"binary", `{"bindings":[{"type":"eventHubTrigger","name":"e","cardinality":"many","dataType":"binary"}]}`, `dataType "binary", want "string"`},
+		{"two timers", `{"bindings":[{"type":"timerTrigger","name":"a","schedule":"0 * * * * *"},{"type":"timerTrigger","name":"b","schedule":"0 * * * * *"}]}`,
+			"has 2 timerTrigger bindings, want 1"},
+		{"unnamed timer", `{"bindings":[{"type":"timerTrigger","schedule":"0 * * * * *"}]}`, "the timerTrigger binding has no name"},
+		{"timer without schedule", `{"bindings":[{"type":"timerTrigger","name":"t","schedule":" "}]}`, `timerTrigger "t" has no schedule`},
 		{"unknown strategy", withRetry(`{"strategy":"linear","maxRetryCount":1}`), `retry.strategy is "linear"`},
 		{"no count", withRetry(`{"strategy":"fixedDelay","delayInterval":"00:00:01"}`), "retry.maxRetryCount is missing"},
 		{"negative count", withRetry(`{"strategy":"fixedDelay","maxRetryCount":-2,"delayInterval":"00:00:01"}`), "retry.maxRetryCount is -2"},
@@ -159,5 +163,38 @@ func TestParseInterval(t *testing.T) {
 				t.Errorf("parseInterval(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestLoadTimerFunction(t *testing.T) {
+	no := false
+	tests := []struct {
+		dir  string
+		want *Function
+	}{
+		{dir: "testdata/Reconcile", want: &Function{Name: "Reconcile", Bindings: []Binding{{Type: "timerTrigger", Name: "timer",
+			Direction: "in", Schedule: "%CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE%", RunOnStartup: &no}}}},
+		{dir: "testdata/TimerRetry", want: &Function{Name: "TimerRetry", Bindings: []Binding{{Type: "TimerTrigger", Name: "tick",
+			Direction: "in", Schedule: "0 0 * * * *", UseMonitor: &no}},
+			Retry: &RetryPolicy{Strategy: StrategyFixedDelay, MaxRetryCount: 1, DelayInterval: time.Second}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			got, err := LoadFunction(tt.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) || !got.IsTimer() {
+				t.Errorf("LoadFunction:\ngot  %+v\nwant %+v (a timer)", got, tt.want)
+			}
+		})
+	}
+	// The stand-in's copy is the function the handler ships.
+	shipped, err := os.ReadFile("../../../functions/Reconcile/function.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if copied, err := os.ReadFile("testdata/Reconcile/function.json"); err != nil || string(copied) != string(shipped) {
+		t.Errorf("testdata/Reconcile/function.json differs from functions/Reconcile/function.json (%v)", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package functionhost is a Go stand-in for the Azure Functions host, for tests, `make demo` and
 // benchmarks (the real host, `func`, cannot run here). It plays an Event Hubs trigger with
-// cardinality many towards a custom handler the way the host does (DESIGN §4):
+// cardinality many, and a timer trigger (Tick), towards a custom handler the way the host does
+// (DESIGN §4):
 //
 //   - it reads the function's folder (function.json: trigger and output binding names, retry policy);
 //   - WaitReady polls GET / until the handler answers anything, as the host does at start-up;
@@ -71,7 +72,9 @@ type Host struct {
 	delayScale float64
 	plain      bool
 	partition  trigger.PartitionContext // everything but PartitionID
-	triggerErr error                    // why fn cannot be triggered, if it cannot
+	triggerErr error                    // why fn cannot be delivered events, if it cannot
+	timer      Binding                  // fn's timerTrigger binding
+	timerErr   error                    // why fn cannot be ticked, if it cannot
 	input      string                   // trigger binding name: the key under Data
 	output     string                   // output binding collected as failures; "" for none
 }
@@ -95,6 +98,7 @@ func New(baseURL string, fn *Function, opts *Options) *Host {
 	tb, err := fn.TriggerBinding()
 	h.triggerErr = err
 	h.input = tb.Name
+	h.timer, h.timerErr = fn.TimerBinding()
 	if out, ok := fn.OutputBinding(); ok {
 		h.output = out.Name
 	}
@@ -179,29 +183,67 @@ type Result struct {
 // Deliver invokes the function with d, retrying according to the function's retry policy, and
 // returns what the last attempt produced.
 func (h *Host) Deliver(ctx context.Context, d Delivery) Result {
-	var res Result
 	if h.triggerErr != nil {
-		res.Err = fmt.Errorf("deliver: %w", h.triggerErr)
-		return res
+		return Result{Err: fmt.Errorf("deliver: %w", h.triggerErr)}
 	}
 	batch := trigger.OutgoingBatch{
 		Binding:   h.input,
 		Events:    d.Events,
 		Partition: h.partition,
-		Sys:       trigger.Sys{MethodName: h.fn.Name},
 	}
 	batch.Partition.PartitionID = d.Partition
+	return h.run(ctx, func(retry *trigger.RetryContext, sys trigger.Sys) ([]byte, error) {
+		batch.Retry, batch.Sys = retry, sys
+		return trigger.EncodeBatch(batch, trigger.EncodeOptions{Plain: h.plain})
+	})
+}
+
+// Tick is one occurrence of a timer function's schedule.
+type Tick struct {
+	// PastDue is sent as IsPastDue: the occurrence is later than scheduled.
+	PastDue bool
+	// Status is sent as ScheduleStatus; nil sends null, and so does a function.json with
+	// "useMonitor": false whatever Status holds, as the host then has no monitor to read.
+	Status *trigger.ScheduleStatus
+}
+
+// Tick invokes a timer function once, as the host does when its schedule fires (package trigger's
+// EncodeTimer: the timer object under Data.<binding>, Metadata.sys), retrying according to the
+// function's retry policy. A failed invocation is only reported: the real host logs it and waits
+// for the next occurrence.
+func (h *Host) Tick(ctx context.Context, tick Tick) Result {
+	if h.timerErr != nil {
+		return Result{Err: fmt.Errorf("tick: %w", h.timerErr)}
+	}
+	t := trigger.OutgoingTimer{Binding: h.timer.Name, PastDue: tick.PastDue, Status: tick.Status}
+	if u := h.timer.UseMonitor; u != nil && !*u {
+		t.Status = nil
+	}
+	return h.run(ctx, func(retry *trigger.RetryContext, sys trigger.Sys) ([]byte, error) {
+		t.Retry, t.Sys = retry, sys
+		return trigger.EncodeTimer(t)
+	})
+}
+
+// run invokes the function, retrying according to its retry policy: encode builds each attempt's
+// body from the attempt's RetryContext and sys metadata.
+func (h *Host) run(ctx context.Context, encode func(*trigger.RetryContext, trigger.Sys) ([]byte, error)) Result {
+	var res Result
 	for retry := 0; ; retry++ {
 		// Like the WebJobs SDK, a function with a retry policy gets a RetryContext on every attempt,
 		// RetryCount 0 on the first; one without a policy gets none.
+		var rc *trigger.RetryContext
 		if h.fn.Retry != nil {
-			batch.Retry = &trigger.RetryContext{RetryCount: retry, MaxRetryCount: h.fn.Retry.MaxRetryCount}
+			rc = &trigger.RetryContext{RetryCount: retry, MaxRetryCount: h.fn.Retry.MaxRetryCount}
 		}
-		batch.Sys.UtcNow = time.Now().UTC()
-		batch.Sys.RandGuid = newUUID()
 		res.Attempts++
 		var resp trigger.Response
-		res.Status, resp, res.Err = h.invoke(ctx, batch)
+		body, err := encode(rc, trigger.Sys{MethodName: h.fn.Name, UtcNow: time.Now().UTC(), RandGuid: newUUID()})
+		if err != nil {
+			res.Err = fmt.Errorf("invoke %s: %w", h.fn.Name, err)
+			return res
+		}
+		res.Status, resp, res.Err = h.invoke(ctx, body)
 		if res.Err == nil {
 			res.Response = resp
 			res.Logs = resp.Logs
@@ -227,14 +269,10 @@ func (h *Host) Deliver(ctx context.Context, d Delivery) Result {
 	}
 }
 
-// invoke makes one attempt: it POSTs the batch and decodes a 2xx answer. Any other outcome is an
-// error, which the host would count as a failed invocation.
-func (h *Host) invoke(ctx context.Context, batch trigger.OutgoingBatch) (int, trigger.Response, error) {
+// invoke makes one attempt: it POSTs body to /{function} and decodes a 2xx answer. Any other outcome
+// is an error, which the host would count as a failed invocation.
+func (h *Host) invoke(ctx context.Context, body []byte) (int, trigger.Response, error) {
 	var resp trigger.Response
-	body, err := trigger.EncodeBatch(batch, trigger.EncodeOptions{Plain: h.plain})
-	if err != nil {
-		return 0, resp, fmt.Errorf("invoke %s: %w", h.fn.Name, err)
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.baseURL+"/"+h.fn.Name, bytes.NewReader(body))
 	if err != nil {
 		return 0, resp, fmt.Errorf("invoke %s: %w", h.fn.Name, err)

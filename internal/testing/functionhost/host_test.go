@@ -438,3 +438,72 @@ func TestWaitReady(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTickRequestGolden pins the timer request: the path, the headers and the body (sys masked), with
+// and without a schedule status.
+func TestTickRequestGolden(t *testing.T) {
+	h, url := serve(t, func(int, *http.Request) (int, string) {
+		return 200, `{"Outputs":{},"Logs":["reconciled"],"ReturnValue":null}`
+	})
+	host := New(url, loadFunction(t, "Reconcile"), nil)
+	at := func(min int) time.Time { return time.Date(2026, 12, 1, 5, min, 0, 0, time.UTC) }
+	ticks := map[string]Tick{
+		"request-timer.json":         {Status: &trigger.ScheduleStatus{Last: at(0), Next: at(10), LastUpdated: at(5)}},
+		"request-timer-pastdue.json": {PastDue: true},
+	}
+	for file, tick := range ticks {
+		t.Run(file, func(t *testing.T) {
+			res := host.Tick(context.Background(), tick)
+			if res.Err != nil || res.Attempts != 1 || !slices.Equal(res.Logs, []string{"reconciled"}) {
+				t.Fatalf("Tick = %+v, want one successful attempt with its logs", res)
+			}
+			seen := h.seen()
+			r := seen[len(seen)-1]
+			if r.method != http.MethodPost || r.path != "/Reconcile" {
+				t.Errorf("request line = %s %s, want POST /Reconcile", r.method, r.path)
+			}
+			if id := r.header.Get(trigger.InvocationIDHeader); !uuidPattern.MatchString(id) {
+				t.Errorf("%s = %q, want a UUID", trigger.InvocationIDHeader, id)
+			}
+			got, err := trigger.DecodeTimer(r.body, "timer")
+			if err != nil || got.PastDue != tick.PastDue || !reflect.DeepEqual(got.Status, tick.Status) || got.Sys.MethodName != "Reconcile" {
+				t.Errorf("DecodeTimer = %+v, %v; want what was ticked", got, err)
+			}
+			golden.Check(t, file, maskVolatile(t, r.body))
+		})
+	}
+}
+
+// A timer function with a retry policy is retried like any other, with a RetryContext on every
+// attempt; with useMonitor false its ScheduleStatus is null whatever the caller passes.
+func TestTickRetriesWithoutMonitor(t *testing.T) {
+	h, url := serve(t, func(call int, _ *http.Request) (int, string) {
+		if call == 1 {
+			return 500, `{"error":"reconciler failed"}`
+		}
+		return 200, `{}`
+	})
+	res := New(url, loadFunction(t, "TimerRetry"), nil).Tick(context.Background(),
+		Tick{Status: &trigger.ScheduleStatus{Next: time.Now()}})
+	if res.Err != nil || res.Attempts != 2 || res.Status != 200 {
+		t.Fatalf("Tick = %+v, want success on the second attempt", res)
+	}
+	for i, r := range h.seen() {
+		got, err := trigger.DecodeTimer(r.body, "tick")
+		if err != nil || got.Status != nil || got.Retry == nil || *got.Retry != (trigger.RetryContext{RetryCount: i, MaxRetryCount: 1}) {
+			t.Errorf("attempt %d: %+v, %v; want no status and RetryCount %d", i, got, err, i)
+		}
+	}
+	h2, url2 := serve(t, func(int, *http.Request) (int, string) { return 500, `{}` })
+	failed := New(url2, loadFunction(t, "Reconcile"), nil)
+	if res := failed.Tick(context.Background(), Tick{}); res.Err == nil || res.Attempts != 1 || len(h2.seen()) != 1 {
+		t.Errorf("Tick without a retry policy on a 500 = %+v; want one failed attempt", res)
+	}
+}
+
+func TestTickUnusableFunction(t *testing.T) {
+	res := New("http://127.0.0.1:1", loadFunction(t, "OnDemandSync"), nil).Tick(context.Background(), Tick{})
+	if res.Attempts != 0 || res.Err == nil || !strings.Contains(res.Err.Error(), "0 timerTrigger bindings") {
+		t.Errorf("Attempts %d, Err %v; want no attempt and the reason", res.Attempts, res.Err)
+	}
+}
