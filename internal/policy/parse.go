@@ -119,6 +119,8 @@ var conditionNote = [...]string{
 // validity schedules, a user macro other than {USER}) is reported and kept: Set.Mask and Set.RowFilter
 // return an *UnexpressibleError for exactly the columns and tables it matches, so that they fail
 // rather than go unmasked. An item that does not allow "select" never applies (reported, skipped).
+//
+// The Set keeps data (Set.Document): the caller must not modify it afterwards.
 func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, nil, errors.New("parse service policies: the document is not a JSON object")
@@ -134,7 +136,7 @@ func Parse(data []byte, m Mapping) (*Set, []Problem, error) {
 	if doc.ServiceDef != nil {
 		p.accessTypes = len(doc.ServiceDef.AccessTypes)
 	}
-	set := &Set{stats: Stats{Service: doc.ServiceName, Version: doc.PolicyVersion, Policies: len(*doc.Policies)}}
+	set := &Set{stats: Stats{Service: doc.ServiceName, Version: doc.PolicyVersion, Policies: len(*doc.Policies)}, doc: data}
 	if doc.TagPolicies != nil && len(doc.TagPolicies.Policies) > 0 {
 		p.report("", fmt.Sprintf("%d tag-based policies are not supported; ignored", len(doc.TagPolicies.Policies)))
 	}

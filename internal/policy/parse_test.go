@@ -126,3 +126,15 @@ func TestParseIgnoredPolicyGrantsNothing(t *testing.T) {
 		t.Errorf("Roles() = %q, Stats() = %+v; want no roles and one ignored policy", set.Roles(), set.Stats())
 	}
 }
+
+func TestSetKeepsItsDocument(t *testing.T) {
+	data := []byte(`{"serviceName":"snow","policyVersion":7,"policies":[]}`)
+	set, _, err := Parse(data, Mapping{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := Parse(set.Document(), Mapping{})
+	if err != nil || string(set.Document()) != string(data) || again.Version() != 7 {
+		t.Fatalf("Document() = %q (err %v, version %d), want the parsed bytes", set.Document(), err, again.Version())
+	}
+}

@@ -159,6 +159,8 @@ type Set struct {
 	policies []*policyEntry
 	// staleErr is why the set may be out of date (Stale); nil for a set its source confirmed current.
 	staleErr error
+	// doc is the document the set was parsed from (Document).
+	doc []byte
 }
 
 // addData records a compiled data-mask or row-filter policy (nil: dropped with a Problem).
@@ -183,6 +185,10 @@ func (s *Set) addData(r *dataRule, policyType int) {
 
 // Version returns the document's policyVersion (0 when absent).
 func (s *Set) Version() int64 { return s.stats.Version }
+
+// Document returns the document the set was parsed from, byte for byte, so that it can be kept and
+// parsed again to compare a later set with it (Diff). The caller must not modify it.
+func (s *Set) Document() []byte { return s.doc }
 
 // Stats returns the load report of the document.
 func (s *Set) Stats() Stats { return s.stats }
