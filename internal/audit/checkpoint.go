@@ -154,7 +154,9 @@ func (b *Bodies) checkpointEntity(row string, cp Checkpoint) []byte {
 }
 
 // documentKey is where the applied document with SHA-256 sum is kept.
-func documentKey(sum string) Key { return Key{PartitionKey: CheckpointPartition, RowKey: "document-" + sum} }
+func documentKey(sum string) Key {
+	return Key{PartitionKey: CheckpointPartition, RowKey: "document-" + sum}
+}
 
 // PutDocument keeps the policy document whose SHA-256 (hex) is sum, so that a later run, on any
 // instance, can compare the next document with it.
