@@ -116,36 +116,16 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer, d *de
 
 // buildRequest makes a RESOURCE_SYNC request for the --resource values.
 func buildRequest(resources []string, source, id string, now time.Time) (body, error) {
-	type values struct {
-		Database string `json:"database"`
-		Schema   string `json:"schema,omitempty"`
-		Table    string `json:"table,omitempty"`
-	}
-	type resource struct {
-		Type   request.Kind `json:"type"`
-		Values values       `json:"values"`
-	}
-	req := struct {
-		ID          string `json:"id"`
-		Type        string `json:"type"`
-		AppType     string `json:"appType"`
-		AppSubType  string `json:"appSubType"`
-		Source      string `json:"source"`
-		CreateTime  string `json:"createTime"`
-		RequestInfo struct {
-			Resources []resource `json:"resources"`
-		} `json:"requestInfo"`
-	}{ID: id, Type: request.TypeResourceSync, AppType: "PS_CONNECTOR", AppSubType: request.AppSubTypeSnowflake,
+	req := request.Request{ID: &id, Type: request.TypeResourceSync, AppType: "PS_CONNECTOR", AppSubType: request.AppSubTypeSnowflake,
 		Source: source, CreateTime: now.UTC().Format(time.RFC3339)}
 	for _, s := range resources {
 		r, err := parseResource(s)
 		if err != nil {
 			return body{}, usageError{err}
 		}
-		req.RequestInfo.Resources = append(req.RequestInfo.Resources,
-			resource{Type: r.Kind, Values: values{Database: r.Database, Schema: r.Schema, Table: r.Table}})
+		req.Resources = append(req.Resources, r)
 	}
-	data, err := json.Marshal(req)
+	data, err := req.Marshal()
 	if err != nil {
 		return body{}, fmt.Errorf("encode request: %w", err)
 	}

@@ -72,12 +72,18 @@ type Origin struct {
 	SequenceNumber                             *int64
 	EnqueuedTime                               time.Time
 	InvocationID                               string
+	// PolicyVersionFrom is, for a reconciliation of a policy change, the version it reconciles from.
+	PolicyVersionFrom *int64
 }
 
 // Input is one event to process.
 type Input struct {
-	Body   []byte
-	Origin Origin
+	Body []byte
+	// Request, when set, is the request itself, built by the handler (a reconciliation, which may sync
+	// a database's or schema's own grants alone: request.Resource.ObjectOnly): it is admitted as it is,
+	// not parsed from Body, and not bounded by MaxResources. Body is then its JSON, for the failure event.
+	Request *request.Request
+	Origin  Origin
 	// Key is the audit record's key, stable across re-deliveries of the same event.
 	Key audit.Key
 }
@@ -148,6 +154,10 @@ type Options struct {
 // parse validates the body and admits the task: refused when the body is rejected or names too many
 // resources, accepted otherwise. A panic refuses it with an INTERNAL_ERROR.
 func (r *Runner) parse(t *task) {
+	if t.in.Request != nil {
+		t.parsed = request.Parsed{Request: *t.in.Request}
+		return
+	}
 	err := guard.Call(func() error {
 		t.parsed, t.rejected = request.Parse(t.in.Body)
 		return nil
