@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/trigger"
 )
 
@@ -50,21 +51,42 @@ type ReconcileTrigger struct {
 	Retry *trigger.RetryContext
 }
 
-// ReconcileSummary is what one reconciliation did; POST /api/reconcile answers it. It is provisional:
-// the reconciler (next step of issue 14) may add fields.
+// ReconcileSummary is what one reconciliation did; POST /api/reconcile answers it.
 type ReconcileSummary struct {
+	// Busy is true when another reconciliation held the checkpoint: this one did nothing.
+	Busy bool `json:"Busy"`
+	// Note says what the run found when it synced nothing (the first run's baseline, sync disabled,
+	// busy); "" otherwise.
+	Note string `json:"Note,omitempty"`
 	// FromVersion and ToVersion are the policy versions before and after the run (equal when no new
 	// version was applied); nil when unknown.
 	FromVersion *int64 `json:"FromVersion"`
 	ToVersion   *int64 `json:"ToVersion"`
-	// Resources counts the resources synced, by the policy diff and the drift sweep; Failed those that
+	// Resources counts the resources synced, by the policy change and the drift sweep; Failed those that
 	// failed (recorded, as for events).
 	Resources int `json:"Resources"`
 	Failed    int `json:"Failed"`
 	Grants    int `json:"Grants"`
 	Revokes   int `json:"Revokes"`
-	// Drift counts the statements the drift sweep applied.
-	Drift int `json:"Drift"`
+	// Drift counts the statements the drift sweep applied (or planned, in a dry run); Swept the schemas
+	// it covered, of Schemas in the managed scope.
+	Drift   int `json:"Drift"`
+	Swept   int `json:"Swept"`
+	Schemas int `json:"Schemas"`
+	// Tasks are the audit records written (row keys): one for the policy change, one for the sweep.
+	Tasks []string `json:"Tasks"`
+	// Failures are the failure events of the FAILED records. The timer sends them to the failure hub;
+	// POST /api/reconcile answers them, as POST /api/sync does.
+	Failures []string `json:"Failures"`
+}
+
+// Add counts a record the run wrote.
+func (s *ReconcileSummary) Add(rec outcome.Task) {
+	s.Resources += rec.Synced
+	s.Failed += rec.Failed
+	s.Grants += rec.Grants
+	s.Revokes += rec.Revokes
+	s.Tasks = append(s.Tasks, rec.RowKey)
 }
 
 // String is the summary as one log line.
@@ -75,8 +97,11 @@ func (s ReconcileSummary) String() string {
 		}
 		return fmt.Sprint(*v)
 	}
-	return fmt.Sprintf("policy version %s -> %s: %d resources (%d failed), %d grants, %d revokes, %d drift statements",
-		version(s.FromVersion), version(s.ToVersion), s.Resources, s.Failed, s.Grants, s.Revokes, s.Drift)
+	if s.Busy || s.Note != "" && s.Tasks == nil {
+		return s.Note
+	}
+	return fmt.Sprintf("policy version %s -> %s: %d resources (%d failed), %d grants, %d revokes; drift sweep: %d of %d schemas, %d statements",
+		version(s.FromVersion), version(s.ToVersion), s.Resources, s.Failed, s.Grants, s.Revokes, s.Swept, s.Schemas, s.Drift)
 }
 
 // errNoReconciler answers the reconcile routes of a server built without a Reconciler: the host logs
@@ -107,6 +132,7 @@ func (s *Server) reconcileTimer(w http.ResponseWriter, r *http.Request, log *slo
 		return err
 	}
 	resp := trigger.NewResponse()
+	resp.SetFailures(FailureBinding, sum.Failures)
 	resp.Logs = append(resp.Logs, "snowsync: reconciled "+sum.String())
 	writeJSON(w, http.StatusOK, resp)
 	return nil

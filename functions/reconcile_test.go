@@ -100,7 +100,9 @@ func tick(t *testing.T, url string, tk functionhost.Tick) functionhost.Result {
 func version(v int64) *int64 { return &v }
 
 func TestReconcileTimer(t *testing.T) {
-	rec := &fakeReconciler{sum: ReconcileSummary{FromVersion: version(3), ToVersion: version(4), Resources: 12, Grants: 5, Revokes: 2, Drift: 1}}
+	failure := `{"errorType":"SYNC_ERROR","taskId":"POLICY_CHANGE-3-4-0123456789ab"}`
+	rec := &fakeReconciler{sum: ReconcileSummary{FromVersion: version(3), ToVersion: version(4), Resources: 12, Grants: 5, Revokes: 2,
+		Drift: 1, Swept: 2, Schemas: 5, Tasks: []string{"POLICY_CHANGE-3-4-0123456789ab", "DRIFT-x"}, Failures: []string{failure}}}
 	url, logs := reconcileServer(t, rec, time.Minute)
 	next := time.Date(2026, 12, 1, 5, 10, 0, 0, time.UTC)
 	status := &trigger.ScheduleStatus{Last: next.Add(-10 * time.Minute), Next: next, LastUpdated: next.Add(-5 * time.Minute)}
@@ -109,9 +111,12 @@ func TestReconcileTimer(t *testing.T) {
 	if res.Err != nil || res.Status != http.StatusOK || res.Attempts != 1 {
 		t.Fatalf("Tick = %+v, want one 200", res)
 	}
-	wantLog := "snowsync: reconciled policy version 3 -> 4: 12 resources (0 failed), 5 grants, 2 revokes, 1 drift statements"
+	wantLog := "snowsync: reconciled policy version 3 -> 4: 12 resources (0 failed), 5 grants, 2 revokes; drift sweep: 2 of 5 schemas, 1 statements"
 	if len(res.Logs) != 1 || res.Logs[0] != wantLog {
 		t.Errorf("Logs = %q, want [%q]", res.Logs, wantLog)
+	}
+	if len(res.Failures) != 1 || res.Failures[0] != failure {
+		t.Errorf("Outputs.failures = %q, want the reconciler's failure event", res.Failures)
 	}
 	res = tick(t, url, functionhost.Tick{PastDue: true})
 	if res.Err != nil || res.Status != http.StatusOK {

@@ -89,6 +89,11 @@ param maxResourcesPerEvent int = 5000
 @description('CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE: NCRONTAB schedule ({second} {minute} {hour} {day} {month} {day-of-week}) of the Reconcile timer function.')
 param reconcileSchedule string = '0 */5 * * * *'
 
+@description('CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN: schemas of the managed scope each Reconcile run re-syncs in full to find drift (round robin); 0 turns the sweep off.')
+@minValue(0)
+@maxValue(10000)
+param driftSchemasPerRun int = 10
+
 // ---- connector ----
 
 @description('CONNECTOR_SNOWFLAKE_ON_DEMAND_V2_ENABLED: false keeps receiving and auditing events but SKIPS every resource.')
@@ -329,6 +334,7 @@ var appSettings = [
   { name: 'CONNECTOR_ON_DEMAND_V2_MAX_INVOCATION_BYTES', value: string(min(batchSize * 8388608, 1073741824)) }
   { name: 'CONNECTOR_ON_DEMAND_V2_MAX_RESOURCES_PER_EVENT', value: string(maxResourcesPerEvent) }
   { name: 'CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE', value: reconcileSchedule }
+  { name: 'CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN', value: string(driftSchemasPerRun) }
 
   // Output binding: the failure hub, identity-based.
   { name: 'CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_ENABLED', value: boolString(failureHubEnabled) }

@@ -45,6 +45,12 @@ func (g *PolicyGate) Pin(ctx context.Context) (context.Context, int64, error) {
 	return ctx, set.Version(), nil
 }
 
+// With returns ctx pinned to set, as Pin pins the current one: a reconciliation syncs by exactly the
+// set it compared.
+func (g *PolicyGate) With(ctx context.Context, set *policy.Set) context.Context {
+	return context.WithValue(ctx, pinKey{}, pinned{set: set})
+}
+
 // Current implements engine.Policies: what Pin pinned in ctx, else the source's current set.
 func (g *PolicyGate) Current(ctx context.Context) (*policy.Set, error) {
 	if p, ok := ctx.Value(pinKey{}).(pinned); ok {

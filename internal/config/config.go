@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/snowsync/snowsync/functions"
+	"github.com/snowsync/snowsync/internal/reconcile"
 )
 
 // Config is every setting the handler reads.
@@ -38,6 +39,9 @@ type Config struct {
 	// %CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE%); the handler only validates it, so that a bad value
 	// stops start-up naming the setting instead of failing the function when the host indexes it.
 	ReconcileSchedule string
+	// DriftSchemasPerRun is CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN: how many schemas of the managed
+	// scope each Reconcile run re-syncs in full to find drift (round robin); 0 turns the sweep off.
+	DriftSchemasPerRun int
 
 	Hubs
 	Audit Audit
@@ -85,6 +89,7 @@ func read(r *reader) Config {
 	if err := checkSchedule(c.ReconcileSchedule); err != nil {
 		r.fail("CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE", "%v", err)
 	}
+	c.DriftSchemasPerRun = r.integer("CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN", reconcile.DefaultSchemasPerRun, 0, 10000)
 	c.Hubs.require(r)
 	c.Audit = readAudit(r)
 	c.Sync = readSync(r)

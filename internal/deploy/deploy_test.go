@@ -627,6 +627,8 @@ func TestChecksCatchOneSidedChanges(t *testing.T) {
 				"CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace: not in infra/main.bicep app settings",
 				"functions/OnDemandSync/function.json: connection CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING is not provided by infra/main.bicep app settings" +
 					" (neither CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING nor CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace)",
+				"functions/Reconcile/function.json: connection CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING is not provided by infra/main.bicep app settings" +
+					" (neither CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING nor CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING__fullyQualifiedNamespace)",
 			},
 		},
 		{

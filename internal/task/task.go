@@ -10,6 +10,7 @@
 package task
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -83,7 +84,10 @@ type Input struct {
 	// a database's or schema's own grants alone: request.Resource.ObjectOnly): it is admitted as it is,
 	// not parsed from Body, and not bounded by MaxResources. Body is then its JSON, for the failure event.
 	Request *request.Request
-	Origin  Origin
+	// Note is the record's reason when no resource is synced and none says why (a reconciliation that
+	// found nothing to sync).
+	Note   string
+	Origin Origin
 	// Key is the audit record's key, stable across re-deliveries of the same event.
 	Key audit.Key
 }
@@ -303,7 +307,7 @@ func (r *Runner) decide(t *task) outcome.Task {
 		rec.ErrorMessage = joinReasons(rec.Resources, outcome.Failed, "; ")
 		rec.Reason = fmt.Sprintf("%d of %d resources failed", rec.Failed, rec.ResourceCount)
 	case rec.Synced == 0:
-		rec.Status, rec.Reason = outcome.Skipped, joinReasons(rec.Resources, outcome.Skipped, "; ")
+		rec.Status, rec.Reason = outcome.Skipped, cmp.Or(joinReasons(rec.Resources, outcome.Skipped, "; "), t.in.Note)
 	default:
 		rec.Status = outcome.Success
 		if rec.Skipped > 0 {

@@ -175,3 +175,9 @@ func ParseStatus(v string) (Status, error) {
 	}
 	return "", fmt.Errorf("%q is not SUCCESS, FAILED or SKIPPED", v)
 }
+
+// The sources the handler itself writes (the Reconcile function); events carry their own.
+const (
+	SourcePolicyChange = "POLICY_CHANGE"
+	SourceDrift        = "DRIFT"
+)

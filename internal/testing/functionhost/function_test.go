@@ -173,7 +173,9 @@ func TestLoadTimerFunction(t *testing.T) {
 		want *Function
 	}{
 		{dir: "testdata/Reconcile", want: &Function{Name: "Reconcile", Bindings: []Binding{{Type: "timerTrigger", Name: "timer",
-			Direction: "in", Schedule: "%CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE%", RunOnStartup: &no}}}},
+			Direction: "in", Schedule: "%CONNECTOR_ON_DEMAND_V2_RECONCILE_SCHEDULE%", RunOnStartup: &no},
+			{Type: "eventHub", Name: "failures", Direction: "out", EventHubName: "%CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_NAME%",
+				Connection: "CONNECTOR_ON_DEMAND_V2_AZURE_FAILURE_HUB_CONNECTION_STRING"}}}},
 		{dir: "testdata/TimerRetry", want: &Function{Name: "TimerRetry", Bindings: []Binding{{Type: "TimerTrigger", Name: "tick",
 			Direction: "in", Schedule: "0 0 * * * *", UseMonitor: &no}},
 			Retry: &RetryPolicy{Strategy: StrategyFixedDelay, MaxRetryCount: 1, DelayInterval: time.Second}}},
