@@ -1,5 +1,6 @@
 // Package app wires snowsync together from its configuration: the audit store, the Snowflake
-// connection, the policy cache, the sync engine, the task runner and the functions' HTTP handler. It
+// connection, the policy cache, the sync engine, the task runner, the reconciler and the functions'
+// HTTP handler. It
 // connects to nothing while wiring: Snowflake logs in on the first query, the audit table is created on
 // the first write, policies load on the first batch.
 package app
@@ -19,6 +20,7 @@ import (
 	"github.com/snowsync/snowsync/internal/config"
 	"github.com/snowsync/snowsync/internal/engine"
 	"github.com/snowsync/snowsync/internal/policy"
+	"github.com/snowsync/snowsync/internal/reconcile"
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task"
 )
@@ -28,6 +30,10 @@ import (
 // the rest is left for writing the audit records and answering, so that resources still running at the
 // deadline are recorded as FAILED (and replayable) rather than the host abandoning the whole batch.
 const SyncTimeout = 9 * time.Minute
+
+// ReconcileLease is how long a Reconcile run holds the checkpoint when it dies without releasing it:
+// longer than any run lasts (SyncTimeout, then the records and the checkpoint are written).
+const ReconcileLease = SyncTimeout + 2*time.Minute
 
 // App is a wired snowsync.
 type App struct {
@@ -78,8 +84,14 @@ func New(cfg config.Config, logger *slog.Logger) (*App, error) {
 	runner := &task.Runner{Syncer: gate, Store: store, Connector: cfg.Connector, Enabled: cfg.Enabled,
 		FailureHub: cfg.FailureHub.Enabled, DryRun: cfg.DryRun, MaxOriginal: cfg.FailureHub.MaxOriginal,
 		Bodies: bodies, MaxResources: cfg.MaxResources, Logger: logger}
+	reconciling := *runner
+	reconciling.MaxResources = 0 // a policy change syncs what it affects, however many resources
+	reconciler := &reconcile.Reconciler{Policies: policies, Pin: gate.With, Mapping: cfg.Sync.Mapping, Engine: eng,
+		Runner: &reconciling, Checkpoints: bodies, Enabled: cfg.Enabled, DryRun: cfg.DryRun,
+		SchemasPerRun: cfg.DriftSchemasPerRun, Lease: ReconcileLease, Logger: logger}
 	srv := functions.New(runner, store, &functions.Options{EventHub: cfg.EventHub.Name, ConsumerGroup: cfg.EventHub.ConsumerGroup,
-		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, MaxInvocationBytes: cfg.MaxInvocationBytes, Bodies: bodies, Logger: logger})
+		QueueThreshold: cfg.QueueThreshold, SyncBudget: SyncTimeout, MaxInvocationBytes: cfg.MaxInvocationBytes, Bodies: bodies,
+		Reconciler: reconciler, Logger: logger})
 	return &App{Handler: srv.Handler(), Store: store, Bodies: bodies, Engine: eng, db: db, sessions: max(cfg.ApplyThreads, cfg.Engine.LoadThreads)}, nil
 }
 

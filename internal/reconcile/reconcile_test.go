@@ -145,8 +145,10 @@ func newFixture(t *testing.T, schemasPerRun int) *fixture {
 	f := &fixture{src: &source{doc: document(1, "PUBLIC")}, sync: &syncer{}, store: audit.NewMemory(), bodies: bodies,
 		eng: &engine{schemas: []snowflake.SchemaID{{Database: "A", Name: "S1"}, {Database: "A", Name: "S2"}, {Database: "B", Name: "S1"}}}}
 	f.r = &Reconciler{
-		Policies:      policy.NewCache(f.src, policy.Mapping{}, 0, nil, nil),
-		Pin:           func(ctx context.Context, set *policy.Set) context.Context { return context.WithValue(ctx, pinKey{}, set) },
+		Policies: policy.NewCache(f.src, policy.Mapping{}, 0, nil, nil),
+		Pin: func(ctx context.Context, set *policy.Set) context.Context {
+			return context.WithValue(ctx, pinKey{}, set)
+		},
 		Engine:        f.eng,
 		Runner:        &task.Runner{Syncer: f.sync, Store: f.store, Connector: "snowflake", Enabled: true, FailureHub: true},
 		Checkpoints:   bodies,

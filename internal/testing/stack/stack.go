@@ -62,6 +62,10 @@ type Stack struct {
 	URL string
 	// Host delivers batches to OnDemandSync.
 	Host *functionhost.Host
+	// Timer invokes the Reconcile timer function (Host.Tick).
+	Timer *functionhost.Host
+	// PolicyFile is the policy document's path (CONNECTOR_POLICY_FILE): a test may rewrite it.
+	PolicyFile string
 
 	srv *http.Server
 	cmd *exec.Cmd // the handler process, with Options.Handler
@@ -101,7 +105,8 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	if err = s.Snowflake.Exec(opts.SeedSQL); opts.SeedSQL != "" && err != nil {
 		return nil, fmt.Errorf("seed the Snowflake emulator: %w", err)
 	}
-	policyFile := filepath.Join(s.dir, "policies.json")
+	s.PolicyFile = filepath.Join(s.dir, "policies.json")
+	policyFile := s.PolicyFile
 	if err = os.WriteFile(policyFile, opts.Policies, 0o600); err != nil {
 		return nil, err
 	}
@@ -137,6 +142,9 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, err
 	}
 	if s.Host, err = NewHost(s.URL, 0); err != nil {
+		return nil, err
+	}
+	if s.Timer, err = newTimer(s.URL); err != nil {
 		return nil, err
 	}
 	readyCtx, cancel := context.WithCancel(ctx)
@@ -252,6 +260,19 @@ func (s *Stack) Close() error {
 		errs = append(errs, os.RemoveAll(s.dir))
 	}
 	return errors.Join(errs...)
+}
+
+// newTimer returns a Functions host stand-in for the Reconcile timer of the handler at url.
+func newTimer(url string) (*functionhost.Host, error) {
+	root, err := module.Root()
+	if err != nil {
+		return nil, err
+	}
+	fn, err := functionhost.LoadFunction(filepath.Join(root, "functions", "Reconcile"))
+	if err != nil {
+		return nil, err
+	}
+	return functionhost.New(url, fn, nil), nil
 }
 
 // NewHost returns a Functions host stand-in for the handler at url, with OnDemandSync's function.json
