@@ -83,7 +83,8 @@ func fullRecord() outcome.Task {
 	full.DryRun = true
 	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
 	full.SequenceNumber = ptr(int64(1) << 40)
-	full.PolicyVersion = ptr(int64(1)<<35 + 7) // beyond Int32: stored as Edm.Int64
+	full.PolicyVersion = ptr(int64(1)<<35 + 7)     // beyond Int32: stored as Edm.Int64
+	full.PolicyVersionFrom = ptr(int64(1)<<35 + 5) // likewise
 	full.DurationMs = 1 << 33
 	full.Resources = []outcome.Resource{
 		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: outcome.Success,
