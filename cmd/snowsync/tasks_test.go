@@ -37,6 +37,7 @@ func TestTasks(t *testing.T) {
 	skipped := rec("sync-requests_$Default_1_00000000000000000007", ptr("task-3"), outcome.Skipped, testNow.Add(-50*time.Hour), 3, 0, 0,
 		`type "FOO" is not RESOURCE_SYNC`)
 	reused := rec("api-20261124-0001", ptr("task-1"), outcome.Success, testNow.Add(-10*time.Minute), 90061000, 0, 0, "")
+	reused.Source = "API"
 	if err := store.Put(context.Background(), []outcome.Task{synced, invalid, skipped, reused}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,12 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		{"by task id, limited", []string{"--id", "task-1", "--limit", "1"}, settings, 0, firstSuccess, nil, ""},
 		{"limit", []string{"--limit", "1", "--status", "SUCCESS"}, settings, 0, firstSuccess, nil, ""},
 		{"nothing matches", []string{"--since", "1m"}, settings, 0, empty, nil, "no tasks match"},
+		{"by source, in any case", []string{"--source", "api"}, settings, 0, firstSuccess, nil, ""},
+		{"by sources", []string{"--source", "kafka, API", "--status", "success"}, settings, 0, task1, nil, ""},
+		{"by source as JSON", []string{"--source", "KAFKA", "--status", "FAILED", "--json"}, settings, 0, "", []outcome.Task{invalid}, ""},
+		{"no record of a source", []string{"--source", "POLICY_CHANGE,DRIFT"}, settings, 0, empty, nil, "no tasks match"},
+		{"bad source", []string{"--source", "KAFKA,,API"}, settings, 2, "", nil, `--source "KAFKA,,API" has an empty source`},
+		{"id with a source", []string{"--id", "task-1", "--source", "API"}, settings, 2, "", nil, "--id selects records by id alone"},
 		{"bad status", []string{"--status", "DONE"}, settings, 2, "", nil, `--status "DONE" is not SUCCESS, FAILED or SKIPPED`},
 		{"id with a filter", []string{"--id", "task-1", "--since", "1h"}, settings, 2, "", nil, "--id selects records by id alone"},
 		{"bad time", []string{"--until", "noon"}, settings, 2, "", nil, `--until "noon" is neither`},
