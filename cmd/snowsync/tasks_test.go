@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -14,12 +15,7 @@ import (
 
 // TestTasks runs `snowsync tasks` against records written to a real Azurite table.
 func TestTasks(t *testing.T) {
-	srv := azurite.StartT(t)
-	const table = "CliTasks"
-	store, err := audit.NewStore(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: table})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, settings := newAuditTable(t, "CliTasks")
 	ptr := func(s string) *string { return &s }
 	seq := func(n int64) *int64 { return &n }
 	rec := func(rowKey string, taskID *string, status outcome.Status, started time.Time, ms int64, grants, revokes int, reason string) outcome.Task {
@@ -61,7 +57,6 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 `
 		empty = "ROWKEY  TASKID  STATUS  STARTEDAT  DURATION  GRANTS  REVOKES  REASON\n"
 	)
-	settings := env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(), "CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": table}
 	tests := []struct {
 		name       string
 		args       []string
@@ -92,8 +87,7 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		{"id with a filter", []string{"--id", "task-1", "--since", "1h"}, settings, 2, "", nil, "--id selects records by id alone"},
 		{"bad time", []string{"--until", "noon"}, settings, 2, "", nil, `--until "noon" is neither`},
 		{"no audit settings", nil, env{}, 1, "", nil, "setting CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"},
-		{"missing table", nil, env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(),
-			"CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME": "NoSuchTable"}, 1, "", nil,
+		{"missing table", nil, settings.with(auditTableSetting, "NoSuchTable"), 1, "", nil,
 			`audit table "NoSuchTable" does not exist (setting CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME`},
 	}
 	for _, tt := range tests {
@@ -108,4 +102,24 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 			checkStdout(t, got.stdout, tt.wantStdout, want)
 		})
 	}
+}
+
+const auditTableSetting = "CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME"
+
+// newAuditTable starts Azurite and returns a store on table there, and the settings that name it.
+func newAuditTable(t *testing.T, table string) (*audit.Store, env) {
+	t.Helper()
+	srv := azurite.StartT(t)
+	store, err := audit.NewStore(audit.Connection{ConnectionString: srv.ConnectionString()}, &audit.Options{Table: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, env{"CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION": srv.ConnectionString(), auditTableSetting: table}
+}
+
+// with returns a copy of e with name set to value.
+func (e env) with(name, value string) env {
+	c := maps.Clone(e)
+	c[name] = value
+	return c
 }
