@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowsync/snowsync/functions"
-	"github.com/snowsync/snowsync/internal/audit"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 )
@@ -17,9 +15,9 @@ func TestDrift(t *testing.T) {
 	store, settings := newAuditTable(t, "CliDrift")
 	version := func(v int64) *int64 { return &v }
 	rec := func(rowKey, source string, status outcome.Status, started time.Time, ms int64, c outcome.Counts, reason string) outcome.Task {
-		return outcome.Task{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, Status: status, Reason: reason,
-			Source: source, StartedAt: started, CompletedAt: started.Add(time.Duration(ms) * time.Millisecond), DurationMs: ms,
-			Counts: c, Connector: "snowflake", PolicyVersion: version(42)}
+		r := record(rowKey, source, status, started, ms)
+		r.Reason, r.Counts, r.PolicyVersion = reason, c, version(42)
+		return r
 	}
 	orders := request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}
 
@@ -66,15 +64,7 @@ func TestDrift(t *testing.T) {
 2026-11-15T12:00:00Z  DRIFT          SUCCESS  -        1          1       0        0       700ms     -
 `
 	)
-	tests := []struct {
-		name       string
-		args       []string
-		env        env
-		wantCode   int
-		wantStdout string
-		wantJSON   []outcome.Task // compared instead of wantStdout when set
-		wantStderr string
-	}{
+	runListCases(t, "drift", []listCase{
 		{"last 7 days, clean sweeps too", nil, settings, 0, week, nil, ""},
 		{"as JSON", []string{"--json"}, settings, 0, "", []outcome.Task{drifted, firstChange, clean, change}, ""},
 		{"only changes", []string{"--changed", "--json"}, settings, 0, "", []outcome.Task{drifted, firstChange, change}, ""},
@@ -90,17 +80,5 @@ func TestDrift(t *testing.T) {
 		{"bad time", []string{"--since", "7d"}, settings, 2, "", nil, `--since "7d" is neither`},
 		{"missing table", nil, settings.with(auditTableSetting, "NoSuchTable"), 1, "", nil,
 			`audit table "NoSuchTable" does not exist (setting CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d, _ := newDeps(tt.env)
-			got := runCommand(t, d, append([]string{"drift"}, tt.args...)...)
-			got.check(t, tt.wantCode, tt.wantStderr)
-			var want []functions.TaskResponse
-			if tt.wantJSON != nil {
-				want = functions.TaskResponses(tt.wantJSON)
-			}
-			checkStdout(t, got.stdout, tt.wantStdout, want)
-		})
-	}
+	})
 }

@@ -19,10 +19,11 @@ func TestTasks(t *testing.T) {
 	ptr := func(s string) *string { return &s }
 	seq := func(n int64) *int64 { return &n }
 	rec := func(rowKey string, taskID *string, status outcome.Status, started time.Time, ms int64, grants, revokes int, reason string) outcome.Task {
-		return outcome.Task{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, TaskID: taskID, Status: status,
-			Reason: reason, Type: request.TypeResourceSync, Source: "KAFKA", StartedAt: started,
-			CompletedAt: started.Add(time.Duration(ms) * time.Millisecond), DurationMs: ms, EventHub: "sync-requests",
-			ConsumerGroup: "$Default", Partition: "0", SequenceNumber: seq(1), Counts: outcome.Counts{Grants: grants, Revokes: revokes}, Connector: "snowflake"}
+		r := record(rowKey, "KAFKA", status, started, ms)
+		r.TaskID, r.Reason, r.Type = taskID, reason, request.TypeResourceSync
+		r.EventHub, r.ConsumerGroup, r.Partition, r.SequenceNumber = "sync-requests", "$Default", "0", seq(1)
+		r.Grants, r.Revokes = grants, revokes
+		return r
 	}
 	synced := rec("sync-requests_$Default_0_00000000000000000001", ptr("task-1"), outcome.Success, testNow.Add(-30*time.Minute), 1500, 3, 1, "")
 	synced.Resources = []outcome.Resource{{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"},
@@ -57,15 +58,7 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 `
 		empty = "ROWKEY  TASKID  STATUS  STARTEDAT  DURATION  GRANTS  REVOKES  REASON\n"
 	)
-	tests := []struct {
-		name       string
-		args       []string
-		env        env
-		wantCode   int
-		wantStdout string
-		wantJSON   []outcome.Task // compared instead of wantStdout when set
-		wantStderr string
-	}{
+	runListCases(t, "tasks", []listCase{
 		{"since 24h, in key order", []string{"--since", "24h"}, settings, 0, last24h, nil, ""},
 		{"failed ones", []string{"--status", "failed"}, settings, 0, failed, nil, ""},
 		{"by task id, reused", []string{"--id", "task-1"}, settings, 0, task1, nil, ""},
@@ -89,11 +82,27 @@ api-20261124-0001  task-1  SUCCESS  2026-11-24T11:50:00Z  25h1m1s   0       0   
 		{"no audit settings", nil, env{}, 1, "", nil, "setting CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION"},
 		{"missing table", nil, settings.with(auditTableSetting, "NoSuchTable"), 1, "", nil,
 			`audit table "NoSuchTable" does not exist (setting CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME`},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// listCase is a run of a command that lists audit records (tasks, drift), and what it must print.
+type listCase struct {
+	name       string
+	args       []string
+	env        env
+	wantCode   int
+	wantStdout string
+	wantJSON   []outcome.Task // compared instead of wantStdout when set
+	wantStderr string
+}
+
+// runListCases runs command with each case's arguments and checks what it printed.
+func runListCases(t *testing.T, command string, cases []listCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			d, _ := newDeps(tt.env)
-			got := runCommand(t, d, append([]string{"tasks"}, tt.args...)...)
+			got := runCommand(t, d, append([]string{command}, tt.args...)...)
 			got.check(t, tt.wantCode, tt.wantStderr)
 			var want []functions.TaskResponse
 			if tt.wantJSON != nil {
@@ -122,4 +131,10 @@ func (e env) with(name, value string) env {
 	c := maps.Clone(e)
 	c[name] = value
 	return c
+}
+
+// record returns the record of a task from source, started at started and done ms milliseconds later.
+func record(rowKey, source string, status outcome.Status, started time.Time, ms int64) outcome.Task {
+	return outcome.Task{PartitionKey: audit.PartitionKeyFor(started), RowKey: rowKey, Status: status, Source: source,
+		StartedAt: started, CompletedAt: started.Add(time.Duration(ms) * time.Millisecond), DurationMs: ms, Connector: "snowflake"}
 }
