@@ -27,7 +27,7 @@ VERSION is "from→to" for a policy change ("?" for a version not recorded) and 
 force for a sweep. GRANTS and REVOKES count the statements applied (planned, in a dry run); for a
 sweep they are the drift it corrected, listed with --json in the record's Resources. A sweep with no
 grant, revoke or failure found no drift: it is listed, so that the sweeps are seen to run, unless
---changed is given.
+--changed is given. DETAIL is the record's reason, cut to fit.
 
 Settings: CONNECTOR_ON_DEMAND_V2_AUDIT_STORAGE_CONNECTION (or its __tableServiceUri form, or
 AzureWebJobsStorage) and CONNECTOR_ON_DEMAND_V2_AUDIT_TABLE_NAME.
@@ -68,7 +68,7 @@ func versionCell(r outcome.Task) string {
 
 func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer, d *deps) error {
 	fs := flag.NewFlagSet("drift", flag.ContinueOnError)
-	since := fs.String("since", "168h", "only records started at or after `TIME` (default: 7 days back)")
+	since := fs.String("since", "168h", "only records started at or after `TIME` (168h: 7 days back; \"\": all)")
 	changed := fs.Bool("changed", false, "only records with grants, revokes or failures")
 	limit := fs.Int("limit", 50, "at most `N` records, the newest; 0 means all")
 	asJSON := fs.Bool("json", false, "print JSON lines instead of a table")

@@ -69,6 +69,7 @@ func TestDrift(t *testing.T) {
 		{"as JSON", []string{"--json"}, settings, 0, "", []outcome.Task{drifted, firstChange, clean, change}, ""},
 		{"only changes", []string{"--changed", "--json"}, settings, 0, "", []outcome.Task{drifted, firstChange, change}, ""},
 		{"changes over 10 days, unlimited", []string{"--changed", "--since", "240h", "--limit", "0"}, settings, 0, changedSinceTenDays, nil, ""},
+		{"changes of all time", []string{"--since", "", "--changed", "--limit", "0"}, settings, 0, changedSinceTenDays, nil, ""},
 		{"the newest", []string{"--limit", "1"}, settings, 0, newest, nil, ""},
 		{"since a time", []string{"--since", "2026-11-24T11:00:00Z", "--json"}, settings, 0, "", []outcome.Task{drifted, firstChange}, ""},
 		{"nothing since", []string{"--since", "15m"}, settings, 0, "", nil,

@@ -53,7 +53,7 @@ var taskColumns = []column{
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer, d *deps) error {
 	fs := flag.NewFlagSet("tasks", flag.ContinueOnError)
 	status := fs.String("status", "", "only tasks with `STATUS` SUCCESS, FAILED or SKIPPED")
-	source := fs.String("source", "", "only tasks whose source is one of `SOURCES`, a comma list (KAFKA,API; POLICY_CHANGE,DRIFT)")
+	source := fs.String("source", "", "only tasks whose source is one of `SOURCES`, a comma list matched upper-case (KAFKA,API; POLICY_CHANGE,DRIFT)")
 	since := fs.String("since", "", "only tasks started at or after `TIME`")
 	until := fs.String("until", "", "only tasks started before `TIME`")
 	id := fs.String("id", "", "the records whose task id or row key is `ID` (a client may reuse a task id); only --limit applies with it")
