@@ -202,6 +202,10 @@ func TestSyncAndTasksAPI(t *testing.T) {
 		{"/api/tasks?status=DONE", http.StatusBadRequest, -1},
 		{"/api/tasks?since=yesterday", http.StatusBadRequest, -1},
 		{"/api/tasks?limit=0", http.StatusBadRequest, -1},
+		{"/api/tasks?source=api", http.StatusOK, 3},
+		{"/api/tasks?source=KAFKA,api&status=FAILED", http.StatusOK, 1},
+		{"/api/tasks?source=POLICY_CHANGE,DRIFT", http.StatusOK, 0},
+		{"/api/tasks?source=API,,KAFKA", http.StatusBadRequest, -1},
 	}
 	for _, l := range lists {
 		code, body := get(t, srv.URL+l.query)

@@ -52,6 +52,8 @@ type TaskResponse struct {
 	InvocationID   string `json:"InvocationId"`
 	Connector      string `json:"Connector"`
 	PolicyVersion  *int64 `json:"PolicyVersion"`
+	// PolicyVersionFrom is set on POLICY_CHANGE records only: the version reconciled from.
+	PolicyVersionFrom *int64 `json:"PolicyVersionFrom"`
 
 	Resources        []outcome.Resource `json:"Resources"`
 	ResourcesOmitted int                `json:"ResourcesOmitted"`
@@ -69,7 +71,8 @@ func NewTaskResponse(t outcome.Task) TaskResponse {
 		ResourceCount: c.ResourceCount, Synced: c.Synced, Skipped: c.Skipped, Failed: c.Failed, Grants: c.Grants, Revokes: c.Revokes,
 		MasksSet: c.MasksSet, MasksSwapped: c.MasksSwapped, MasksRemoved: c.MasksRemoved,
 		FiltersSet: c.FiltersSet, FiltersSwapped: c.FiltersSwapped, FiltersRemoved: c.FiltersRemoved,
-		DryRun: t.DryRun, InvocationID: t.InvocationID, Connector: t.Connector, PolicyVersion: t.PolicyVersion,
+		DryRun: t.DryRun, InvocationID: t.InvocationID, Connector: t.Connector,
+		PolicyVersion: t.PolicyVersion, PolicyVersionFrom: t.PolicyVersionFrom,
 		Resources: t.Resources, ResourcesOmitted: t.ResourcesOmitted,
 	}
 }

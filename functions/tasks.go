@@ -31,14 +31,18 @@ type errNotFound string
 
 func (e errNotFound) Error() string { return "no task " + strconv.Quote(string(e)) }
 
-// listTasks handles GET /api/tasks?status=&since=&until=&limit=: since and until are RFC 3339 times
-// or durations back from now ("24h"); limit defaults to 100 and is capped at 1000.
+// listTasks handles GET /api/tasks?status=&source=&since=&until=&limit=: source is a comma list of
+// sources, matched upper-case as stored (audit.ParseSources); since and until are RFC 3339 times or
+// durations back from now ("24h"); limit defaults to 100 and is capped at 1000.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request, _ *slog.Logger) error {
 	q := r.URL.Query()
 	f := audit.Filter{Limit: 100}
 	var err error
 	if f.Status, err = outcome.ParseStatus(q.Get("status")); err != nil {
 		return badRequest("status %v", err)
+	}
+	if f.Sources, err = audit.ParseSources(q.Get("source")); err != nil {
+		return badRequest("source %v", err)
 	}
 	now := s.now()
 	if f.Since, err = request.ParseTime(q.Get("since"), now); err != nil {

@@ -1,13 +1,14 @@
-// Command snowsync is the operator CLI of snowsync: it lists the audit records of sync tasks (tasks),
-// shows the GRANT / REVOKE plan for resources without changing anything (plan), publishes sync
-// requests to the Event Hub or to POST /api/sync (send), and re-publishes failed events from the
-// failure hub (replay). Run `snowsync --help`, or `snowsync COMMAND --help` for a command's flags and
-// examples.
+// Command snowsync is the operator CLI of snowsync: it lists the audit records of sync tasks (tasks)
+// and the Reconcile function's policy-change reconciliations and drift sweeps (drift), shows the
+// GRANT / REVOKE plan for resources without changing anything (plan), publishes sync requests to the
+// Event Hub or to POST /api/sync (send), and re-publishes failed events from the failure hub (replay).
+// Run `snowsync --help`, or `snowsync COMMAND --help` for a command's flags and examples.
 //
 // It reads the handler's own app settings (environment variables, DESIGN §5) through config, so a
 // shell that has the function app's settings exported can run it as is. A command loads and validates
-// only the section of the settings it uses (config.LoadAudit for tasks, config.LoadHubs for send and
-// replay, config.LoadSync for plan): see loadSettings. Exit status: 0 success, 1 failure, 2 usage error.
+// only the section of the settings it uses (config.LoadAudit for tasks and drift, config.LoadHubs for
+// send and replay, config.LoadSync for plan): see loadSettings. Exit status: 0 success, 1 failure, 2
+// usage error.
 package main
 
 import (
@@ -120,7 +121,8 @@ type command struct {
 
 // commands lists the subcommands in the order the help shows them.
 var commands = []command{
-	{"tasks", "list audit records of sync tasks by status, time range or task id", runTasks},
+	{"tasks", "list audit records of sync tasks by status, source, time range or task id", runTasks},
+	{"drift", "list recent policy-change reconciliations and drift sweeps", runDrift},
 	{"plan", "show the GRANT/REVOKE plan for resources, changing nothing", runPlan},
 	{"send", "publish sync requests to the Event Hub or to POST /api/sync", runSend},
 	{"replay", "re-publish failed events from the failure hub", runReplay},

@@ -118,6 +118,8 @@ func TestHelpAndUsage(t *testing.T) {
 		{"help plan", []string{"help", "plan"}, 0, "snowsync plan --resource table:SALES.PUBLIC.ORDERS", ""},
 		{"tasks --help", []string{"tasks", "--help"}, 0, "Examples:\n  snowsync tasks --status FAILED", ""},
 		{"plan -h", []string{"plan", "-h"}, 0, "-resource TYPE:NAME", ""},
+		{"--help lists drift", []string{"--help"}, 0, "drift   list recent policy-change reconciliations and drift sweeps", ""},
+		{"drift --help", []string{"drift", "--help"}, 0, "Examples:\n  snowsync drift\n  snowsync drift --changed", ""},
 		{"send --help", []string{"send", "--help"}, 0, "snowsync send --eventhub --file requests.jsonl", ""},
 		{"replay --help", []string{"replay", "--help"}, 0, "snowsync replay --since 24h --dry-run", ""},
 		{"unknown flag", []string{"tasks", "--stat", "FAILED"}, 2, "", "Run 'snowsync tasks --help' for usage."},

@@ -72,3 +72,33 @@ func TestIsRejected(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSources(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{"", nil, ""},
+		{"  ", nil, ""},
+		{"kafka", []string{"KAFKA"}, ""},
+		{" Policy_Change , drift,POLICY_CHANGE", []string{"POLICY_CHANGE", "DRIFT"}, ""},
+		{"it's", []string{"IT'S"}, ""},
+		{"KAFKA,,API", nil, `"KAFKA,,API" has an empty source`},
+		{"A,", nil, `"A," has an empty source`},
+		{"A,B,C,D,E,F,G,H,I,J", nil, `"A,B,C,D,E,F,G,H,I,J" names 10 sources, at most 9`},
+		{"A,B,C,D,E,F,G,H,I,A", []string{"A", "B", "C", "D", "E", "F", "G", "H", "I"}, ""},
+	}
+	for _, tt := range tests {
+		got, err := audit.ParseSources(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr {
+				t.Errorf("ParseSources(%q) = %q, %v; want error %q", tt.in, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseSources(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

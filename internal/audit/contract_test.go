@@ -83,7 +83,8 @@ func fullRecord() outcome.Task {
 	full.DryRun = true
 	full.InvocationID = "b8a5c3d2-0000-4000-8000-000000000001"
 	full.SequenceNumber = ptr(int64(1) << 40)
-	full.PolicyVersion = ptr(int64(1)<<35 + 7) // beyond Int32: stored as Edm.Int64
+	full.PolicyVersion = ptr(int64(1)<<35 + 7)     // beyond Int32: stored as Edm.Int64
+	full.PolicyVersionFrom = ptr(int64(1)<<35 + 5) // likewise
 	full.DurationMs = 1 << 33
 	full.Resources = []outcome.Resource{
 		{Resource: request.Resource{Kind: request.KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, Status: outcome.Success,
@@ -215,6 +216,10 @@ func testList(t *testing.T, s recordStore) {
 	recs[4].Status = outcome.Failed
 	recs[7].Status = outcome.Skipped
 	recs[4].TaskID = ptr("task-'quoted'")
+	recs[2].Source = "API"
+	recs[5].Source = outcome.SourcePolicyChange
+	recs[6].Source = "it's"
+	recs[8].Source = "kafka" // as a client sent it: sources are compared as stored
 	if err := s.Put(t.Context(), recs); err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +237,12 @@ func testList(t *testing.T, s recordStore) {
 		{"task id with quotes", audit.Filter{TaskID: "task-'quoted'"}, []outcome.Task{recs[4]}},
 		{"limit", audit.Filter{Limit: 4}, recs[:4]},
 		{"nothing", audit.Filter{Status: outcome.Skipped, Until: day}, nil},
+		{"sources", audit.Filter{Sources: []string{"API", outcome.SourcePolicyChange}}, []outcome.Task{recs[2], recs[5]}},
+		{"source with quotes", audit.Filter{Sources: []string{"it's"}}, []outcome.Task{recs[6]}},
+		{"source as stored", audit.Filter{Sources: []string{"KAFKA"}}, []outcome.Task{recs[0], recs[1], recs[3], recs[4], recs[7]}},
+		{"source, status, time and limit", audit.Filter{Sources: []string{"KAFKA", "kafka"}, Status: outcome.Success, Since: recs[0].StartedAt, Limit: 2},
+			[]outcome.Task{recs[0], recs[3]}},
+		{"no such source", audit.Filter{Sources: []string{"DRIFT"}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,6 +255,12 @@ func testList(t *testing.T, s recordStore) {
 			}
 		})
 	}
+	t.Run("too many sources", func(t *testing.T) {
+		f := audit.Filter{Sources: make([]string, audit.MaxSources+1)}
+		if got, err := s.List(t.Context(), f); err == nil {
+			t.Errorf("List with %d sources = %v, want an error", len(f.Sources), rowKeys(got))
+		}
+	})
 }
 
 func testGet(t *testing.T, s recordStore) {

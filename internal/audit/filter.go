@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -40,4 +41,42 @@ func literal(v any) string {
 	default:
 		panic(fmt.Sprintf("audit: no OData literal for %T", v))
 	}
+}
+
+// MaxSources is how many sources a Filter may name. Table Storage allows 15 comparisons in a
+// filter (https://learn.microsoft.com/en-us/rest/api/storageservices/querying-tables-and-entities)
+// and List spends up to 6 on the other fields.
+const MaxSources = 9
+
+// check reports a filter List cannot send.
+func (f Filter) check() error {
+	if len(f.Sources) > MaxSources {
+		return fmt.Errorf("audit: list records: %d sources, at most %d", len(f.Sources), MaxSources)
+	}
+	return nil
+}
+
+// ParseSources reads a source filter (GET /api/tasks?source=, `snowsync tasks --source`): a comma
+// list of sources, e.g. "KAFKA,api". Each is trimmed and upper-cased, the case in which the seed's
+// clients and snowsync itself write them (KAFKA, API, POLICY_CHANGE, DRIFT), since List compares
+// sources exactly; repeats are dropped. "" is no filter. The error quotes the value; the caller names
+// the parameter or flag.
+func ParseSources(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var sources []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if s == "" {
+			return nil, fmt.Errorf("%q has an empty source", v)
+		}
+		if !slices.Contains(sources, s) {
+			sources = append(sources, s)
+		}
+	}
+	if len(sources) > MaxSources {
+		return nil, fmt.Errorf("%q names %d sources, at most %d", v, len(sources), MaxSources)
+	}
+	return sources, nil
 }

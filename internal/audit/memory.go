@@ -75,10 +75,14 @@ func (m *Memory) Get(_ context.Context, id string) ([]outcome.Task, error) {
 // List returns the records that match f, in key order, as Store.List does: a record without a
 // StartedAt matches no time bound.
 func (m *Memory) List(_ context.Context, f Filter) ([]outcome.Task, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	var recs []outcome.Task
 	err := m.each(func(r outcome.Task) bool {
 		switch {
 		case f.Status != "" && r.Status != f.Status,
+			len(f.Sources) > 0 && !slices.Contains(f.Sources, r.Source),
 			f.TaskID != "" && (r.TaskID == nil || *r.TaskID != f.TaskID),
 			!f.Since.IsZero() && (r.PartitionKey < PartitionKeyFor(f.Since) || r.StartedAt.IsZero() || r.StartedAt.Before(f.Since)),
 			!f.Until.IsZero() && (r.PartitionKey > PartitionKeyFor(f.Until) || r.StartedAt.IsZero() || !r.StartedAt.Before(f.Until)):

@@ -18,9 +18,9 @@ import (
 // under the property names below; this file maps one to the other.
 //
 // Times are stored as Edm.DateTime in UTC at Table Storage's 100 ns precision; a zero time is not
-// stored and reads back as zero. TaskID, SequenceNumber and PolicyVersion are not stored when nil. A
-// record whose times are UTC and whole multiples of 100 ns, and whose strings fit the limits below,
-// reads back equal to the record written.
+// stored and reads back as zero. TaskID, SequenceNumber, PolicyVersion and PolicyVersionFrom are not
+// stored when nil; the last three are Edm.Int64. A record whose times are UTC and whole multiples of
+// 100 ns, and whose strings fit the limits below, reads back equal to the record written.
 //
 // Table Storage caps a string property at 32K UTF-16 code units and an entity at 1 MiB, and a
 // record that cannot be stored would block its whole batch, so Put shortens what does not fit:
@@ -130,6 +130,7 @@ const (
 	propInvocationID       = "InvocationId"
 	propConnector          = "Connector"
 	propPolicyVersion      = "PolicyVersion"
+	propPolicyVersionFrom  = "PolicyVersionFrom"
 	propResources          = "Resources"
 	propResourcesTruncated = "ResourcesTruncated"
 	propResourcesOmitted   = "ResourcesOmitted"
@@ -190,6 +191,9 @@ func entity(r outcome.Task) (aztables.EDMEntity, error) {
 	}
 	if r.PolicyVersion != nil {
 		p[propPolicyVersion] = aztables.EDMInt64(*r.PolicyVersion)
+	}
+	if r.PolicyVersionFrom != nil {
+		p[propPolicyVersionFrom] = aztables.EDMInt64(*r.PolicyVersionFrom)
 	}
 	for name, t := range map[string]time.Time{propEnqueuedTime: r.EnqueuedTime, propStartedAt: r.StartedAt, propCompletedAt: r.CompletedAt} {
 		if !t.IsZero() {
@@ -259,6 +263,9 @@ func taskFrom(e aztables.EDMEntity) (outcome.Task, error) {
 	}
 	if v := optional[aztables.EDMInt64](&p, propPolicyVersion); v != nil {
 		r.PolicyVersion = (*int64)(v)
+	}
+	if v := optional[aztables.EDMInt64](&p, propPolicyVersionFrom); v != nil {
+		r.PolicyVersionFrom = (*int64)(v)
 	}
 	if resources := optional[string](&p, propResources); resources != nil {
 		if err := json.Unmarshal([]byte(*resources), &r.Resources); err != nil {

@@ -308,6 +308,11 @@ func (s *Store) Get(ctx context.Context, id string) ([]outcome.Task, error) {
 // Filter selects records for List. Zero fields do not filter.
 type Filter struct {
 	Status outcome.Status
+	// Sources keeps the records whose Source is one of these, compared exactly as stored: Table
+	// Storage compares strings case-sensitively and its filters have no function to fold case
+	// (https://learn.microsoft.com/en-us/rest/api/storageservices/querying-tables-and-entities).
+	// ParseSources reads an operator's list. At most MaxSources.
+	Sources []string
 	// Since (inclusive) and Until (exclusive) bound StartedAt. They also bound the partition keys
 	// scanned, which assumes PartitionKey = PartitionKeyFor(StartedAt).
 	Since, Until time.Time
@@ -318,9 +323,19 @@ type Filter struct {
 
 // List returns the records that match f, in key order (oldest day first).
 func (s *Store) List(ctx context.Context, f Filter) ([]outcome.Task, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	var clauses []string
 	if f.Status != "" {
 		clauses = append(clauses, compare(propStatus, "eq", string(f.Status)))
+	}
+	if len(f.Sources) > 0 {
+		bySource := make([]string, len(f.Sources))
+		for i, src := range f.Sources {
+			bySource[i] = compare(propSource, "eq", src)
+		}
+		clauses = append(clauses, or(bySource...))
 	}
 	if f.TaskID != "" {
 		clauses = append(clauses, compare(propTaskID, "eq", f.TaskID))

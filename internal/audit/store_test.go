@@ -420,13 +420,14 @@ func TestRoundTripProperties(t *testing.T) {
 			"AppType", "AppSubType", "CreateTime", "EnqueuedTime", "StartedAt", "CompletedAt", "DurationMs", "EventHub",
 			"ConsumerGroup", "Partition", "Offset", "SequenceNumber", "ResourceCount", "Synced", "Skipped", "Failed",
 			"Grants", "Revokes", "MasksSet", "MasksSwapped", "MasksRemoved", "FiltersSet", "FiltersSwapped", "FiltersRemoved",
-			"DryRun", "InvocationId", "Connector", "Resources", "PolicyVersion"} {
+			"DryRun", "InvocationId", "Connector", "Resources", "PolicyVersion", "PolicyVersionFrom"} {
 			if _, ok := props[name]; !ok {
 				t.Errorf("property %s missing", name)
 			}
 		}
 		for name, edm := range map[string]string{"EnqueuedTime": "Edm.DateTime", "StartedAt": "Edm.DateTime", "CompletedAt": "Edm.DateTime",
-			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64", "PolicyVersion": "Edm.Int64"} {
+			"SequenceNumber": "Edm.Int64", "DurationMs": "Edm.Int64", "PolicyVersion": "Edm.Int64",
+			"PolicyVersionFrom": "Edm.Int64"} {
 			if got := props[name+"@odata.type"]; got != edm {
 				t.Errorf("%s has type %v, want %s", name, got, edm)
 			}
@@ -437,14 +438,19 @@ func TestRoundTripProperties(t *testing.T) {
 		if props["PolicyVersion"] != "34359738375" { // OData writes Edm.Int64 as a string
 			t.Errorf("PolicyVersion = %v, want \"34359738375\"", props["PolicyVersion"])
 		}
+		if props["PolicyVersionFrom"] != "34359738373" {
+			t.Errorf("PolicyVersionFrom = %v, want \"34359738373\"", props["PolicyVersionFrom"])
+		}
 	})
 	t.Run("no policy version", func(t *testing.T) {
 		resp, err := rawTable(t, table).GetEntity(t.Context(), minimal.PartitionKey, minimal.RowKey, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(resp.Value, []byte(`"PolicyVersion"`)) {
-			t.Errorf("a record without a policy version stores one: %s", resp.Value)
+		for _, name := range []string{`"PolicyVersion"`, `"PolicyVersionFrom"`} {
+			if bytes.Contains(resp.Value, []byte(name)) {
+				t.Errorf("a record without policy versions stores %s: %s", name, resp.Value)
+			}
 		}
 	})
 }

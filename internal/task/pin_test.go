@@ -88,3 +88,30 @@ func versionString(v *int64) string {
 	b, _ := json.Marshal(*v)
 	return string(b)
 }
+
+// A reconciliation's record carries the policy version it reconciled from (Origin.PolicyVersionFrom)
+// into the audit store; an event's record has none.
+func TestRecordsCarryPolicyVersionFrom(t *testing.T) {
+	from := int64(41)
+	in := inputs(body("reconcile", "ORDERS"), body("event", "ORDERS"))
+	in[0].Origin.PolicyVersionFrom = &from
+	store := audit.NewMemory()
+	syncer := &pinningSyncer{fakeSyncer: fakeSyncer{result: byTable}, version: 42}
+	outs, err := newRunner(syncer, &memStore{Memory: store}).Run(t.Context(), in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := store.Existing(t.Context(), []audit.Key{in[0].Key, in[1].Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"41", ""} {
+		rec := stored[in[i].Key]
+		if got := versionString(outs[i].Record.PolicyVersionFrom); got != want || versionString(rec.PolicyVersionFrom) != want {
+			t.Errorf("record %d: PolicyVersionFrom %q, stored %q; want %q", i, got, versionString(rec.PolicyVersionFrom), want)
+		}
+		if got := versionString(rec.PolicyVersion); got != "42" {
+			t.Errorf("record %d: PolicyVersion %q, want 42", i, got)
+		}
+	}
+}

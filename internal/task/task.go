@@ -294,6 +294,7 @@ func (r *Runner) decide(t *task) outcome.Task {
 		EnqueuedTime: o.EnqueuedTime, StartedAt: t.started, CompletedAt: done, DurationMs: done.Sub(t.started).Milliseconds(),
 		EventHub: o.EventHub, ConsumerGroup: o.ConsumerGroup, Partition: o.Partition, Offset: o.Offset, SequenceNumber: o.SequenceNumber,
 		DryRun: r.DryRun, InvocationID: o.InvocationID, Connector: r.Connector, PolicyVersion: t.policyVersion,
+		PolicyVersionFrom: o.PolicyVersionFrom,
 	}
 	rec.Resources = append(append(rec.Resources, t.results...), outcome.Invalid(p.Invalid)...)
 	rec.Counts = outcome.Count(rec.Resources)

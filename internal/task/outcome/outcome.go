@@ -25,6 +25,14 @@ const (
 	Skipped Status = "SKIPPED"
 )
 
+// Sources of the tasks the handler starts itself: written by the Reconcile function (issue 14), one
+// POLICY_CHANGE record per policy version reconciled and one DRIFT record per drift sweep. Events
+// and API requests carry their own source (KAFKA, API, ...).
+const (
+	SourcePolicyChange = "POLICY_CHANGE"
+	SourceDrift        = "DRIFT"
+)
+
 // ErrorType classifies a FAILED task for the audit record and the failure event. It is a label, not a
 // Go error.
 type ErrorType string
@@ -157,6 +165,9 @@ type Task struct {
 	// PolicyVersion is the policyVersion of the Ranger policy set the event was processed with, for
 	// every status (a malformed event's batch too); nil when no set was loaded.
 	PolicyVersion *int64
+	// PolicyVersionFrom is, for a POLICY_CHANGE reconciliation, the policy version it reconciled
+	// from (PolicyVersion is the one it reconciled to); nil otherwise.
+	PolicyVersionFrom *int64
 
 	// Resources lists the result of each resource: those synced, then those validation skipped.
 	Resources []Resource
@@ -175,9 +186,3 @@ func ParseStatus(v string) (Status, error) {
 	}
 	return "", fmt.Errorf("%q is not SUCCESS, FAILED or SKIPPED", v)
 }
-
-// The sources the handler itself writes (the Reconcile function); events carry their own.
-const (
-	SourcePolicyChange = "POLICY_CHANGE"
-	SourceDrift        = "DRIFT"
-)
