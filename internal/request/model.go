@@ -20,9 +20,15 @@ type Resource struct {
 	Database string `json:"database"`
 	Schema   string `json:"schema,omitempty"`
 	Table    string `json:"table,omitempty"`
+	// ObjectOnly, for a database or schema, syncs only that object's own grants (what the policies
+	// demand on it, implied USAGE included: grant and revoke for managed roles, as a full node), nothing
+	// under it. It is set by the policy-change reconciler (engine.Affected), never parsed from an event:
+	// Parse cannot set it, whatever the client's JSON holds. It means nothing for a table or view.
+	ObjectOnly bool `json:"objectOnly,omitempty"`
 }
 
-// String renders the resource as kind and dotted name, for logs and reasons only (never SQL).
+// String renders the resource as kind and dotted name, for logs and reasons only (never SQL); an
+// ObjectOnly database or schema says "(own grants)".
 func (r Resource) String() string {
 	name := r.Database
 	if r.Schema != "" {
@@ -31,7 +37,11 @@ func (r Resource) String() string {
 	if r.Table != "" {
 		name += "." + r.Table
 	}
-	return string(r.Kind) + " " + name
+	s := string(r.Kind) + " " + name
+	if r.ObjectOnly && (r.Kind == KindDatabase || r.Kind == KindSchema) {
+		s += " (own grants)"
+	}
+	return s
 }
 
 // Request is a validated sync request.

@@ -161,7 +161,51 @@ func FuzzParse(f *testing.F) {
 		if rej != nil && rej.Reason == "" {
 			t.Fatalf("bad rejection %+v for %q", rej, body)
 		}
+		for _, r := range p.Resources {
+			if r.ObjectOnly {
+				t.Fatalf("an event set ObjectOnly: %q", body)
+			}
+		}
 	})
+}
+
+// ObjectOnly is the reconciler's: no spelling of it in a client's JSON reaches a parsed resource, which
+// syncs the whole database or schema as the event asks.
+func TestParseNeverSetsObjectOnly(t *testing.T) {
+	for _, resource := range []string{
+		`{"type":"database","objectOnly":true,"values":{"database":"SALES"}}`,
+		`{"type":"database","ObjectOnly":true,"values":{"database":"SALES"}}`,
+		`{"type":"database","OBJECTONLY":true,"values":{"database":"SALES"}}`,
+		`{"type":"database","values":{"database":"SALES","objectOnly":"true"}}`,
+		`{"type":"database","objectOnly":"yes","values":{"database":"SALES"}}`,
+	} {
+		p, rej := Parse([]byte(withResources("[" + resource + "]")))
+		if rej != nil {
+			t.Errorf("%s: rejected: %v", resource, rej)
+			continue
+		}
+		want := Resource{Kind: KindDatabase, Database: "SALES"}
+		if len(p.Resources) != 1 || p.Resources[0] != want {
+			t.Errorf("%s: resources = %+v, want [%+v]", resource, p.Resources, want)
+		}
+	}
+}
+
+func TestResourceString(t *testing.T) {
+	tests := []struct {
+		res  Resource
+		want string
+	}{
+		{Resource{Kind: KindDatabase, Database: "SALES"}, "database SALES"},
+		{Resource{Kind: KindDatabase, Database: "SALES", ObjectOnly: true}, "database SALES (own grants)"},
+		{Resource{Kind: KindSchema, Database: "SALES", Schema: "PUBLIC", ObjectOnly: true}, "schema SALES.PUBLIC (own grants)"},
+		{Resource{Kind: KindTable, Database: "SALES", Schema: "PUBLIC", Table: "ORDERS"}, "table SALES.PUBLIC.ORDERS"},
+	}
+	for _, tt := range tests {
+		if got := tt.res.String(); got != tt.want {
+			t.Errorf("%+v.String() = %q, want %q", tt.res, got, tt.want)
+		}
+	}
 }
 
 func ptr(s string) *string { return &s }
