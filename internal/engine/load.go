@@ -801,6 +801,13 @@ func (p *pass) schemasOf(ctx context.Context, db string) ([]snowflake.SchemaID, 
 	})
 }
 
+// databaseNames lists the databases (memoized).
+func (p *pass) databaseNames(ctx context.Context) ([]string, error) {
+	return memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
+		return snowflake.ShowDatabases(ctx, p.e.q)
+	})
+}
+
 // grantsOnName reads SHOW GRANTS ON an object (memoized).
 func (p *pass) grantsOnName(ctx context.Context, kind snowflake.ObjectType, n name) (snowflake.GrantsOn, error) {
 	return memoRead(p, ctx, &p.grantsOn, grantsKey{kind, n}, func(ctx context.Context) (snowflake.GrantsOn, error) {
@@ -882,9 +889,7 @@ func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, boo
 // resolveContainer matches a database or schema name to the catalog's names; the error is an ambiguous
 // when several match it only ignoring case.
 func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error) {
-	dbs, err := memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
-		return snowflake.ShowDatabases(ctx, p.e.q)
-	})
+	dbs, err := p.databaseNames(ctx)
 	if err != nil {
 		return name{}, false, err
 	}
