@@ -17,15 +17,16 @@ import (
 
 // Affected returns the resources to sync so that every object whose desired state may differ between
 // the two policy sets of c is synced (policy.Change's contract: conservative, exact at the level of
-// policies), within the managed scope (Options.Scope; snowsync's policy schemas never), sorted by
-// database, schema and table:
+// policies), within the managed scope (Options.Scope, which leaves out Snowflake's own databases unless
+// a manage list names them; snowsync's policy schemas never), sorted by database, schema and table:
 //   - a database that c affects but whose objects it does not reach: the database ObjectOnly;
 //   - a schema likewise: the schema ObjectOnly (a deeper policy's implied USAGE makes it affected);
 //   - every table and view (as SHOW OBJECTS reports its kind; other kinds are not synced) that c
 //     affects: the table or view;
 //   - coarsened where the engine reads more cheaply in full: a schema that c affects and whose every
 //     in-scope table and view c affects, as one schema resource in full (not ObjectOnly) instead of its
-//     tables; a database that c affects and whose every in-scope schema was so coarsened, as one database
+//     tables (an empty one stays ObjectOnly: its own grants cost one read, its listing more); a
+//     database that c affects and whose every in-scope schema is so (empty or not), as one database
 //     resource in full;
 //   - c.All: every in-scope database in full; c.Empty: nothing, and no query.
 //
@@ -201,7 +202,8 @@ func (p *pass) affectedIn(c *policy.Change, db string) ([]request.Resource, erro
 }
 
 // affectedSchema returns the resources of schema s that c affects, given the listings of the schemas c
-// reaches, and whether they are s in full.
+// reaches, and whether c affects s and every in-scope table and view of it (an empty schema that c
+// reaches included): then a database request in full syncs nothing more than needed there.
 func (p *pass) affectedSchema(c *policy.Change, s name, objects map[name]schemaObjects) ([]request.Resource, bool) {
 	schema := request.Resource{Kind: request.KindSchema, Database: s.Database, Schema: s.Schema}
 	affects := c.Affects(s.policyObject(snowflake.ObjectSchema))
@@ -224,14 +226,15 @@ func (p *pass) affectedSchema(c *policy.Change, s name, objects map[name]schemaO
 			out = append(out, request.Resource{Kind: kind, Database: o.ID.Database, Schema: o.ID.Schema, Table: o.ID.Name})
 		}
 	}
-	if affects && syncable > 0 && len(out) == syncable { // one schema read beats its every table's
+	whole := affects && reached && len(out) == syncable
+	if whole && syncable > 0 { // one schema read beats its every table's
 		return []request.Resource{schema}, true
 	}
-	if affects {
+	if affects { // an empty schema too: nothing under it to sync, its own grants cost one read
 		schema.ObjectOnly = true
 		out = append(out, schema)
 	}
-	return out, false
+	return out, whole
 }
 
 // requestKinds are the kinds of listed objects that a request can name.
