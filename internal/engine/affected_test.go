@@ -11,6 +11,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
 	"github.com/snowsync/snowsync/internal/snowflake"
+	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/testing/emulator"
 	"github.com/snowsync/snowsync/internal/testing/emulator/emulatortest"
 )
@@ -202,6 +203,20 @@ func TestAffectedNamesAndFailures(t *testing.T) {
 		t.Errorf("Affected = %v, %v; want %v", got, err, want)
 	}
 
+	// Two schemas reached: one SHOW OBJECTS IN DATABASE, or, when Snowflake refuses it for its size,
+	// one per schema.
+	two := diff(t, doc(1, hrRead), doc(2, hrRead, selectOn(10, "SALES", "S1", "T000", "readers"), selectOn(11, "SALES", "S2", "T019", "readers")))
+	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^SHOW OBJECTS IN DATABASE`), Number: 90153, Times: 1})
+	srv.ResetLog()
+	got, err = e.Affected(context.Background(), two)
+	want := []request.Resource{salesOwn, schemaOwn("SALES", "S1"), table("SALES", "S1", "T000"), schemaOwn("SALES", "S2"), table("SALES", "S2", "T019")}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("too many rows: %v, %v; want %v", got, err, want)
+	}
+	if n := len(statements(srv, "SHOW OBJECTS IN SCHEMA")); n != 2 {
+		t.Errorf("%d SHOW OBJECTS IN SCHEMA after the database's was refused, want 2 (%q)", n, reads(srv))
+	}
+
 	srv.AddFault(emulator.Fault{Kind: emulator.FaultError, Match: regexp.MustCompile(`^SHOW SCHEMAS IN DATABASE "SALES"`), Number: 3001, Times: 1})
 	got, err = e.Affected(context.Background(), c)
 	if want := []request.Resource{{Kind: request.KindDatabase, Database: "SALES"}}; err != nil || !slices.Equal(got, want) {
@@ -237,5 +252,81 @@ func TestSchemas(t *testing.T) {
 	}
 	if r := reads(srv); len(r) != 3 {
 		t.Errorf("reads = %q; want SHOW DATABASES and one SHOW SCHEMAS per in-scope database", r)
+	}
+}
+
+// dbAccess is a database-level policy granting group the accesses on database.
+func dbAccess(id int, database, group string, accesses ...string) string {
+	items := make([]string, len(accesses))
+	for i, a := range accesses {
+		items[i] = fmt.Sprintf(`{"type":%q,"isAllowed":true}`, a)
+	}
+	return fmt.Sprintf(`{"id":%d,"name":"db %d","isEnabled":true,"resources":{"database":{"values":[%q]}},
+	  "policyItems":[{"accesses":[%s],"groups":[%q]}]}`, id, id, database, strings.Join(items, ","), group)
+}
+
+// A new policy version, end to end in the engine: Diff of the two documents, Affected, then Sync of
+// those resources against a state converged under the old version moves exactly the grants that
+// differ (a grant added by hand elsewhere is drift, left to the sweep), and a second Sync sends nothing.
+func TestPolicyVersionSyncsExactlyWhatChanged(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	seedInventory(t, srv)
+	from := doc(1, hrRead, selectOn(2, "SALES", "S0", "*", "analysts"), selectOn(3, "SALES", "S1", "T00*", "readers"),
+		dbAccess(4, "SALES", "analysts", "usage"))
+	to := doc(2, hrRead, selectOn(2, "SALES", "S0", "*", "analysts"), selectOn(3, "SALES", "S1", "T01*", "readers"),
+		dbAccess(4, "SALES", "analysts", "usage", "monitor"), selectOn(5, "SALES", "S2", "T005", "readers"))
+	opts := Options{Scope: NewScope(ScopeLists{}), CreateMissingRoles: true}
+	old := newEngineWith(t, srv, from, opts)
+	full := []request.Resource{{Kind: request.KindDatabase, Database: "HR"}, {Kind: request.KindDatabase, Database: "SALES"}}
+	if res, err := old.Run(context.Background(), full); err != nil || res[0].Status != outcome.Success || res[1].Status != outcome.Success {
+		t.Fatalf("converge under the old version: %+v, %v", res, err)
+	}
+	if err := srv.Exec(`GRANT INSERT ON TABLE SALES.S3.T000 TO ROLE PRIV_READERS`); err != nil { // drift
+		t.Fatal(err)
+	}
+
+	e := newEngineWith(t, srv, to, opts)
+	resources, err := e.Affected(context.Background(), policy.Diff(mustSet(t, from), mustSet(t, to)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// S1's every table is affected (T00* lose SELECT, T01* gain it): the schema in full.
+	wantRes := []request.Resource{salesOwn, {Kind: request.KindSchema, Database: "SALES", Schema: "S1"}, schemaOwn("SALES", "S2"), table("SALES", "S2", "T005")}
+	if !slices.Equal(resources, wantRes) {
+		t.Errorf("Affected = %v, want %v", resources, wantRes)
+	}
+	srv.ResetLog()
+	results, err := e.Sync(context.Background(), []request.Request{{Source: "POLICY_CHANGE", Resources: resources}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results[0] {
+		if r.Status != outcome.Success {
+			t.Errorf("%s = %+v", r.Resource, r)
+		}
+	}
+	want := []string{
+		`GRANT MONITOR ON DATABASE "SALES" TO ROLE "PRIV_ANALYSTS"`,
+		`GRANT USAGE ON SCHEMA "SALES"."S2" TO ROLE "PRIV_READERS"`,
+		`GRANT SELECT ON TABLE "SALES"."S2"."T005" TO ROLE "PRIV_READERS"`,
+	}
+	for i := range 10 {
+		want = append(want,
+			fmt.Sprintf(`REVOKE SELECT ON TABLE "SALES"."S1"."T%03d" FROM ROLE "PRIV_READERS"`, i),
+			fmt.Sprintf(`GRANT SELECT ON TABLE "SALES"."S1"."T%03d" TO ROLE "PRIV_READERS"`, 10+i))
+	}
+	if got := writes(srv); !sameSet(got, want) {
+		t.Errorf("sent\n%s\nwant\n%s\nfor %v", strings.Join(got, "\n"), strings.Join(want, "\n"), resources)
+	}
+	if g := grantsOn(t, e, "SALES", "S3", "T000"); !slices.Contains(g, "INSERT PRIV_READERS") {
+		t.Errorf("S3.T000 grants = %v; the policy change does not reach it", g)
+	}
+
+	srv.ResetLog()
+	if _, err := e.Sync(context.Background(), []request.Request{{Source: "POLICY_CHANGE", Resources: resources}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := writes(srv); len(got) != 0 {
+		t.Errorf("second sync sent %q, want nothing", got)
 	}
 }
