@@ -264,3 +264,49 @@ func TestObjectOnlyReadsInOneWave(t *testing.T) {
 		t.Errorf("%d SHOW GRANTS ON, want %d (2 databases, 4 schemas, 1 table)", n, want)
 	}
 }
+
+// ObjectOnly names resolve as a container's do (exactly, else ignoring case); a missing one is skipped;
+// snowsync's policy schema is never synced; and no mask or row-filter read starts for a database or
+// schema, even under policies that mask and filter its tables.
+func TestObjectOnlyNamesAndNoPolicyReads(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	setHR(t, srv)
+	if err := srv.Exec(`CREATE SCHEMA HR.SNOWSYNC_POLICIES`); err != nil {
+		t.Fatal(err)
+	}
+	doc := hrDoc(maskOn(2, "EMPLOYEES", "SSN", "analysts", `{"dataMaskType":"MASK_SHOW_LAST_4"}`) + "," +
+		filterOn(3, "EMPLOYEES", "analysts", "REGION = 'EU'"))
+	e := newPolicyEngine(t, srv, doc, true, Options{CreateMissingRoles: true})
+	batch := []request.Resource{
+		{Kind: request.KindDatabase, Database: "hr", ObjectOnly: true},
+		{Kind: request.KindSchema, Database: "hr", Schema: "core", ObjectOnly: true},
+		{Kind: request.KindDatabase, Database: "NOPE", ObjectOnly: true},
+		{Kind: request.KindSchema, Database: "HR", Schema: "SNOWSYNC_POLICIES", ObjectOnly: true},
+	}
+	srv.ResetLog()
+	res, err := e.Run(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		status outcome.Status
+		reason string
+		stmts  []string
+	}{
+		{outcome.Success, "", []string{`GRANT USAGE ON DATABASE "HR" TO ROLE "PRIV_ADMINS"`, `GRANT USAGE ON DATABASE "HR" TO ROLE "PRIV_ANALYSTS"`}},
+		{outcome.Success, "", []string{`GRANT USAGE ON SCHEMA "HR"."CORE" TO ROLE "PRIV_ADMINS"`, `GRANT USAGE ON SCHEMA "HR"."CORE" TO ROLE "PRIV_ANALYSTS"`}},
+		{outcome.Skipped, "does not exist in Snowflake", nil},
+		{outcome.Skipped, "holds snowsync's masking and row access policies: never synced", nil},
+	}
+	for i, w := range want {
+		if res[i].Status != w.status || res[i].Reason != w.reason || !slices.Equal(res[i].Statements, w.stmts) {
+			t.Errorf("%s = %s %q %q, want %s %q", batch[i], res[i].Status, res[i].Reason, res[i].Statements, w.status, w.stmts)
+		}
+	}
+	for _, q := range reads(srv) {
+		if !strings.HasPrefix(q, "SHOW GRANTS ON") && !strings.HasPrefix(q, "SHOW ROLES") && !strings.HasPrefix(q, "SHOW DATABASES") &&
+			!strings.HasPrefix(q, "SHOW SCHEMAS") {
+			t.Errorf("read %q; a database or schema reads no mask, filter or object", q)
+		}
+	}
+}
