@@ -152,7 +152,8 @@ func (p *pass) scopedSchemas(db string) ([]snowflake.SchemaID, error) {
 // returned as an error.
 func (p *pass) affectedIn(c *policy.Change, db string) ([]request.Resource, error) {
 	dbName := name{Database: db}
-	affects, reaches := c.Affects(dbName.policyObject(snowflake.ObjectDatabase)), c.Reaches(dbName.policyObject(snowflake.ObjectDatabase))
+	obj := dbName.policyObject(snowflake.ObjectDatabase)
+	affects, reaches := c.Affects(obj), c.Reaches(obj)
 	full := []request.Resource{{Kind: request.KindDatabase, Database: db}}
 	if !reaches {
 		if affects {
