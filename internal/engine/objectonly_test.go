@@ -97,11 +97,24 @@ func TestObjectOnlyDatabaseSyncsItsOwnGrants(t *testing.T) {
 	if g := grantsOn(t, e, "SALES", "PUBLIC", "T000"); !slices.Contains(g, "INSERT PRIV_OLD") {
 		t.Errorf("T000 grants = %v; nothing under the database is synced", g)
 	}
+	rerunSendsNothing(t, srv, e, salesOwn)
+}
 
+// rerunSendsNothing runs resources again: converged, they succeed, list no statement, and nothing is sent.
+func rerunSendsNothing(t *testing.T, srv *emulator.Server, e *Engine, resources ...request.Resource) {
+	t.Helper()
 	srv.ResetLog()
-	res, err = e.Run(context.Background(), []request.Resource{salesOwn})
-	if err != nil || res[0].Status != outcome.Success || len(res[0].Statements) != 0 || len(writes(srv)) != 0 {
-		t.Errorf("second run = %+v, %v; sent %q", res[0], err, writes(srv))
+	res, err := e.Run(context.Background(), resources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != outcome.Success || len(r.Statements) != 0 {
+			t.Errorf("second run: %+v", r)
+		}
+	}
+	if sent := writes(srv); len(sent) != 0 {
+		t.Errorf("second run sent %q", sent)
 	}
 }
 
