@@ -6,7 +6,16 @@
 //
 // A batch is synced as a whole: a resource named by several requests is loaded and planned once, and a
 // database or schema request covers the requests for objects under it; each request still gets its own
-// per-resource results. The engine is built for round trips, not statements:
+// per-resource results. A database or schema marked ObjectOnly (request.Resource.ObjectOnly, set by the
+// policy-change reconciler, never by an event) syncs only its own grants: it is read with SHOW GRANTS ON
+// it beside the other reads, covers nothing under it, and is served by a database or schema requested
+// in full when there is one.
+//
+// Affected (affected.go) turns a policy.Change between two policy versions into the resources to sync,
+// listing Snowflake's inventory as little as it can; Schemas lists the managed schemas for the drift
+// sweep.
+//
+// The engine is built for round trips, not statements:
 //   - a table or view is read with SHOW GRANTS ON it and its two parents, at once, beside SHOW ROLES:
 //     one wave of reads, then one of writes;
 //   - a database or schema is listed (SHOW SCHEMAS and SHOW OBJECTS, paged where Snowflake's 10,000-row

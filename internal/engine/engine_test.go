@@ -301,19 +301,7 @@ func TestSecondRunIssuesNothingInEveryMode(t *testing.T) {
 				if _, err := e.Run(context.Background(), batch); err != nil {
 					t.Fatal(err)
 				}
-				srv.ResetLog()
-				res, err := e.Run(context.Background(), batch)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, r := range res {
-					if r.Status != outcome.Success || len(r.Statements) != 0 {
-						t.Errorf("second run of %s: %s %v; want no statement", r.Resource, r.Status, r.Statements)
-					}
-				}
-				if c := srv.Counts(); c[emulator.ClassGrant]+c[emulator.ClassRevoke]+c[emulator.ClassCreate] != 0 {
-					t.Errorf("second run sent changes: %v", c)
-				}
+				rerunSendsNothing(t, srv, e, batch...)
 			}
 		})
 	}

@@ -136,22 +136,35 @@ func (p *pass) add(res request.Resource) *ref {
 	if r.outScope {
 		return r
 	}
-	if u, ok := p.units[n]; ok {
-		r.unit = u
-		return r
+	u, ok := p.units[n]
+	switch {
+	case !ok:
+		u = &unit{res: res, name: n}
+		p.units[n] = u
+	case u.objectOnly() && !objectOnly(res): // the same object in full serves both
+		u.res = res
 	}
-	r.unit = &unit{res: res, name: n}
-	p.units[n] = r.unit
-	if n.level() < 3 {
+	r.unit = u
+	if n.level() < 3 && !u.objectOnly() {
 		p.containerDBs[strings.ToUpper(n.Database)] = true
 	}
 	return r
 }
 
-// covering returns the unit of a database or schema that covers n, if any was requested.
+// objectOnly reports whether res is a database or schema to sync without what it holds
+// (request.Resource.ObjectOnly).
+func objectOnly(res request.Resource) bool {
+	return res.ObjectOnly && (res.Kind == request.KindDatabase || res.Kind == request.KindSchema)
+}
+
+// objectOnly reports whether u loads only its database's or schema's own grants.
+func (u *unit) objectOnly() bool { return objectOnly(u.res) }
+
+// covering returns the unit of a database or schema requested in full that covers n, if any. An
+// ObjectOnly unit covers nothing under it.
 func (p *pass) covering(n name) *unit {
 	for l := 1; l < n.level(); l++ {
-		if u, ok := p.units[n.prefix(l)]; ok {
+		if u, ok := p.units[n.prefix(l)]; ok && !u.objectOnly() {
 			return u
 		}
 	}
@@ -187,6 +200,8 @@ func (p *pass) load(ctx context.Context) error {
 		case c != nil:
 			delete(p.units, k)
 			u.err = errCovered{c}
+		case u.objectOnly():
+			guard.Go(g, func() error { return p.finish(u, p.loadOwn(ctx, u)) })
 		case u.name.level() == 3:
 			objects = append(objects, u)
 		default:
@@ -407,25 +422,73 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 		kind = on
 	}
 	u.resolved = n
-	p.addNode(snowflake.ObjectDatabase, n.prefix(1), heldOf(grants[0].Roles), false)
-	p.addNode(snowflake.ObjectSchema, n.prefix(2), heldOf(grants[1].Roles), false)
-	p.addNode(kind, n, heldOf(grants[2].Roles), true)
+	p.addChain(kind, n, grants)
 	return nil
 }
 
-// readObject reads the grants on the database, the schema and the object n at once.
-func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, n name) ([3]snowflake.GrantsOn, error) {
-	var out [3]snowflake.GrantsOn
+// loadOwn reads an ObjectOnly database or schema: SHOW GRANTS ON it (and, for a schema, on its
+// database, at once) with the names as given, matching them ignoring case only when it is not found.
+// Nothing under it is listed or read: no mask or row filter either, which only tables carry.
+func (p *pass) loadOwn(ctx context.Context, u *unit) error {
+	kind := snowflake.ObjectDatabase
+	if u.name.level() == 2 {
+		kind = snowflake.ObjectSchema
+	}
+	n := u.name
+	grants, err := p.readObject(ctx, kind, n)
+	if snowflake.IsNotExist(err) {
+		var found bool
+		if n, found, err = p.resolveContainer(ctx, n); err != nil {
+			return err
+		}
+		if !found {
+			return notExist{}
+		}
+		grants, err = p.readObject(ctx, kind, n)
+	}
+	if err != nil {
+		return err
+	}
+	if n.level() == 2 && p.e.opts.DataPolicy.holds(snowflake.SchemaID{Database: n.Database, Name: n.Schema}) {
+		u.skip = "holds snowsync's masking and row access policies: never synced"
+		return nil
+	}
+	u.resolved = n
+	p.addChain(kind, n, grants)
+	return nil
+}
+
+// readObject reads the grants on n and on each of its parents at once: the database, the schema
+// and the object for a table or view, fewer for a schema or database.
+func (p *pass) readObject(ctx context.Context, kind snowflake.ObjectType, n name) ([]snowflake.GrantsOn, error) {
+	out := make([]snowflake.GrantsOn, n.level())
 	g := new(errgroup.Group) // no shared cancellation: every read completes and is memoized
-	kinds := [3]snowflake.ObjectType{snowflake.ObjectDatabase, snowflake.ObjectSchema, kind}
-	for i, k := range kinds {
+	for i := range out {
 		guard.Go(g, func() error {
 			var err error
-			out[i], err = p.grantsOnName(ctx, k, n.prefix(i+1))
+			out[i], err = p.grantsOnName(ctx, kindAt(kind, n, i+1), n.prefix(i+1))
 			return err
 		})
 	}
 	return out, g.Wait()
+}
+
+// addChain adds the node n of kind (full) and its parents (not full) with the grants readObject read.
+func (p *pass) addChain(kind snowflake.ObjectType, n name, grants []snowflake.GrantsOn) {
+	for i, g := range grants {
+		p.addNode(kindAt(kind, n, i+1), n.prefix(i+1), heldOf(g.Roles), i+1 == n.level())
+	}
+}
+
+// kindAt is the object type of n's prefix at level l: kind for n itself, else a database or schema.
+func kindAt(kind snowflake.ObjectType, n name, l int) snowflake.ObjectType {
+	switch {
+	case l == n.level():
+		return kind
+	case l == 1:
+		return snowflake.ObjectDatabase
+	}
+	return snowflake.ObjectSchema
 }
 
 // loadObjects reads the tables and views of one database named by units, with their schemas' and the
@@ -738,6 +801,13 @@ func (p *pass) schemasOf(ctx context.Context, db string) ([]snowflake.SchemaID, 
 	})
 }
 
+// databaseNames lists the databases (memoized).
+func (p *pass) databaseNames(ctx context.Context) ([]string, error) {
+	return memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
+		return snowflake.ShowDatabases(ctx, p.e.q)
+	})
+}
+
 // grantsOnName reads SHOW GRANTS ON an object (memoized).
 func (p *pass) grantsOnName(ctx context.Context, kind snowflake.ObjectType, n name) (snowflake.GrantsOn, error) {
 	return memoRead(p, ctx, &p.grantsOn, grantsKey{kind, n}, func(ctx context.Context) (snowflake.GrantsOn, error) {
@@ -819,9 +889,7 @@ func (p *pass) resolveObject(ctx context.Context, n name) (snowflake.Object, boo
 // resolveContainer matches a database or schema name to the catalog's names; the error is an ambiguous
 // when several match it only ignoring case.
 func (p *pass) resolveContainer(ctx context.Context, n name) (name, bool, error) {
-	dbs, err := memoRead(p, ctx, &p.databases, struct{}{}, func(ctx context.Context) ([]string, error) {
-		return snowflake.ShowDatabases(ctx, p.e.q)
-	})
+	dbs, err := p.databaseNames(ctx)
 	if err != nil {
 		return name{}, false, err
 	}

@@ -137,11 +137,7 @@ func TestMaskAndFilterBeforeGrants(t *testing.T) {
 			}
 
 			// Converged: a second run reads and changes nothing.
-			srv.ResetLog()
-			res, err = e.Run(context.Background(), []request.Resource{employees})
-			if err != nil || res[0].Status != outcome.Success || len(res[0].Statements) != 0 || len(writes(srv)) != 0 {
-				t.Errorf("second run: %+v, %v; sent %q", res[0], err, writes(srv))
-			}
+			rerunSendsNothing(t, srv, e, employees)
 		})
 	}
 }

@@ -105,13 +105,14 @@ func (p *pass) result(r *ref, pl planned) (outcome.Resource, []share) {
 		}
 	}
 	own := p.nodes[n]
+	only := objectOnly(r.res) // its own grants: what targets n itself, nothing under it
 	roles := map[string]bool{}
 	lists := map[*change]bool{}
 	for _, c := range pl.changes {
 		switch {
-		case c.target == (name{}):
+		case c.target == (name{}), only && (c.target != n || c.all):
 			continue
-		case c.target.under(n),
+		case only, c.target.under(n),
 			c.all && n.under(c.target) && own != nil && own.kind == c.stmt.(snowflake.GrantOnAll).On,
 			c.usage && n.under(c.target) && below[c.role]:
 			lists[c] = true
@@ -170,12 +171,12 @@ func (p *pass) result(r *ref, pl planned) (outcome.Resource, []share) {
 	}
 	pp := pl.policies
 	for _, t := range slices.SortedFunc(maps.Keys(pp.blocked), compareNames) {
-		if t.under(n) {
+		if t.under(n) && !only {
 			reasons = append(reasons, fmt.Sprintf("%s: %s", t.id().FullyQualifiedName(), pp.blocked[t]))
 		}
 	}
 	for _, t := range slices.SortedFunc(maps.Keys(pp.notes), compareNames) {
-		if t.under(n) {
+		if t.under(n) && !only {
 			for _, note := range pp.notes[t] {
 				out.Notes = append(out.Notes, t.id().FullyQualifiedName()+": "+note)
 			}

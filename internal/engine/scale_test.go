@@ -174,7 +174,13 @@ func newEngineWith(t testing.TB, srv *emulator.Server, policies string, opts Opt
 // "PRIVILEGE ROLE" per grant.
 func grantsOn(t *testing.T, e *Engine, db, schema, name string) []string {
 	t.Helper()
-	g, err := snowflake.ShowGrantsOn(context.Background(), e.q, snowflake.ObjectTable, snowflake.ObjectID{Database: db, Schema: schema, Name: name})
+	return grantsOf(t, e, snowflake.ObjectTable, snowflake.ObjectID{Database: db, Schema: schema, Name: name})
+}
+
+// grantsOf is grantsOn for an object of any kind.
+func grantsOf(t *testing.T, e *Engine, kind snowflake.ObjectType, id snowflake.Identifier) []string {
+	t.Helper()
+	g, err := snowflake.ShowGrantsOn(context.Background(), e.q, kind, id)
 	if err != nil {
 		t.Fatal(err)
 	}
