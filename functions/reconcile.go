@@ -97,7 +97,10 @@ func (s ReconcileSummary) String() string {
 		}
 		return fmt.Sprint(*v)
 	}
-	if s.Busy || s.Note != "" && s.Tasks == nil {
+	if s.Busy {
+		return "skipped: " + s.Note
+	}
+	if s.Note != "" && s.Tasks == nil {
 		return s.Note
 	}
 	return fmt.Sprintf("policy version %s -> %s: %d resources (%d failed), %d grants, %d revokes; drift sweep: %d of %d schemas, %d statements",
@@ -133,7 +136,7 @@ func (s *Server) reconcileTimer(w http.ResponseWriter, r *http.Request, log *slo
 	}
 	resp := trigger.NewResponse()
 	resp.SetFailures(FailureBinding, sum.Failures)
-	resp.Logs = append(resp.Logs, "snowsync: reconciled "+sum.String())
+	resp.Logs = append(resp.Logs, "snowsync: reconcile: "+sum.String())
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -111,7 +111,7 @@ func TestReconcileTimer(t *testing.T) {
 	if res.Err != nil || res.Status != http.StatusOK || res.Attempts != 1 {
 		t.Fatalf("Tick = %+v, want one 200", res)
 	}
-	wantLog := "snowsync: reconciled policy version 3 -> 4: 12 resources (0 failed), 5 grants, 2 revokes; drift sweep: 2 of 5 schemas, 1 statements"
+	wantLog := "snowsync: reconcile: policy version 3 -> 4: 12 resources (0 failed), 5 grants, 2 revokes; drift sweep: 2 of 5 schemas, 1 statements"
 	if len(res.Logs) != 1 || res.Logs[0] != wantLog {
 		t.Errorf("Logs = %q, want [%q]", res.Logs, wantLog)
 	}

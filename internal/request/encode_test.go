@@ -32,3 +32,15 @@ func TestMarshalParsesBack(t *testing.T) {
 		}
 	}
 }
+func TestMarshalWritesObjectOnlyAsTheWholeObject(t *testing.T) {
+	req := request.Request{Type: request.TypeResourceSync, Source: "POLICY_CHANGE",
+		Resources: []request.Resource{{Kind: request.KindDatabase, Database: "SALES", ObjectOnly: true}}}
+	data, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rej := request.Parse(data)
+	if rej != nil || len(got.Resources) != 1 || got.Resources[0].ObjectOnly || got.Resources[0].Database != "SALES" {
+		t.Fatalf("Parse(%s) = %+v, %v; want the whole database SALES", data, got, rej)
+	}
+}
