@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/request"
@@ -328,5 +329,39 @@ func TestPolicyVersionSyncsExactlyWhatChanged(t *testing.T) {
 	}
 	if got := writes(srv); len(got) != 0 {
 		t.Errorf("second sync sent %q, want nothing", got)
+	}
+}
+
+// Databases are listed concurrently: three databases reached down to their tables cost at most three
+// waves of reads (databases, schemas, objects), not three per database.
+func TestAffectedListsDatabasesConcurrently(t *testing.T) {
+	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat}})
+	for _, db := range []string{"A", "B", "C"} {
+		seedSchemas(t, srv, db, []string{"S0", "S1"}, 3)
+	}
+	e := newEngine(t, srv, Options{Scope: NewScope(ScopeLists{})})
+	srv.ResetLog()
+	got, err := e.Affected(context.Background(), diff(t, doc(1, hrRead), doc(2, hrRead, selectOn(10, "*", "S*", "T000", "readers"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []request.Resource
+	for _, db := range []string{"A", "B", "C"} {
+		want = append(want, request.Resource{Kind: request.KindDatabase, Database: db, ObjectOnly: true})
+		for _, s := range []string{"S0", "S1"} {
+			want = append(want, schemaOwn(db, s), table(db, s, "T000"))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Affected = %v\nwant %v", got, want)
+	}
+	// Databases go on independently, so one's objects may be listed while another's schemas still are:
+	// the log may show fewer waves, never more.
+	if w := readWaves(srv); w > 3 {
+		for _, q := range srv.Log() {
+			t.Logf("%s +%s %s", q.Start.Format("15:04:05.000"), q.Duration, q.SQL)
+		}
+		t.Errorf("%d waves of reads, want at most 3", w)
 	}
 }

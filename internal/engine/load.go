@@ -185,6 +185,9 @@ func (p *pass) covering(n name) *unit {
 // Reads by role that the policies make likely (their roles and CONNECTOR_SNOWFLAKE_MANAGE_ROLE_LIST) start
 // in the first wave, beside SHOW ROLES and the listings; only managed roles no policy names wait for
 // SHOW ROLES.
+//
+// ObjectOnly units (loadOwn) read SHOW GRANTS ON their database or schema, and a schema's database, in
+// the first wave too, memoized with the parent reads of object units.
 func (p *pass) load(ctx context.Context) error {
 	if len(p.units) == 0 {
 		return nil
@@ -428,7 +431,9 @@ func (p *pass) loadObject(ctx context.Context, u *unit) error {
 
 // loadOwn reads an ObjectOnly database or schema: SHOW GRANTS ON it (and, for a schema, on its
 // database, at once) with the names as given, matching them ignoring case only when it is not found.
-// Nothing under it is listed or read: no mask or row filter either, which only tables carry.
+// Nothing under it is listed or read: no mask or row filter either, which only tables and views carry.
+// SHOW GRANTS ON DATABASE | SCHEMA lists the privileges granted on that object alone, not on what it
+// holds (https://docs.snowflake.com/en/sql-reference/sql/show-grants).
 func (p *pass) loadOwn(ctx context.Context, u *unit) error {
 	kind := snowflake.ObjectDatabase
 	if u.name.level() == 2 {
