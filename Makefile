@@ -45,7 +45,7 @@ test: tools lint
 # scale tests (5,000 tables) that the plain run above runs in full: the same code paths, at a size that
 # the race detector's slowdown does not turn into minutes.
 test-race:
-	CGO_ENABLED=1 $(GO) test -short -count=1 -race -timeout 10m ./internal/testing/emulator/... ./internal/engine/... ./internal/snowflake/... ./internal/task/... ./internal/guard/... ./functions/...
+	CGO_ENABLED=1 $(GO) test -short -count=1 -race -timeout 10m ./internal/testing/emulator/... ./internal/engine/... ./internal/snowflake/... ./internal/task/... ./internal/guard/... ./internal/reconcile/... ./functions/...
 
 demo: tools
 	$(GO) run ./cmd/demo

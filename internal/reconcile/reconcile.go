@@ -16,7 +16,8 @@
 //  4. saves the cursor and releases the checkpoint.
 //
 // A stale policy set (the source could not be checked) is never reconciled: the run fails, and the next
-// one tries again. A systemic failure (Snowflake or the audit store unreachable) fails the run without
+// one tries again. Nor is a set older than the applied one (another instance's cache was refreshed
+// first): the run does nothing, so that it never reconciles backwards. A systemic failure (Snowflake or the audit store unreachable) fails the run without
 // moving the checkpoint, so the next run repeats what did not finish; per-resource failures are
 // recorded, and their failure events returned, as for events.
 package reconcile
@@ -154,6 +155,11 @@ func (u *run) do(ctx context.Context) error {
 	}
 	if err := set.Stale(); err != nil {
 		return fmt.Errorf("not reconciling by a policy set that may be out of date: %w", err)
+	}
+	if u.cp.Sum != "" && set.Version() < u.cp.Version { // another instance applied a newer version
+		u.sum.Note = fmt.Sprintf("this instance's policies (version %d) are older than the applied version %d: nothing reconciled "+
+			"(the policy cache refreshes every CONNECTOR_POLICY_REFRESH_INTERVAL_SEC)", set.Version(), u.cp.Version)
+		return nil
 	}
 	if err := u.applyVersion(ctx, set); err != nil {
 		return err

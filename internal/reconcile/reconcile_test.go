@@ -332,3 +332,34 @@ func TestNextSlice(t *testing.T) {
 		t.Errorf("nextSlice of nothing = %v", got)
 	}
 }
+
+func TestOlderSetNeverReconcilesBackwards(t *testing.T) {
+	f := newFixture(t, 2)
+	f.src.set(document(2, "PUBLIC"), nil)
+	f.reconcile(t, "run-1")                // baseline 2, applied by this "instance"
+	f.src.set(document(1, "FINANCE"), nil) // an instance whose cache still holds version 1
+	sum := f.reconcile(t, "run-2")
+	if !strings.Contains(sum.Note, "older than the applied version 2") || len(f.eng.changes) != 0 || len(f.records(t, outcome.SourceDrift)) != 1 {
+		t.Fatalf("run with an older set = %+v after %d diffs; want nothing reconciled, no sweep", sum, len(f.eng.changes))
+	}
+}
+
+func TestDryRunKeepsItsOwnCheckpoint(t *testing.T) {
+	f := newFixture(t, 0)
+	f.r.DryRun = true
+	now := time.Now()
+	if _, err := f.bodies.Claim(t.Context(), checkpointRow, "applying-run", now, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if sum := f.reconcile(t, "dry-1"); sum.Busy || !strings.Contains(sum.Note, "baseline") {
+		t.Fatalf("dry run while the applied checkpoint is held = %+v, want its own baseline", sum)
+	}
+}
+
+func TestDisabledDoesNothing(t *testing.T) {
+	f := newFixture(t, 2)
+	f.r.Enabled = false
+	if sum := f.reconcile(t, "off-1"); !strings.Contains(sum.Note, "disabled") || len(f.sync.reqs) != 0 || len(f.records(t, outcome.SourceDrift)) != 0 {
+		t.Fatalf("disabled run = %+v, want nothing done", sum)
+	}
+}
