@@ -91,20 +91,21 @@ func (s *ReconcileSummary) Add(rec outcome.Task) {
 
 // String is the summary as one log line.
 func (s ReconcileSummary) String() string {
+	if s.Busy {
+		return "skipped: " + s.Note
+	}
 	version := func(v *int64) string {
 		if v == nil {
 			return "?"
 		}
 		return fmt.Sprint(*v)
 	}
-	if s.Busy {
-		return "skipped: " + s.Note
+	head := s.Note
+	if head == "" {
+		head = "policy version " + version(s.FromVersion) + " -> " + version(s.ToVersion)
 	}
-	if s.Note != "" && s.Tasks == nil {
-		return s.Note
-	}
-	return fmt.Sprintf("policy version %s -> %s: %d resources (%d failed), %d grants, %d revokes; drift sweep: %d of %d schemas, %d statements",
-		version(s.FromVersion), version(s.ToVersion), s.Resources, s.Failed, s.Grants, s.Revokes, s.Swept, s.Schemas, s.Drift)
+	return fmt.Sprintf("%s: %d resources (%d failed), %d grants, %d revokes; drift sweep: %d of %d schemas, %d statements",
+		head, s.Resources, s.Failed, s.Grants, s.Revokes, s.Swept, s.Schemas, s.Drift)
 }
 
 // errNoReconciler answers the reconcile routes of a server built without a Reconciler: the host logs

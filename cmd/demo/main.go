@@ -5,7 +5,8 @@
 // policies, sends a realistic mix of sync requests through the Functions host stand-in, prints a
 // report, and stops everything it started. The account also holds a PII table (HR.CORE.EMPLOYEES) that
 // Ranger masks and filters: after its event the demo selects it as an HR analyst (masked values, own
-// region only) and as an HR admin (everything).
+// region only) and as an HR admin (everything). Last, the Reconcile timer runs twice: a baseline with a
+// drift sweep, then a policy edit (version 13) that it applies to exactly the objects it may change.
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/snowsync/snowsync/internal/snowflake"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/functionhost"
 	"github.com/snowsync/snowsync/internal/testing/stack"
 )
 
@@ -180,6 +182,7 @@ func run(ctx context.Context, out io.Writer) error {
 	started := time.Now()
 	fmt.Fprintln(out, "snowsync demo: starting Azurite, the Snowflake emulator (210 tables and views) and the handler...")
 	s, err := stack.Start(ctx, stack.Options{SeedSQL: seed(), Policies: policies,
+		Settings: map[string]string{"CONNECTOR_POLICY_REFRESH_INTERVAL_SEC": "1", "CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN": "2"},
 		Emulator: emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
 			emulator.ClassShow: {Fixed: 2 * time.Millisecond}, emulator.ClassGrant: {Fixed: 2 * time.Millisecond},
 			emulator.ClassRevoke: {Fixed: 2 * time.Millisecond}, emulator.ClassSelect: {Fixed: 2 * time.Millisecond}}}})
@@ -231,6 +234,10 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 
+	if err := reconcileDemo(ctx, out, s); err != nil {
+		return err
+	}
+
 	resp, err := http.Get(s.URL + "/api/tasks?status=FAILED&since=1h")
 	if err != nil {
 		return err
@@ -243,6 +250,59 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "\nQuery the audit table:\n  GET /api/tasks?status=FAILED&since=1h  -> %d record(s)\n", len(failed))
 	fmt.Fprintln(out, "  go run ./cmd/snowsync tasks --status FAILED --since 24h   (with the app's settings in the environment)")
 	fmt.Fprintf(out, "\ndemo finished in %s; everything it started is stopped.\n", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// reconcileDemo runs the Reconcile timer twice: the first run records the baseline and sweeps two
+// schemas for drift; then policy 1 loses SALES.REPORTING (version 13), and the second run revokes exactly
+// that and sweeps the next two schemas.
+func reconcileDemo(ctx context.Context, out io.Writer, s *stack.Stack) error {
+	fmt.Fprintln(out, "\nThe Reconcile timer (policy changes and drift; 2 schemas swept per run in this demo):")
+	if err := tickOnce(ctx, out, s, "run 1"); err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(policies, &doc); err != nil {
+		return err
+	}
+	doc["policyVersion"] = 13
+	for _, p := range doc["policies"].([]any) {
+		if p := p.(map[string]any); p["id"] == float64(1) {
+			p["resources"].(map[string]any)["schema"].(map[string]any)["values"] = []string{"PUBLIC"}
+		}
+	}
+	edited, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.PolicyFile, edited, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "  policy file edited: version 13, \"analysts read sales\" no longer covers SALES.REPORTING")
+	time.Sleep(1100 * time.Millisecond) // the demo refreshes policies every second
+	return tickOnce(ctx, out, s, "run 2")
+}
+
+// tickOnce invokes the Reconcile timer and prints its log line and the records it wrote.
+func tickOnce(ctx context.Context, out io.Writer, s *stack.Stack, name string) error {
+	t0 := time.Now()
+	res := s.Timer.Tick(ctx, functionhost.Tick{})
+	if res.Err != nil {
+		return fmt.Errorf("Reconcile %s: %w", name, res.Err)
+	}
+	fmt.Fprintf(out, "  %s: %s\n", name, strings.Join(res.Logs, "; "))
+	recs, err := s.App.Store.List(ctx, audit.Filter{Sources: []string{outcome.SourcePolicyChange, outcome.SourceDrift}, Since: t0})
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		fmt.Fprintf(out, "    %-13s %d resources, %d grants, %d revokes\n", r.Source, r.ResourceCount, r.Grants, r.Revokes)
+		for _, res := range r.Resources {
+			for _, st := range res.Statements[:min(2, len(res.Statements))] {
+				fmt.Fprintf(out, "      %s\n", st)
+			}
+		}
+	}
 	return nil
 }
 
