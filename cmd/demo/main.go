@@ -288,7 +288,7 @@ func tickOnce(ctx context.Context, out io.Writer, s *stack.Stack, name string) e
 	t0 := time.Now()
 	res := s.Timer.Tick(ctx, functionhost.Tick{})
 	if res.Err != nil {
-		return fmt.Errorf("Reconcile %s: %w", name, res.Err)
+		return fmt.Errorf("reconcile %s: %w", name, res.Err)
 	}
 	fmt.Fprintf(out, "  %s: %s\n", name, strings.Join(res.Logs, "; "))
 	recs, err := s.App.Store.List(ctx, audit.Filter{Sources: []string{outcome.SourcePolicyChange, outcome.SourceDrift}, Since: t0})
