@@ -2,13 +2,11 @@ package audit_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,20 +27,7 @@ import (
 // server is the Azurite table service the tests of this package share; each test uses its own table.
 var server *azurite.Server
 
-func TestMain(m *testing.M) {
-	s, err := azurite.Start(context.Background(), azurite.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azurite.Main(m, func(s *azurite.Server) { server = s }) }
 
 // counter is an HTTP transport that counts the requests the store sends, by method and last path
 // segment ("POST $batch").

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -27,20 +26,7 @@ import (
 
 var server *azurite.Server
 
-func TestMain(m *testing.M) {
-	s, err := azurite.Start(context.Background(), azurite.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	if err := s.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azurite.Main(m, func(s *azurite.Server) { server = s }) }
 
 // document is a policy document of version v granting SELECT on SALES.<schema>.* to analysts.
 func document(v int64, schema string) []byte {

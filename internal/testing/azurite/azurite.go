@@ -97,6 +97,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return nil, errors.Join(errs...)
 }
 
+// Main is the TestMain of a package whose tests share one server: it starts it, hands it to set, runs the
+// tests and stops it; Azurite that cannot start fails the run.
+func Main(m *testing.M, set func(*Server)) {
+	s, err := Start(context.Background(), Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	set(s)
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
 // StartT starts a server for a test and stops it when the test and its subtests end. It fails the
 // test when Azurite cannot start; it never skips, so a CI without Azurite fails loudly.
 func StartT(t testing.TB) *Server {
