@@ -78,6 +78,10 @@ const (
 // DefaultSchemasPerRun is CONNECTOR_ON_DEMAND_V2_DRIFT_SCHEMAS_PER_RUN's default.
 const DefaultSchemasPerRun = 10
 
+// sweepReserve is the least time a run must have left after the policy change for the drift sweep to
+// start: a sweep that cannot finish would only fail its schemas; the next run sweeps them instead.
+const sweepReserve = 2 * time.Minute
+
 // recordMargin is kept from a run's deadline for writing its records and the checkpoint: resources still
 // syncing then fail, and are recorded.
 const recordMargin = 30 * time.Second
@@ -225,6 +229,10 @@ func (u *run) advance(ctx context.Context, sum string, version int64, doc []byte
 // sweep re-syncs the next SchemasPerRun schemas after the cursor in full and moves the cursor.
 func (u *run) sweep(ctx context.Context, set *policy.Set) error {
 	if u.SchemasPerRun <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < sweepReserve {
+		u.logger().Warn("drift sweep skipped: too little of the run's time is left", "left", time.Until(deadline).Round(time.Second))
 		return nil
 	}
 	all, err := u.Engine.Schemas(ctx)

@@ -349,3 +349,19 @@ func TestDisabledDoesNothing(t *testing.T) {
 		t.Fatalf("disabled run = %+v, want nothing done", sum)
 	}
 }
+
+func TestSweepWaitsWhenTimeIsShort(t *testing.T) {
+	f := newFixture(t, 2)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // less than sweepReserve
+	defer cancel()
+	sum, err := f.r.Reconcile(ctx, functions.ReconcileTrigger{InvocationID: "short"})
+	if err != nil || sum.Swept != 0 || len(f.records(t, outcome.SourceDrift)) != 0 {
+		t.Fatalf("run with a minute left = %+v, %v; want no sweep", sum, err)
+	}
+	if sum := f.reconcile(t, "long"); sum.Swept != 2 {
+		t.Fatalf("next run = %+v, want the sweep from the first schema", sum)
+	}
+	if got := f.sync.reqs[len(f.sync.reqs)-1].Resources[0]; got.Database != "A" || got.Schema != "S1" {
+		t.Fatalf("sweep started at %+v, want A.S1 (the cursor did not move)", got)
+	}
+}
