@@ -33,6 +33,7 @@ import (
 	"github.com/snowsync/snowsync/internal/policy"
 	"github.com/snowsync/snowsync/internal/task/outcome"
 	"github.com/snowsync/snowsync/internal/testing/emulator"
+	"github.com/snowsync/snowsync/internal/testing/functionhost"
 	"github.com/snowsync/snowsync/internal/testing/stack"
 )
 
@@ -179,6 +180,14 @@ func run(ctx context.Context, opts options, progress io.Writer) ([]result, error
 		if err != nil || len(problems) > 0 {
 			return nil, fmt.Errorf("%s: benchmark policies: %v %v", sc.name, err, problems)
 		}
+		if sc.policyChange > 0 {
+			rows, err := runPolicyChange(ctx, opts, sc, set, progress)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, rows...)
+			continue
+		}
 		var rows []result
 		for _, mode := range sc.modes {
 			if err := ctx.Err(); err != nil {
@@ -255,23 +264,35 @@ func runSnowsync(ctx context.Context, opts options, sc scenario, set *policy.Set
 	start := time.Now()
 	res := st.Host.Deliver(ctx, batch)
 	measure(&r, time.Since(start), st.Snowflake)
+	addPeakRSS(&r, st)
+	r.Problems = append(r.Problems, resultProblems(res)...)
+	r.Problems = append(r.Problems, checkRecords(ctx, st, events, "")...)
+	r.Problems = append(r.Problems, check(ctx, st.Snowflake, sc, set, r.Changes)...)
+	return r, nil
+}
+
+// addPeakRSS sets r's peak RSS to the handler's, or adds the problem reading it.
+func addPeakRSS(r *result, st *stack.Stack) {
 	if rss, err := peakRSS(st.Pid()); err != nil { // the handler has exited
 		r.Problems = append(r.Problems, err.Error())
 	} else {
 		r.PeakRSSMiB = float64(rss) / (1 << 20)
 	}
+}
+
+// resultProblems reports an invocation that failed or sent failure events.
+func resultProblems(res functionhost.Result) []string {
+	var problems []string
 	if res.Err != nil {
-		r.Problems = append(r.Problems, fmt.Sprintf("delivery failed: %v", res.Err))
+		problems = append(problems, fmt.Sprintf("invocation failed: %v", res.Err))
 	}
 	if len(res.Failures) > 0 {
 		var first failure.Event
 		_ = json.Unmarshal([]byte(res.Failures[0]), &first) // a malformed one shows as empty fields
-		r.Problems = append(r.Problems, fmt.Sprintf("%d events went to the failure hub, the first: %s %.200s",
+		problems = append(problems, fmt.Sprintf("%d events went to the failure hub, the first: %s %.200s",
 			len(res.Failures), first.ErrorType, first.ErrorMessage))
 	}
-	r.Problems = append(r.Problems, checkRecords(ctx, st, events)...)
-	r.Problems = append(r.Problems, check(ctx, st.Snowflake, sc, set, r.Changes)...)
-	return r, nil
+	return problems
 }
 
 // runNaivePeer runs the naive peer over a fresh copy of the scenario's account.
@@ -307,8 +328,9 @@ func measure(r *result, wall time.Duration, srv *emulator.Server) {
 	r.Changes = changes(log)
 }
 
-// checkRecords checks that the handler wrote one SUCCESS audit record per event.
-func checkRecords(ctx context.Context, st *stack.Stack, events int) []string {
+// checkRecords checks that the handler wrote one SUCCESS audit record per event (n in all), of source
+// when not "".
+func checkRecords(ctx context.Context, st *stack.Stack, n int, source string) []string {
 	store, err := app.NewStore(st.Config.Audit)
 	if err != nil {
 		return []string{err.Error()}
@@ -318,12 +340,12 @@ func checkRecords(ctx context.Context, st *stack.Stack, events int) []string {
 		return []string{fmt.Sprintf("read the audit records: %v", err)}
 	}
 	var problems []string
-	if len(recs) != events {
-		problems = append(problems, fmt.Sprintf("%d audit records for %d events", len(recs), events))
+	if len(recs) != n {
+		problems = append(problems, fmt.Sprintf("%d audit records, want %d", len(recs), n))
 	}
 	for _, rec := range recs {
-		if rec.Status != outcome.Success {
-			problems = append(problems, fmt.Sprintf("task %s: %s: %.200s", rec.RowKey, rec.Status, rec.Reason))
+		if rec.Status != outcome.Success || source != "" && rec.Source != source {
+			problems = append(problems, fmt.Sprintf("task %s (%s): %s: %.200s", rec.RowKey, rec.Source, rec.Status, rec.Reason))
 			break
 		}
 	}

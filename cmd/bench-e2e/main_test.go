@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,9 +187,9 @@ func TestLargestBatchRuns(t *testing.T) {
 	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	t.Setenv("SF_DISABLE_MINICORE", "true")
 	all := scenarios(true)
-	sc := all[len(all)-1]
+	sc := all[slices.IndexFunc(all, func(sc scenario) bool { return sc.events > 0 })]
 	if sc.events != 3 {
-		t.Fatalf("last scenario %q is not the largest batch", sc.name)
+		t.Fatalf("scenario %q: %d events, want 3", sc.name, sc.events)
 	}
 	for _, body := range sc.batch("x") {
 		if len(body) > 2000 || len(body) < 1700 || strings.Count(string(body), `"type":"table"`) != 5 {
@@ -205,5 +206,59 @@ func TestLargestBatchRuns(t *testing.T) {
 	}
 	if len(results) != 1 || len(results[0].Problems) > 0 || results[0].PeakRSSMiB == 0 {
 		t.Errorf("results = %+v", results)
+	}
+}
+
+// Issue 14's row, small (3 schemas of 12 tables, T00010 and T00011 of each changed): both runs pass
+// their checks, among them that the reconciliation sent exactly the full sync's statements, as many
+// as version 2 demands, and named no table the change does not affect; its ratios are to the full
+// sync. Latency 20 ms a read or grant, so that concurrent statements overlap; nothing is timed.
+func TestPolicyChangeRuns(t *testing.T) {
+	bin, err := stack.BuildHandler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
+	opts := options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile("^policy change"), false),
+		latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassGrant: lat}}
+	if len(opts.scenarios) != 1 || opts.scenarios[0].policyChange != 6 {
+		t.Fatalf("selected %d scenarios, want the policy change of 6 tables", len(opts.scenarios))
+	}
+	results, err := run(t.Context(), opts, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || results[0].Runner != byReconcile || results[1].Runner != byFullSync {
+		t.Fatalf("results = %+v, want the reconciliation, then the full sync", results)
+	}
+	rec, full := results[0], results[1]
+	for _, r := range results {
+		if len(r.Problems) > 0 {
+			t.Errorf("%s (%s): %v", r.Scenario, r.Runner, r.Problems)
+		}
+	}
+	// 6 table grants, USAGE on the database and its 4 schemas (PUBLIC too), and the new role.
+	if rec.Changes != 6+1+4+1 || full.Changes != rec.Changes {
+		t.Errorf("changes: reconciliation %d, full sync %d; want 12 each", rec.Changes, full.Changes)
+	}
+	if rec.Ratios == nil || rec.Ratios.To != "full sync" || full.Ratios != nil || rec.Reads == 0 || full.Reads == 0 {
+		t.Errorf("reconciliation: %d reads, ratios %+v; full sync: %d reads, ratios %+v; want reads, and ratios to the full sync on the reconciliation only",
+			rec.Reads, rec.Ratios, full.Reads, full.Ratios)
+	}
+}
+
+// unaffectedNamed flags a statement naming a table the policy change does not match (T00020 here),
+// not one naming a matched table, a schema or the database.
+func TestUnaffectedNamed(t *testing.T) {
+	sc := scenario{schemas: grid(1, 21), database: true}
+	q := func(sql string) emulator.LoggedQuery { return emulator.LoggedQuery{SQL: sql} }
+	ok := []emulator.LoggedQuery{q(`SHOW GRANTS ON SCHEMA "BENCH"."S001"`), q(`GRANT SELECT ON TABLE "BENCH"."S001"."T00010" TO ROLE "PRIV_AUDITORS"`),
+		q(`SHOW OBJECTS IN DATABASE "BENCH" LIMIT 10000`)}
+	if got := unaffectedNamed(ok, sc); got != nil {
+		t.Errorf("unaffectedNamed = %q, want nothing", got)
+	}
+	got := unaffectedNamed(append(ok, q(`SHOW GRANTS ON TABLE "BENCH"."S001"."T00020"`)), sc)
+	if len(got) != 1 || !strings.Contains(got[0], "1 statements name tables the change does not affect") || !strings.Contains(got[0], "T00020") {
+		t.Errorf("unaffectedNamed = %q, want the statement on T00020", got)
 	}
 }

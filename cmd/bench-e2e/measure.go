@@ -53,15 +53,19 @@ func reads(log []emulator.LoggedQuery) []emulator.LoggedQuery {
 }
 
 // changes counts the GRANT, REVOKE, CREATE, ALTER and DROP statements of a log.
-func changes(log []emulator.LoggedQuery) int {
-	n := 0
+func changes(log []emulator.LoggedQuery) int { return len(changeStatements(log)) }
+
+// changeStatements returns the GRANT, REVOKE, CREATE, ALTER and DROP statements of a log, sorted.
+func changeStatements(log []emulator.LoggedQuery) []string {
+	var out []string
 	for _, q := range log {
 		switch q.Class {
 		case emulator.ClassGrant, emulator.ClassRevoke, emulator.ClassCreate, emulator.ClassAlter, emulator.ClassDrop:
-			n++
+			out = append(out, q.SQL)
 		}
 	}
-	return n
+	slices.Sort(out)
+	return out
 }
 
 // peakRSS reads a process's peak resident set size (VmHWM) from /proc, in bytes.

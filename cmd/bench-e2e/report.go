@@ -23,6 +23,11 @@ const definitions = `
   without masks in the same mode; its read waves may exceed the unmasked run's by at most 1 (checked).
 - masks missing: the grants are in place, the masks not; converged: a first delivery set them, the
   measured one is the second.
+- policy change: version 2 of the policies adds one policy on the tables T0001* of every schema; from the
+  account converged under version 1, "reconcile" is one Reconcile run after the baseline run, "full sync"
+  one database request, each on a fresh stack; × full sync: reconcile / full sync. Both must leave exactly
+  what version 2 demands with as many statements; the reconciliation must send the same statements and
+  name no table the change does not affect (checked).
 `
 
 // printTable writes the results as a markdown table, then the definitions.

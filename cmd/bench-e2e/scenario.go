@@ -24,7 +24,12 @@ func (sc scenario) policies() []byte {
 	if sc.masked > 0 {
 		list += ",\n" + maskPolicy(sc.masked)
 	}
-	return []byte(`{"serviceName": "snowflake", "policyVersion": 1, "policies": [` + list + `]}`)
+	return document(1, list)
+}
+
+// document is a Ranger ServicePolicies document of version holding the policies (a JSON list's items).
+func document(version int, policies string) []byte {
+	return []byte(fmt.Sprintf(`{"serviceName": "snowflake", "policyVersion": %d, "policies": [%s]}`, version, policies))
 }
 
 // benchDB is the database every scenario builds.
@@ -61,6 +66,10 @@ type scenario struct {
 	// events, when not 0, makes the batch that many events, each a table request naming every table
 	// (issue 11's largest valid batch); pad lengthens every table name by that many characters.
 	events, pad int
+	// policyChange is how many tables version 2 of the policies (changedPolicies) changes the desired
+	// grants of, when not 0: the scenario then measures that change applied to the account converged
+	// under version 1, once by one Reconcile run and once by a full sync of the database (policychange.go).
+	policyChange int
 }
 
 // table is the name of a schema's i-th table in this scenario; names sort in index order.
@@ -84,7 +93,7 @@ func largestPad(n, bytes int) int {
 // converged reports whether the account already holds every grant and mask the policy demands when
 // the measured delivery starts.
 func (sc scenario) converged() bool {
-	if sc.masked > 0 && !sc.masksInPlace {
+	if sc.masked > 0 && !sc.masksInPlace || sc.policyChange > 0 {
 		return false
 	}
 	for _, o := range sc.objects() {
@@ -130,6 +139,7 @@ func scenarios(small bool) []scenario {
 	hugeSchema, hugeRest := 20000, 80    // one schema of 20,000 tables, then 80 of 1,000: 100,000
 	hugeRestTables := 1000
 	masked := 10 // masked tables per schema of the 5,000-table database
+	changeSchemas, changeTables := bigSchemas, bigTables
 	events, resources, eventBytes := largestEvents, largestResources, largestBytes
 	if small {
 		events, resources, eventBytes = 3, 5, 2000
@@ -137,7 +147,9 @@ func scenarios(small bool) []scenario {
 		bigSchemas, bigTables = 3, 4
 		hugeSchema, hugeRest, hugeRestTables = 30, 2, 5
 		masked = 2
+		changeSchemas, changeTables = 3, 12 // T0001* matches T00010 and T00011 in each
 	}
+	changed := changeSchemas * changedPerSchema(changeTables)
 	plain := fmt.Sprintf("database request, %d tables, converged", bigSchemas*bigTables)
 	huge := append([]schemaShape{{"S000", hugeSchema}}, grid(hugeRest, hugeRestTables)...)
 	both := []string{modeDefault, modeBulk}
@@ -161,6 +173,9 @@ func scenarios(small bool) []scenario {
 		// Issue 11: the largest valid batch, converged, for the handler's peak RSS.
 		{name: fmt.Sprintf("largest valid batch: %d events of %d table requests (%d KB each), converged", events, resources, eventBytes/1000),
 			schemas: grid(1, resources), granted: all, modes: []string{modeDefault}, events: events, pad: largestPad(resources, eventBytes)},
+		// Issue 14: one policy change, reconciled, against a full sync of the database.
+		{name: fmt.Sprintf("policy change: %d of %d tables", changed, changeSchemas*changeTables), schemas: grid(changeSchemas, changeTables),
+			granted: all, database: true, policyChange: changed},
 	}
 }
 
