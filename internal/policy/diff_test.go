@@ -34,7 +34,12 @@ func render(o Object) string {
 
 // affected returns the inventory objects c affects, and those it reaches, rendered.
 func affected(c *Change) (affects, reaches []string) {
-	for _, o := range inventory {
+	return affectedIn(c, inventory)
+}
+
+// affectedIn returns the objects c affects, and those it reaches, rendered.
+func affectedIn(c *Change, objects []Object) (affects, reaches []string) {
+	for _, o := range objects {
 		if c.Affects(o) {
 			affects = append(affects, render(o))
 		}
@@ -187,7 +192,12 @@ func TestDiff(t *testing.T) {
 			wantPolicies: []string{"8 CHANGED p4: none -> HR.*.*"},
 			wantAffected: []string{"DATABASE HR", "SCHEMA HR.PUBLIC", "TABLE HR.PUBLIC.EMPLOYEES"},
 			wantReached:  []string{"DATABASE HR", "SCHEMA HR.PUBLIC"}},
-		{name: "wildcard table", from: base, to: replace(0, tablePolicy(1, "*orders", items("policyItems", "a", "select"))),
+		{name: "wildcard table: only the view it adds", from: base, to: replace(0, tablePolicy(1, "*orders", items("policyItems", "a", "select"))),
+			wantPolicies: []string{"1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.*orders"},
+			wantAffected: []string{"VIEW SALES.PUBLIC.V_ORDERS"},
+			wantReached:  salesPublic},
+		{name: "wildcard table with another item: what either side matches", from: base,
+			to:           replace(0, tablePolicy(1, "*orders", items("policyItems", "a", "insert"))),
 			wantPolicies: []string{"1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.*orders"},
 			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS", "VIEW SALES.PUBLIC.V_ORDERS"},
 			wantReached:  salesPublic},
