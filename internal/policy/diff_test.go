@@ -85,6 +85,14 @@ func renderChanges(c *Change) []string {
 	return out
 }
 
+// renderNames renders an answer of Databases, Schemas or Tables: "[A,B]", or "list".
+func renderNames(names []string, ok bool) string {
+	if !ok {
+		return "list"
+	}
+	return "[" + strings.Join(names, ",") + "]"
+}
+
 // accessPolicy is an enabled access policy with the given resources and items (JSON fragments).
 func accessPolicy(id int, resources, items string) string {
 	return fmt.Sprintf(`{"id":%d,"name":"p%d","resources":{%s},%s}`, id, id, resources, items)
@@ -295,6 +303,118 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// reportingInventory is inventory with the demo's second sales schema, SALES.REPORTING.
+var reportingInventory = append(slices.Clone(inventory),
+	Object{Type: snowflake.ObjectSchema, Database: "SALES", Schema: "REPORTING"},
+	Object{Type: snowflake.ObjectTable, Database: "SALES", Schema: "REPORTING", Name: "DAILY"},
+)
+
+// salesSchemas is the demo's policy 1 "analysts read sales" (allowing select to analysts, denying it to
+// contractors) with the schema resource given as JSON.
+func salesSchemas(schema, items string) string {
+	return accessPolicy(1, `"database":{"values":["SALES"]},"schema":`+schema+`,"table":{"values":["*"]}`, items)
+}
+
+// TestDiffResourcesOnly checks that a policy whose resources alone changed affects what exactly one side
+// matches, and any other change what either side matches.
+func TestDiffResourcesOnly(t *testing.T) {
+	analysts := items("policyItems", "analysts", "select") + "," + items("denyPolicyItems", "contractors", "select")
+	wide := salesSchemas(`{"values":["PUBLIC","REPORTING"]}`, analysts)
+	narrow := salesSchemas(`{"values":["PUBLIC"]}`, analysts)
+	reporting := []string{"SCHEMA SALES.REPORTING", "TABLE SALES.REPORTING.DAILY"}
+	salesReporting := []string{"DATABASE SALES", "SCHEMA SALES.REPORTING"}
+	maskTable := func(table, column string) string { return maskOn(5, table, column, "MASK_NULL") }
+	tests := []struct {
+		name         string
+		from, to     string
+		wantAffected []string
+		wantReached  []string
+		wantNames    string // Databases(), Schemas(SALES), Tables(SALES, PUBLIC), Tables(SALES, REPORTING)
+		wantPolicy   string // the one changed policy
+	}{
+		{name: "the demo's policy narrowed to one schema", from: wide, to: narrow,
+			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC|REPORTING.* -> SALES.PUBLIC.*",
+			wantAffected: reporting, wantReached: salesReporting,
+			wantNames: "[SALES] [PUBLIC,REPORTING] [] list"},
+		{name: "the demo's policy widened to another schema", from: narrow, to: wide,
+			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC.* -> SALES.PUBLIC|REPORTING.*",
+			wantAffected: reporting, wantReached: salesReporting,
+			wantNames: "[SALES] [PUBLIC,REPORTING] [] list"},
+		{name: "narrowed, and the item changed too", from: wide,
+			to:         salesSchemas(`{"values":["PUBLIC"]}`, items("policyItems", "analysts", "insert")),
+			wantPolicy: "1 CHANGED p1: SALES.PUBLIC|REPORTING.* -> SALES.PUBLIC.*",
+			wantAffected: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "TABLE SALES.PUBLIC.ORDERS", "TABLE SALES.PUBLIC.CUSTOMERS",
+				"VIEW SALES.PUBLIC.V_ORDERS", "SCHEMA SALES.REPORTING", "TABLE SALES.REPORTING.DAILY"},
+			wantReached: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "SCHEMA SALES.REPORTING"},
+			wantNames:   "[SALES] [PUBLIC,REPORTING] list list"},
+		{name: "isExcludes flipped on the schema", from: narrow, to: salesSchemas(`{"values":["PUBLIC"],"isExcludes":true}`, analysts),
+			wantPolicy: "1 CHANGED p1: SALES.PUBLIC.* -> SALES.!PUBLIC.*",
+			wantAffected: []string{"SCHEMA SALES.PUBLIC", "SCHEMA SALES.STAGING", "TABLE SALES.PUBLIC.ORDERS", "TABLE SALES.PUBLIC.CUSTOMERS",
+				"VIEW SALES.PUBLIC.V_ORDERS", "TABLE SALES.STAGING.ORDERS", "SCHEMA SALES.REPORTING", "TABLE SALES.REPORTING.DAILY"},
+			wantReached: []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "SCHEMA SALES.STAGING", "SCHEMA SALES.REPORTING"},
+			wantNames:   "[SALES] list list list"},
+		{name: "a table wildcard narrowed", from: tablePolicy(1, "*", analysts), to: tablePolicy(1, "*ORDERS", analysts),
+			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC.* -> SALES.PUBLIC.*ORDERS",
+			wantAffected: []string{"TABLE SALES.PUBLIC.CUSTOMERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] list []"},
+		{name: "a deny-only policy moved to another table implies no USAGE",
+			from: tablePolicy(1, "ORDERS", items("denyPolicyItems", "a", "select")), to: tablePolicy(1, "CUSTOMERS", items("denyPolicyItems", "a", "select")),
+			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.CUSTOMERS",
+			wantAffected: []string{"TABLE SALES.PUBLIC.ORDERS", "TABLE SALES.PUBLIC.CUSTOMERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] [CUSTOMERS,ORDERS] []"},
+		{name: "a database-level policy loses a database",
+			from:         accessPolicy(1, `"database":{"values":["SALES","HR"]}`, items("policyItems", "a", "usage")),
+			to:           accessPolicy(1, `"database":{"values":["SALES"]}`, items("policyItems", "a", "usage")),
+			wantPolicy:   "1 CHANGED p1: SALES|HR -> SALES",
+			wantAffected: []string{"DATABASE HR"},
+			wantNames:    "[HR,SALES] [] [] []"},
+		{name: "a database wildcard moved: the databases both match are still reached",
+			from:        accessPolicy(1, `"database":{"values":["*"]},"schema":{"values":["PUBLIC"]}`, items("policyItems", "a", "usage")),
+			to:          accessPolicy(1, `"database":{"values":["*"]},"schema":{"values":["P*"]}`, items("policyItems", "a", "usage")),
+			wantPolicy:  "1 CHANGED p1: *.PUBLIC -> *.P*",
+			wantReached: []string{"DATABASE SALES", "DATABASE HR"},
+			wantNames:   "list list [] []"},
+		{name: "a mask moved to tables of the same evaluation order", from: maskTable("*ORDERS", "SSN"), to: maskTable("V_*", "SSN"),
+			wantPolicy:   "5 CHANGED m5: SALES.PUBLIC.*ORDERS.SSN -> SALES.PUBLIC.V_*.SSN",
+			wantAffected: []string{"TABLE SALES.PUBLIC.ORDERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] list []"},
+		{name: "a mask moved to another column affects the tables both match", from: maskTable("*ORDERS", "SSN"), to: maskTable("V_*", "ID"),
+			wantPolicy:   "5 CHANGED m5: SALES.PUBLIC.*ORDERS.SSN -> SALES.PUBLIC.V_*.ID",
+			wantAffected: []string{"TABLE SALES.PUBLIC.ORDERS", "VIEW SALES.PUBLIC.V_ORDERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] list []"},
+		{name: "a mask moved to a wildcard changes its evaluation order", from: maskTable("V_ORDERS", "SSN"), to: maskTable("V_*", "SSN"),
+			wantPolicy:   "5 CHANGED m5: SALES.PUBLIC.V_ORDERS.SSN -> SALES.PUBLIC.V_*.SSN",
+			wantAffected: []string{"VIEW SALES.PUBLIC.V_ORDERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] list []"},
+		{name: "a row filter widened", from: filterOn(6, "*ORDERS", "region = 'EU'"), to: filterOn(6, "*S", "region = 'EU'"),
+			wantPolicy:   "6 CHANGED f: SALES.PUBLIC.*ORDERS -> SALES.PUBLIC.*S",
+			wantAffected: []string{"TABLE SALES.PUBLIC.CUSTOMERS"}, wantReached: salesPublic,
+			wantNames: "[SALES] [PUBLIC] list []"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, _ := mustParse(t, doc(tt.from))
+			to, _ := mustParse(t, doc(tt.to))
+			c := Diff(from, to)
+			if got := renderChanges(c); !slices.Equal(got, []string{tt.wantPolicy}) {
+				t.Errorf("Policies = %q, want [%q]", got, tt.wantPolicy)
+			}
+			gotAffected, gotReached := affectedIn(c, reportingInventory)
+			if !slices.Equal(gotAffected, tt.wantAffected) {
+				t.Errorf("affected %q, want %q", gotAffected, tt.wantAffected)
+			}
+			if !slices.Equal(gotReached, tt.wantReached) {
+				t.Errorf("reached %q, want %q", gotReached, tt.wantReached)
+			}
+			got := strings.Join([]string{renderNames(c.Databases()), renderNames(c.Schemas("SALES")), renderNames(c.Tables("sales", "public")),
+				renderNames(c.Tables("SALES", "REPORTING"))}, " ")
+			if got != tt.wantNames {
+				t.Errorf("Databases, Schemas(SALES), Tables(sales, public), Tables(SALES, REPORTING) = %s, want %s", got, tt.wantNames)
+			}
+		})
+	}
+}
+
 func TestDiffSampleWithItself(t *testing.T) {
 	from, _ := loadSample(t)
 	to, _ := loadSample(t)
@@ -356,12 +476,6 @@ func TestDiffWithoutSet(t *testing.T) {
 
 // TestChangeNames checks the literal names a caller can resolve without listing.
 func TestChangeNames(t *testing.T) {
-	render := func(names []string, ok bool) string {
-		if !ok {
-			return "list"
-		}
-		return "[" + strings.Join(names, ",") + "]"
-	}
 	tests := []struct {
 		name                           string
 		added                          []string
@@ -392,7 +506,7 @@ func TestChangeNames(t *testing.T) {
 			from, _ := mustParse(t, doc())
 			to, _ := mustParse(t, doc(tt.added...))
 			c := Diff(from, to)
-			got := []string{render(c.Databases()), render(c.Schemas("SALES")), render(c.Schemas("hr")), render(c.Tables("sales", "public"))}
+			got := []string{renderNames(c.Databases()), renderNames(c.Schemas("SALES")), renderNames(c.Schemas("hr")), renderNames(c.Tables("sales", "public"))}
 			want := []string{tt.databases, tt.sales, tt.hr, tt.salesPub}
 			if !slices.Equal(got, want) {
 				t.Errorf("Databases, Schemas(SALES), Schemas(hr), Tables(sales, public) = %q, want %q", got, want)
