@@ -362,6 +362,13 @@ func TestDiffResourcesOnly(t *testing.T) {
 			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.PUBLIC.CUSTOMERS",
 			wantAffected: []string{"TABLE SALES.PUBLIC.ORDERS", "TABLE SALES.PUBLIC.CUSTOMERS"}, wantReached: salesPublic,
 			wantNames: "[SALES] [PUBLIC] [CUSTOMERS,ORDERS] []"},
+		{name: "a deny-only policy moved to another schema affects tables only",
+			from:         accessPolicy(1, `"database":{"values":["SALES"]},"schema":{"values":["PUBLIC"]},"table":{"values":["ORDERS"]}`, items("denyPolicyItems", "a", "select")),
+			to:           accessPolicy(1, `"database":{"values":["SALES"]},"schema":{"values":["STAGING"]},"table":{"values":["CUSTOMERS"]}`, items("denyPolicyItems", "a", "select")),
+			wantPolicy:   "1 CHANGED p1: SALES.PUBLIC.ORDERS -> SALES.STAGING.CUSTOMERS",
+			wantAffected: []string{"TABLE SALES.PUBLIC.ORDERS"},
+			wantReached:  []string{"DATABASE SALES", "SCHEMA SALES.PUBLIC", "SCHEMA SALES.STAGING"},
+			wantNames:    "[SALES] [PUBLIC,STAGING] [ORDERS] []"},
 		{name: "a database-level policy loses a database",
 			from:         accessPolicy(1, `"database":{"values":["SALES","HR"]}`, items("policyItems", "a", "usage")),
 			to:           accessPolicy(1, `"database":{"values":["SALES"]}`, items("policyItems", "a", "usage")),
@@ -547,6 +554,11 @@ func TestDiffIsSound(t *testing.T) {
 			`"database":{"values":["HR"],"isExcludes":true},"schema":{"values":["P*"]},"table":{"values":["*"]}`,
 			`"database":{"values":["SALES"]},"schema":{"values":["REPORTING"]},"table":{"values":["DAILY"]}`,
 		}),
+		// Two policies with one id: never a change of resources alone.
+		{strings.Join(movedVariants(19, items("policyItems", "b", "select"), []string{
+			`"database":{"values":["SALES"]},"schema":{"values":["PUBLIC"]},"table":{"values":["ORDERS"]}`,
+			`"database":{"values":["SALES"]},"schema":{"values":["STAGING"]},"table":{"values":["ORDERS"]}`,
+		}), ","), tablePolicy(19, "ORDERS", items("policyItems", "b", "select"))},
 		movedVariants(13, items("policyItems", "b", "usage"), []string{
 			`"database":{"values":["SALES"]},"schema":{"values":["PUBLIC"]}`,
 			`"database":{"values":["SALES"]},"schema":{"values":["*"]}`,
@@ -569,8 +581,11 @@ func TestDiffIsSound(t *testing.T) {
 			`"database":{"values":["SALES"]},"schema":{"values":["PUBLIC"]}`,
 		}),
 		// Masks and filters moved to tables (and columns) with the same evaluation order, or another one.
-		{maskOn(17, "*ORDERS", "*", "MASK_HASH"), maskOn(17, "V_*", "*", "MASK_HASH"), maskOn(17, "C*", "*", "MASK_HASH"),
-			maskOn(17, "ORDERS", "SSN", "MASK_HASH"), maskOn(17, "CUSTOMERS", "SSN", "MASK_HASH"), maskOn(17, "CUSTOMERS", "ID", "MASK_HASH")},
+		// m90 sorts after m7 and "mask ssn": on CUSTOMERS.SSN it is evaluated after them unless a wildcard
+		// or isRecursive puts it first.
+		{maskOn(90, "*ORDERS", "*", "MASK_HASH"), maskOn(90, "V_*", "*", "MASK_HASH"), maskOn(90, "C*", "*", "MASK_HASH"),
+			maskOn(90, "ORDERS", "SSN", "MASK_HASH"), maskOn(90, "CUSTOMERS", "SSN", "MASK_HASH"), maskOn(90, "CUSTOMERS", "ID", "MASK_HASH"),
+			maskOn(90, "C*", "SSN", "MASK_HASH"), recursiveTable(maskOn(90, "CUSTOMERS", "SSN", "MASK_HASH"))},
 		{filterOn(18, "*ORDERS", "id < 9"), filterOn(18, "*S", "id < 9"), filterOn(18, "C*", "id < 9"), filterOn(18, "ORDERS", "id < 9")},
 	}
 	// A pair of documents differs in one or two slots, and sometimes in the order of its policies, so
