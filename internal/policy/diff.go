@@ -48,7 +48,8 @@ const (
 
 // PolicyChange is one policy id whose contribution differs between the sets. Old and New are the
 // resources of its policies that contribute in the old and the new set (none for a disabled or ignored
-// policy); the objects they match are affected.
+// policy); the objects they match are affected, or, when the resources alone changed (see Diff), those
+// that exactly one side matches.
 type PolicyChange struct {
 	ID   int64
 	Name string // the name in the new set, else in the old one
