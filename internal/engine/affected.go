@@ -23,11 +23,11 @@ import (
 //   - a schema likewise: the schema ObjectOnly (a deeper policy's implied USAGE makes it affected);
 //   - every table and view (as SHOW OBJECTS reports its kind; other kinds are not synced) that c
 //     affects: the table or view;
-//   - coarsened where the engine reads more cheaply in full: a schema that c affects and whose every
-//     in-scope table and view c affects, as one schema resource in full (not ObjectOnly) instead of its
-//     tables (an empty one stays ObjectOnly: its own grants cost one read, its listing more); a
-//     database that c affects and whose every in-scope schema is so (empty or not), as one database
-//     resource in full;
+//   - coarsened where the engine reads more cheaply in full: a schema whose every in-scope table and
+//     view c affects, as one schema resource in full (not ObjectOnly) instead of its tables, whether c
+//     affects the schema itself or not (an empty one that c affects stays ObjectOnly: its own grants
+//     cost one read, its listing more); a database that c affects and whose every in-scope schema c
+//     affects with every in-scope table and view of it (empty or not), as one database resource in full;
 //   - c.All: every in-scope database in full; c.Empty: nothing, and no query.
 //
 // Listing costs, through the engine's read pool (LoadThreads, retried as every read): one SHOW DATABASES;
@@ -227,15 +227,15 @@ func (p *pass) affectedSchema(c *policy.Change, s name, objects map[name]schemaO
 			out = append(out, request.Resource{Kind: kind, Database: o.ID.Database, Schema: o.ID.Schema, Table: o.ID.Name})
 		}
 	}
-	whole := affects && reached && len(out) == syncable
-	if whole && syncable > 0 { // one schema read beats its every table's
-		return []request.Resource{schema}, true
+	every := reached && len(out) == syncable
+	if every && syncable > 0 { // one schema read beats its every table's, even with its own grants unchanged
+		return []request.Resource{schema}, affects
 	}
 	if affects { // an empty schema too: nothing under it to sync, its own grants cost one read
 		schema.ObjectOnly = true
 		out = append(out, schema)
 	}
-	return out, whole
+	return out, affects && every
 }
 
 // requestKinds are the kinds of listed objects that a request can name.

@@ -16,7 +16,10 @@ import (
 // equal, or another policy decides it the same way either side). It is exact at the level of
 // policies: an object that no changed policy's resources (old side or new side) match is never
 // affected, because Set's answers for an object depend only on the policies whose resources match it
-// (for a database or schema, also on deeper policies that imply USAGE on it).
+// (for a database or schema, also on deeper policies that imply USAGE on it). For a policy whose only
+// change is its resources (the most common edit: a schema added, a table wildcard narrowed) it is
+// exact at the level of objects too: the policy affects only the objects that exactly one side's
+// resources match, as on an object both sides match it contributes the same.
 //
 // Objects are matched as Ranger matches them, case-insensitively; resolving them against Snowflake's
 // inventory, and keeping to the managed scope, is the caller's job. Databases, Schemas and Tables tell
@@ -45,7 +48,8 @@ const (
 
 // PolicyChange is one policy id whose contribution differs between the sets. Old and New are the
 // resources of its policies that contribute in the old and the new set (none for a disabled or ignored
-// policy); the objects they match are affected.
+// policy); the objects they match are affected, or, when the resources alone changed (see Diff), those
+// that exactly one side matches.
 type PolicyChange struct {
 	ID   int64
 	Name string // the name in the new set, else in the old one
@@ -82,8 +86,10 @@ func (v Values) Names() ([]string, bool) {
 // privilege) pairs, masks and filters, priority, isDenyAllElse, and for data-mask and row-filter
 // policies their place in Ranger's evaluation order (name, evalOrder, ties). So an edit that changes
 // nothing snowsync reads (a description, audit flags) is no change, while a change of the serviceDef's
-// impliedGrants, or of the role Mapping, changes every policy it touches. An id reused for other
-// resources affects both the old and the new ones.
+// impliedGrants, or of the role Mapping, changes every policy it touches. A policy whose resources
+// alone changed (one policy with the id on each side, both contributing, equal in everything else,
+// evaluation order included) affects the objects that exactly one side matches; any other change of an
+// id affects every object that its old or its new resources match.
 //
 // A nil from or to (no set applied yet, or none to compare with) gives a Change that affects every
 // object (All).
@@ -112,7 +118,12 @@ func Diff(from, to *Set) *Change {
 		if sameEffects(was, now) {
 			continue
 		}
-		pc := PolicyChange{ID: id, Kind: kindOf(was, now), Old: c.add(was), New: c.add(now)}
+		pc := PolicyChange{ID: id, Kind: kindOf(was, now)}
+		if resourcesOnly(was, now) {
+			pc.Old, pc.New = c.addMoved(was[0], now[0])
+		} else {
+			pc.Old, pc.New = c.add(was), c.add(now)
+		}
 		if len(now) > 0 {
 			pc.Name = now[0].name
 		} else {
@@ -131,7 +142,8 @@ func (c *Change) Empty() bool { return !c.all && len(c.Policies) == 0 }
 
 // Affects reports whether o's own desired state may differ: a changed policy at o's level matches o, or,
 // for a database or schema, a deeper changed access policy that allows something matches it and so may
-// imply USAGE on it. An object of a type the policies do not cover is not affected.
+// imply USAGE on it; for a policy whose resources alone changed, one side matches o and the other does
+// not. An object of a type the policies do not cover is not affected.
 func (c *Change) Affects(o Object) bool {
 	lvl, ok := levelOf(o.Type)
 	if !ok {
@@ -141,8 +153,8 @@ func (c *Change) Affects(o Object) bool {
 		return true
 	}
 	names := o.lowerNames()
-	for _, s := range c.scopes {
-		if (s.level == lvl || s.level > lvl && s.parents) && s.match.matches(&names, lvl) {
+	for i := range c.scopes {
+		if c.scopes[i].affects(&names, lvl) {
 			return true
 		}
 	}
@@ -150,8 +162,9 @@ func (c *Change) Affects(o Object) bool {
 }
 
 // Reaches reports whether objects under o (a database or a schema) may be affected, so that the caller
-// must look at o's schemas or objects: a changed policy at a deeper level matches o. It is false for a
-// table or view, and for a type the policies do not cover.
+// must look at o's schemas or objects: a changed policy at a deeper level matches o (for a policy whose
+// resources alone changed: one side matches o and the other does not, or both do and their deeper
+// resources differ). It is false for a table or view, and for a type the policies do not cover.
 func (c *Change) Reaches(o Object) bool {
 	lvl, ok := levelOf(o.Type)
 	if !ok || lvl == levelTable {
@@ -161,8 +174,8 @@ func (c *Change) Reaches(o Object) bool {
 		return true
 	}
 	names := o.lowerNames()
-	for _, s := range c.scopes {
-		if s.level > lvl && s.match.matches(&names, lvl) {
+	for i := range c.scopes {
+		if c.scopes[i].reaches(&names, lvl) {
 			return true
 		}
 	}
@@ -190,7 +203,8 @@ func (c *Change) Tables(database, schema string) ([]string, bool) {
 }
 
 // names returns the literal values of the resource at lvl of every changed policy that reaches that
-// level and whose resources above lvl match parent's names.
+// level and parent (for lvl below the database), from each side whose resources above lvl match
+// parent's names.
 func (c *Change) names(lvl level, parent Object) ([]string, bool) {
 	if c.all {
 		return nil, false
@@ -198,19 +212,25 @@ func (c *Change) names(lvl level, parent Object) ([]string, bool) {
 	names := parent.lowerNames()
 	seen := map[string]bool{}
 	var out []string
-	for _, s := range c.scopes {
-		if s.level < lvl || lvl > levelDatabase && !s.match.matches(&names, lvl-1) {
+	for i := range c.scopes {
+		s := &c.scopes[i]
+		if s.level < lvl || lvl > levelDatabase && !s.reaches(&names, lvl-1) {
 			continue
 		}
-		m := s.match[lvl]
-		literal, ok := Values{Values: m.values, Excludes: m.excludes}.Names()
-		if !ok {
-			return nil, false
-		}
-		for _, n := range literal {
-			if key := strings.ToLower(n); !seen[key] {
-				seen[key] = true
-				out = append(out, n)
+		for _, side := range s.sides() {
+			if lvl > levelDatabase && !side.matches(&names, lvl-1) {
+				continue
+			}
+			m := side[lvl]
+			literal, ok := Values{Values: m.values, Excludes: m.excludes}.Names()
+			if !ok {
+				return nil, false
+			}
+			for _, n := range literal {
+				if key := strings.ToLower(n); !seen[key] {
+					seen[key] = true
+					out = append(out, n)
+				}
 			}
 		}
 	}
@@ -218,28 +238,93 @@ func (c *Change) names(lvl level, parent Object) ([]string, bool) {
 	return out, true
 }
 
-// scope is the reach of one contributing side of a changed policy.
+// scope is the reach of one contributing side of a changed policy, or of both sides of a policy whose
+// resources alone changed (moved).
 type scope struct {
 	level   level
 	match   resourceMatch
 	parents bool // an access policy that allows something: it implies USAGE on the database and schema
+	// moved, when set, holds the old resources of a policy that is otherwise the same on both sides
+	// (match holds the new ones): an object that both match gets the same contribution from either.
+	moved *resourceMatch
+}
+
+// sides returns the resources the scope matches with: match, and moved when set.
+func (s *scope) sides() []*resourceMatch {
+	if s.moved != nil {
+		return []*resourceMatch{&s.match, s.moved}
+	}
+	return []*resourceMatch{&s.match}
+}
+
+// affects reports whether the scope may change the desired state of the object at lvl with the
+// lower-cased names: it is at that level, or deeper and implies USAGE, and it matches the object (when
+// moved: exactly one side does).
+func (s *scope) affects(names *[levelCount]string, lvl level) bool {
+	if s.level != lvl && !(s.level > lvl && s.parents) {
+		return false
+	}
+	matched := s.match.matches(names, lvl)
+	if s.moved == nil {
+		return matched
+	}
+	return matched != s.moved.matches(names, lvl)
+}
+
+// reaches reports whether the scope may affect objects under the database or schema at lvl with the
+// lower-cased names: it is deeper and matches the object; when moved, exactly one side matches it, or
+// both do but their resources below lvl differ (then some object under it may be matched by one side
+// only; which, only a listing tells).
+func (s *scope) reaches(names *[levelCount]string, lvl level) bool {
+	if s.level <= lvl {
+		return false
+	}
+	matched := s.match.matches(names, lvl)
+	switch {
+	case s.moved == nil:
+		return matched
+	case matched != s.moved.matches(names, lvl):
+		return true
+	case !matched:
+		return false
+	}
+	for l := lvl + 1; l <= s.level; l++ {
+		if !s.match[l].equal(s.moved[l]) {
+			return true
+		}
+	}
+	return false
 }
 
 // add records the scopes of the contributing entries and returns their resources.
 func (c *Change) add(entries []*policyEntry) []Resources {
 	var out []Resources
 	for _, e := range entries {
-		switch {
-		case e.access != nil:
-			r := e.access
-			c.scopes = append(c.scopes, scope{level: r.level, match: r.match, parents: len(r.allowRoles) > 0})
-			out = append(out, resourcesOf(&r.match, r.level, matcher{}))
-		case e.data != nil:
-			c.scopes = append(c.scopes, scope{level: levelTable, match: e.data.match})
-			out = append(out, resourcesOf(&e.data.match, levelTable, e.data.column))
+		if e.contributes() {
+			s, r := scopeOf(e)
+			c.scopes = append(c.scopes, s)
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// addMoved records the scope of a policy whose resources alone changed from was to now (see
+// resourcesOnly) and returns its old and new resources.
+func (c *Change) addMoved(was, now *policyEntry) (before, after []Resources) {
+	from, fromRes := scopeOf(was)
+	s, toRes := scopeOf(now)
+	s.moved = &from.match
+	c.scopes = append(c.scopes, s)
+	return []Resources{fromRes}, []Resources{toRes}
+}
+
+// scopeOf returns the scope and the resources of a contributing entry.
+func scopeOf(e *policyEntry) (scope, Resources) {
+	if r := e.access; r != nil {
+		return scope{level: r.level, match: r.match, parents: len(r.allowRoles) > 0}, resourcesOf(&r.match, r.level, matcher{})
+	}
+	return scope{level: levelTable, match: e.data.match}, resourcesOf(&e.data.match, levelTable, e.data.column)
 }
 
 // resourcesOf renders compiled resources up to lvl, and a column resource, as written.
@@ -275,6 +360,33 @@ func (e *policyEntry) sameEffect(o *policyEntry) bool {
 		return e.access != nil && o.access != nil && e.access.equal(o.access)
 	}
 	return e.data.equal(o.data)
+}
+
+// sameButResources reports whether two contributing entries contribute the same except for their
+// database, schema and table resources. For a data-mask policy the column resource must be equal, as
+// Affects works per table; for data-mask and row-filter policies the place in the evaluation order too,
+// which wildcards in the resources move.
+func (e *policyEntry) sameButResources(o *policyEntry) bool {
+	switch {
+	case e.policyType != o.policyType:
+		return false
+	case e.access != nil && o.access != nil:
+		moved := *o.access
+		moved.match = e.access.match
+		return e.access.equal(&moved)
+	case e.data != nil && o.data != nil:
+		moved := *o.data
+		moved.match = e.data.match
+		return e.data.equal(&moved)
+	}
+	return false
+}
+
+// resourcesOnly reports whether the change of one id from was to now is of resources alone: one policy
+// with the id on each side, both contributing, equal but for their resources (sameButResources).
+func resourcesOnly(was, now []*policyEntry) bool {
+	return len(was) == 1 && len(now) == 1 && was[0].contributes() && now[0].contributes() &&
+		was[0].sameButResources(now[0])
 }
 
 // byID groups entries by policy id, each group in document order.
