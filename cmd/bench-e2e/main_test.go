@@ -81,13 +81,7 @@ func TestBenchmarkRuns(t *testing.T) {
 func TestMaskedRuns(t *testing.T) {
 	t.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	t.Setenv("SF_DISABLE_MINICORE", "true")
-	bin, err := stack.BuildHandler(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
-	opts := options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile("masked"), false),
-		latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}}
+	opts := smallRun(t, "masked", emulator.ClassShow, emulator.ClassSelect, emulator.ClassOther)
 	if len(opts.scenarios) != 3 || opts.scenarios[0].masked != 0 || opts.scenarios[1].baseline != opts.scenarios[0].name {
 		t.Fatalf("selected %d scenarios, want the baseline and the two masked ones", len(opts.scenarios))
 	}
@@ -119,6 +113,22 @@ func TestMaskedRuns(t *testing.T) {
 			t.Errorf("%s (%s): ratios %+v, %d reads in %d waves", r.Scenario, r.Runner, r.Ratios, r.Reads, r.ReadWaves)
 		}
 	}
+}
+
+// smallRun returns the options of a run of the small scenarios matching pattern (and their baselines)
+// by a handler built from this tree, with 20 ms a statement of the classes given, so that concurrent
+// statements overlap.
+func smallRun(t *testing.T, pattern string, slow ...emulator.StatementClass) options {
+	t.Helper()
+	bin, err := stack.BuildHandler(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := map[emulator.StatementClass]emulator.Latency{}
+	for _, c := range slow {
+		lat[c] = emulator.Latency{Fixed: 20 * time.Millisecond}
+	}
+	return options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile(pattern), false), latency: lat}
 }
 
 func TestWaves(t *testing.T) {
@@ -214,13 +224,7 @@ func TestLargestBatchRuns(t *testing.T) {
 // as version 2 demands, and named no table the change does not affect; its ratios are to the full
 // sync. Latency 20 ms a read or grant, so that concurrent statements overlap; nothing is timed.
 func TestPolicyChangeRuns(t *testing.T) {
-	bin, err := stack.BuildHandler(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
-	opts := options{handler: bin, scenarios: selectScenarios(scenarios(true), regexp.MustCompile("^policy change"), false),
-		latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassGrant: lat}}
+	opts := smallRun(t, "^policy change", emulator.ClassShow, emulator.ClassSelect, emulator.ClassGrant)
 	if len(opts.scenarios) != 1 || opts.scenarios[0].policyChange != 6 {
 		t.Fatalf("selected %d scenarios, want the policy change of 6 tables", len(opts.scenarios))
 	}
