@@ -335,7 +335,7 @@ func TestPolicyVersionSyncsExactlyWhatChanged(t *testing.T) {
 // Databases are listed concurrently: three databases reached down to their tables cost at most three
 // waves of reads (databases, schemas, objects), not three per database.
 func TestAffectedListsDatabasesConcurrently(t *testing.T) {
-	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	lat := emulator.Latency{Fixed: 100 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
 	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat}})
 	for _, db := range []string{"A", "B", "C"} {
 		seedSchemas(t, srv, db, []string{"S0", "S1"}, 3)

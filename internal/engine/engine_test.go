@@ -67,7 +67,7 @@ func waves(log []emulator.LoggedQuery) int {
 }
 
 func TestSingleTableNeedsTwoRoundTrips(t *testing.T) {
-	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	lat := emulator.Latency{Fixed: 100 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
 	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
 		emulator.ClassShow: lat, emulator.ClassGrant: lat, emulator.ClassRevoke: lat}})
 	if err := srv.Exec(`CREATE DATABASE SALES; CREATE TABLE SALES.PUBLIC.ORDERS (ID INT); CREATE ROLE PRIV_ANALYSTS;

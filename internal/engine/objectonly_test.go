@@ -242,7 +242,7 @@ func TestObjectOnlySchemaWithTablesUnderIt(t *testing.T) {
 
 // ObjectOnly databases and schemas are read in the first wave, beside a table's reads and the roles.
 func TestObjectOnlyReadsInOneWave(t *testing.T) {
-	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	lat := emulator.Latency{Fixed: 100 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
 	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat}})
 	seedSchemas(t, srv, "SALES", []string{"PUBLIC", "S1", "S2"}, 2)
 	seedSchemas(t, srv, "HR", []string{"CORE"}, 2)

@@ -361,7 +361,7 @@ func TestMasksCostAtMostOneReadWave(t *testing.T) {
 	doc := func(policies ...string) string {
 		return `{"serviceName":"snowflake","policyVersion":1,"policies":[` + strings.Join(policies, ",") + `]}`
 	}
-	lat := emulator.Latency{Fixed: 20 * time.Millisecond}
+	lat := emulator.Latency{Fixed: 60 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
 	latency := map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}
 	type cost struct{ waves, reads int }
 	for _, mode := range []LoadMode{"load", "load_multi_thread", "load_bulk"} {
@@ -591,7 +591,7 @@ func TestSharedPolicyStaysWhileInUse(t *testing.T) {
 // costs no DESCRIBE and no POLICY_REFERENCES: only the listing of our two schemas, in the wave of its
 // grant reads.
 func TestRequestedTableWithoutOursReadsInOneWave(t *testing.T) {
-	lat := emulator.Latency{Fixed: 40 * time.Millisecond}
+	lat := emulator.Latency{Fixed: 100 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
 	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{
 		emulator.ClassShow: lat, emulator.ClassSelect: lat, emulator.ClassOther: lat}})
 	setHR(t, srv)
