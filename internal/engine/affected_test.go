@@ -365,26 +365,3 @@ func TestAffectedListsDatabasesConcurrently(t *testing.T) {
 		t.Errorf("%d waves of reads, want at most 3", w)
 	}
 }
-
-// A change that names its database literally lists it in one wave: the schemas and objects of that
-// database are read beside SHOW DATABASES, not after it.
-func TestAffectedListsANamedDatabaseInOneWave(t *testing.T) {
-	lat := emulator.Latency{Fixed: 100 * time.Millisecond} // wide enough that concurrent reads overlap on a loaded machine
-	srv := emulatortest.Start(t, emulator.Options{Latency: map[emulator.StatementClass]emulator.Latency{emulator.ClassShow: lat}})
-	seedSchemas(t, srv, "A", []string{"S0", "S1"}, 3)
-	e := newEngine(t, srv, Options{Scope: NewScope(ScopeLists{})})
-	srv.ResetLog()
-	got, err := e.Affected(context.Background(), diff(t, doc(1, hrRead), doc(2, hrRead, selectOn(10, "A", "*", "T000", "readers"))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := table("A", "S1", "T000"); !slices.Contains(got, want) {
-		t.Errorf("Affected = %v, want %v among them", got, want)
-	}
-	if w, n := readWaves(srv), len(srv.Log()); w != 1 || n != 3 {
-		for _, q := range srv.Log() {
-			t.Logf("%s +%s %s", q.Start.Format("15:04:05.000"), q.Duration, q.SQL)
-		}
-		t.Errorf("%d reads in %d waves, want SHOW DATABASES, SHOW SCHEMAS and SHOW OBJECTS in one", n, w)
-	}
-}
