@@ -53,11 +53,12 @@ func PartitionKeyFor(t time.Time) string {
 // is written as "~XX" (hexadecimal). The key is thus free of the characters Table Storage forbids
 // in keys ('/', '\\', '#', '?', control characters) and distinct events never share a key.
 func RowKeyForEvent(eventHub, consumerGroup, partition string, sequenceNumber int64) string {
-	return keyPart(eventHub) + "_" + keyPart(consumerGroup) + "_" + keyPart(partition) + "_" +
+	return KeyPart(eventHub) + "_" + KeyPart(consumerGroup) + "_" + KeyPart(partition) + "_" +
 		fmt.Sprintf("%020d", sequenceNumber)
 }
 
-func keyPart(s string) string {
+// KeyPart writes s so that it can be part of a row key, as RowKeyForEvent writes each of its names.
+func KeyPart(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]

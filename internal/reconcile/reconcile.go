@@ -244,13 +244,13 @@ func (u *run) sweep(ctx context.Context, set *policy.Set) error {
 	for i, s := range slice {
 		resources[i] = request.Resource{Kind: request.KindSchema, Database: s.Database, Schema: s.Name}
 	}
-	id := fmt.Sprintf("%s-%s-%s", outcome.SourceDrift, u.now().UTC().Format("20060102T150405.000Z"), keySafe(u.owner))
+	id := fmt.Sprintf("%s-%s-%s", outcome.SourceDrift, u.now().UTC().Format("20060102T150405.000Z"), audit.KeyPart(u.owner))
 	rec, err := u.sync(ctx, set, outcome.SourceDrift, id, resources, "no schema in the managed scope", nil)
 	if err != nil {
 		return err
 	}
 	u.sum.Add(rec)
-	u.sum.Drift += statements(rec)
+	u.sum.Drift += rec.Grants + rec.Revokes + rec.PolicyChanges.Total()
 	u.sum.Swept, u.sum.Schemas = len(slice), len(all)
 	if len(slice) > 0 {
 		last := slice[len(slice)-1]
@@ -308,17 +308,6 @@ func after(s, cursor snowflake.SchemaID) bool {
 	return cmp.Or(cmp.Compare(s.Database, cursor.Database), cmp.Compare(s.Name, cursor.Name)) > 0
 }
 
-// keySafe keeps the characters of s that a table key may hold.
-func keySafe(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r < 0x80 && (r == '-' || r == '.' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			out = append(out, r)
-		}
-	}
-	return string(out)
-}
-
 func (r *Reconciler) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
@@ -331,11 +320,4 @@ func (r *Reconciler) logger() *slog.Logger {
 		return r.Logger
 	}
 	return slog.Default()
-}
-
-// statements counts the statements a record's resources applied (or planned): grants, revokes and
-// mask and row filter changes.
-func statements(rec outcome.Task) int {
-	p := rec.PolicyChanges
-	return rec.Grants + rec.Revokes + p.MasksSet + p.MasksSwapped + p.MasksRemoved + p.FiltersSet + p.FiltersSwapped + p.FiltersRemoved
 }

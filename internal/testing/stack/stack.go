@@ -106,8 +106,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		return nil, fmt.Errorf("seed the Snowflake emulator: %w", err)
 	}
 	s.PolicyFile = filepath.Join(s.dir, "policies.json")
-	policyFile := s.PolicyFile
-	if err = os.WriteFile(policyFile, opts.Policies, 0o600); err != nil {
+	if err = os.WriteFile(s.PolicyFile, opts.Policies, 0o600); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -125,7 +124,7 @@ func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 		"CONNECTOR_SNOWFLAKE_JDBC_URL":                                                        "jdbc:snowflake://" + s.Snowflake.Addr() + "/?account=emulator&ssl=off&warehouse=COMPUTE_WH&role=ACCOUNTADMIN",
 		"CONNECTOR_SNOWFLAKE_JDBC_USERNAME":                                                   "admin", // the emulator's default user: a local fixture, not a secret
 		"CONNECTOR_SNOWFLAKE_JDBC_PASSWORD":                                                   "admin",
-		"CONNECTOR_POLICY_FILE":                                                               policyFile,
+		"CONNECTOR_POLICY_FILE":                                                               s.PolicyFile,
 	}
 	maps.Copy(settings, opts.Settings)
 	if s.Config, err = config.Load(func(k string) (string, bool) { v, ok := settings[k]; return v, ok }); err != nil {
