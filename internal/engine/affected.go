@@ -31,7 +31,8 @@ import (
 //   - c.All: every in-scope database in full; c.Empty: nothing, and no query.
 //
 // Listing costs, through the engine's read pool (LoadThreads, retried as every read): one SHOW DATABASES;
-// one SHOW SCHEMAS per database that c reaches; for the schemas c reaches, one SHOW OBJECTS IN DATABASE
+// one SHOW SCHEMAS per database that c reaches (beside SHOW DATABASES for a database c names literally:
+// prefetchListings); for the schemas c reaches, one SHOW OBJECTS IN DATABASE
 // when more than one schema of the database needs its objects and they fit one page (else one SHOW
 // OBJECTS IN SCHEMA each). Databases are listed concurrently. Literal names that c gives (Databases,
 // Schemas) narrow which listed objects are tested, matched ignoring case as Ranger matches them;
@@ -48,6 +49,11 @@ func (e *Engine) Affected(ctx context.Context, c *policy.Change) ([]request.Reso
 	}
 	p, stop := e.lister(ctx)
 	defer stop(nil)
+	prefetch := new(errgroup.Group)
+	defer prefetch.Wait() // before stop: a listing no one used still ends on its own
+	if names, ok := c.Databases(); ok && !c.All() {
+		p.prefetchListings(prefetch, c, names)
+	}
 	dbs, err := p.scopedDatabases()
 	if err != nil {
 		return nil, p.listErr(err)
@@ -132,6 +138,24 @@ func (p *pass) listErr(err error) error {
 		return cerr
 	}
 	return err
+}
+
+// prefetchListings starts, beside SHOW DATABASES, the listings that affectedIn will ask for the
+// databases c names literally: their schemas and, when more than one schema may be reached, their
+// objects, so that listing takes one wave instead of three. Names are tried upper-cased, as Snowflake
+// stores unquoted names; a database named otherwise is listed later under its exact name, and a listing
+// no one asks for costs one read in that first wave.
+func (p *pass) prefetchListings(g *errgroup.Group, c *policy.Change, names []string) {
+	for _, n := range names {
+		db := strings.ToUpper(n)
+		if !p.e.opts.Scope.Database(db) || !c.Reaches(name{Database: db}.policyObject(snowflake.ObjectDatabase)) {
+			continue
+		}
+		guard.Go(g, func() error { _, _ = p.schemasOf(p.ctx, db); return nil })
+		if schemas, ok := c.Schemas(db); !ok || len(schemas) > 1 {
+			guard.Go(g, func() error { _, _ = p.objectsIn(p.ctx, name{Database: db}); return nil })
+		}
+	}
 }
 
 // scopedDatabases lists the databases in the managed scope.

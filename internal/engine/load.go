@@ -186,8 +186,11 @@ func (p *pass) covering(n name) *unit {
 // in the first wave, beside SHOW ROLES and the listings; only managed roles no policy names wait for
 // SHOW ROLES.
 //
-// ObjectOnly units (loadOwn) read SHOW GRANTS ON their database or schema, and a schema's database, in
-// the first wave too, memoized with the parent reads of object units.
+// ObjectOnly units are read in the first wave too, by object (loadOwn: SHOW GRANTS ON, memoized with
+// the parent reads of object units) or by role (loadOwnByRole, see ownbyrole.go). Several schemas of one
+// database read by schema share one listing of the database when it fits a page (objectsOfSchema). Our
+// policy schemas' listings, which every requested table or view needs, start in the first wave as well
+// (startOurPolicies).
 func (p *pass) load(ctx context.Context) error {
 	if len(p.units) == 0 {
 		return nil
@@ -197,14 +200,14 @@ func (p *pass) load(ctx context.Context) error {
 	p.ctx, p.stop = ctx, stop
 	g, ctx := errgroup.WithContext(ctx)
 	guard.Go(g, func() error { return p.loadRoles(ctx) })
-	var objects, containers []*unit
+	var objects, containers, own []*unit
 	for k, u := range p.units {
 		switch c := p.covering(u.name); {
 		case c != nil:
 			delete(p.units, k)
 			u.err = errCovered{c}
 		case u.objectOnly():
-			guard.Go(g, func() error { return p.finish(u, p.loadOwn(ctx, u)) })
+			own = append(own, u)
 		case u.name.level() == 3:
 			objects = append(objects, u)
 		default:
@@ -216,12 +219,27 @@ func (p *pass) load(ctx context.Context) error {
 		bySchema[u.name.prefix(2)] = append(bySchema[u.name.prefix(2)], u)
 	}
 	readBySchema := p.e.opts.LoadMode != LoadBulk && p.objectsBySchema(objects, bySchema)
+	byRole := readBySchema || len(containers) > 0 && p.e.opts.LoadMode != LoadBulk
+	ownByRole := p.e.opts.LoadMode != LoadBulk && (byRole || p.ownByRole(own))
+	for _, u := range own { // before any read by role starts: those keep only the container databases' grants
+		if ownByRole {
+			p.containerDBs[strings.ToUpper(u.name.Database)] = true
+		}
+	}
 	if readBySchema {
 		for schema := range bySchema {
 			p.containerDBs[strings.ToUpper(schema.Database)] = true
 		}
 	}
-	if readBySchema || len(containers) > 0 && p.e.opts.LoadMode != LoadBulk {
+	p.startOurPolicies(objects)
+	for _, u := range own {
+		load := p.loadOwn
+		if ownByRole {
+			load = p.loadOwnByRole
+		}
+		guard.Go(g, func() error { return p.finish(u, load(ctx, u)) })
+	}
+	if byRole || ownByRole {
 		for _, role := range p.likelyRoles() {
 			guard.Go(g, func() error {
 				_, err := p.roleGrants(ctx, role)
@@ -245,8 +263,13 @@ func (p *pass) load(ctx context.Context) error {
 			guard.Go(g, func() error { return p.loadObjects(ctx, db, units) })
 		}
 	case readBySchema:
+		perDB := map[string]int{}
+		for schema := range bySchema {
+			perDB[schema.Database]++
+		}
 		for schema, units := range bySchema {
-			guard.Go(g, func() error { return p.loadSchemaObjects(ctx, schema, units) })
+			shared := perDB[schema.Database] > 1
+			guard.Go(g, func() error { return p.loadSchemaObjects(ctx, schema, shared, units) })
 		}
 	default:
 		for _, u := range objects {
@@ -290,9 +313,10 @@ func (p *pass) likelyRoles() []string {
 // loadSchemaObjects reads the object units of one schema by schema: the schema's listing gives their
 // exact names and kinds (a name in another case matches when exactly one does), the managed roles'
 // grants give their state and their parents'. When the roles cannot be listed, each unit is read by
-// object instead.
-func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit) error {
-	objs, err := p.objectsIn(ctx, schema)
+// object instead. shared: other schemas of the database are read by schema in the pass too, so that
+// one listing of the database may serve them all (objectsOfSchema).
+func (p *pass) loadSchemaObjects(ctx context.Context, schema name, shared bool, units []*unit) error {
+	objs, err := p.objectsOfSchema(ctx, schema, shared)
 	if snowflake.IsNotExist(err) {
 		var found bool
 		if schema, found, err = p.resolveContainer(ctx, schema); err == nil && !found {
@@ -356,6 +380,25 @@ func (p *pass) loadSchemaObjects(ctx context.Context, schema name, units []*unit
 		p.mu.Unlock()
 	}
 	return nil
+}
+
+// objectsOfSchema lists the objects of schema. When shared, it takes them from one SHOW OBJECTS IN
+// DATABASE (memoized: one read for every schema of the database in the pass) if the database fits one
+// page and lists objects of the schema under its exact name; otherwise (too many rows, the database
+// under another case, a schema that is empty, missing or named in another case) it lists the schema
+// itself, which tells those apart.
+func (p *pass) objectsOfSchema(ctx context.Context, schema name, shared bool) ([]snowflake.Object, error) {
+	if shared {
+		all, err := p.objectsIn(ctx, schema.prefix(1))
+		if snowflake.Outage(err) {
+			return nil, err
+		}
+		objs := filter(all, func(o snowflake.Object) bool { return o.ID.Schema == schema.Schema })
+		if err == nil && len(objs) > 0 {
+			return objs, nil
+		}
+	}
+	return p.objectsIn(ctx, schema)
 }
 
 // syncable keeps the tables and views of a listing, and returns their names.

@@ -301,25 +301,177 @@ func TestObjectOnlyNamesAndNoPolicyReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []struct {
-		status outcome.Status
-		reason string
-		stmts  []string
-	}{
+	checkResults(t, batch, res, []wantResult{
 		{outcome.Success, "", []string{`GRANT USAGE ON DATABASE "HR" TO ROLE "PRIV_ADMINS"`, `GRANT USAGE ON DATABASE "HR" TO ROLE "PRIV_ANALYSTS"`}},
 		{outcome.Success, "", []string{`GRANT USAGE ON SCHEMA "HR"."CORE" TO ROLE "PRIV_ADMINS"`, `GRANT USAGE ON SCHEMA "HR"."CORE" TO ROLE "PRIV_ANALYSTS"`}},
 		{outcome.Skipped, "does not exist in Snowflake", nil},
 		{outcome.Skipped, "holds snowsync's masking and row access policies: never synced", nil},
+	})
+	for _, q := range reads(srv) {
+		if !strings.HasPrefix(q, "SHOW GRANTS ON") && !strings.HasPrefix(q, "SHOW ROLES") && !strings.HasPrefix(q, "SHOW DATABASES") &&
+			!strings.HasPrefix(q, "SHOW SCHEMAS") {
+			t.Errorf("read %q; a database or schema reads no mask, filter or object", q)
+		}
 	}
+}
+
+// wantResult is what a test expects of one resource's result.
+type wantResult struct {
+	status outcome.Status
+	reason string
+	stmts  []string
+}
+
+// checkResults compares the results of batch with want, resource by resource.
+func checkResults(t *testing.T, batch []request.Resource, res []outcome.Resource, want []wantResult) {
+	t.Helper()
 	for i, w := range want {
 		if res[i].Status != w.status || res[i].Reason != w.reason || !slices.Equal(res[i].Statements, w.stmts) {
 			t.Errorf("%s = %s %q %q, want %s %q", batch[i], res[i].Status, res[i].Reason, res[i].Statements, w.status, w.stmts)
 		}
 	}
-	for _, q := range reads(srv) {
-		if !strings.HasPrefix(q, "SHOW GRANTS ON") && !strings.HasPrefix(q, "SHOW ROLES") && !strings.HasPrefix(q, "SHOW DATABASES") &&
-			!strings.HasPrefix(q, "SHOW SCHEMAS") {
-			t.Errorf("read %q; a database or schema reads no mask, filter or object", q)
+}
+
+// A reconciliation's batch (what Affected returns for a policy on SALES.*.T00*: the database and every
+// schema ObjectOnly, ten tables of each schema) sends the same statements whether its containers are read
+// by role with the tables read by schema (a small read pool) or everything by object (a large one). By
+// role, the batch reads no SHOW GRANTS ON at all, lists the database's objects once for its five
+// schemas and its schemas once for the ObjectOnly units; the hand-made grant to a managed role on a
+// schema is revoked, the unmanaged role's kept.
+func TestObjectOnlyByRoleMatchesByObject(t *testing.T) {
+	policies := doc(2, hrRead, selectOn(10, "SALES", "*", "T00*", "readers"))
+	type run struct {
+		stmts []string
+		reads []string
+	}
+	runs := map[int]run{}
+	for _, threads := range []int{4, 64} {
+		srv := emulatortest.Start(t, emulator.Options{})
+		seedInventory(t, srv)
+		if err := srv.Exec(`CREATE ROLE BI_TOOL; GRANT CREATE TABLE ON SCHEMA SALES.S1 TO ROLE PRIV_READERS;
+			GRANT USAGE ON SCHEMA SALES.S2 TO ROLE BI_TOOL`); err != nil {
+			t.Fatal(err)
+		}
+		e := newEngineWith(t, srv, policies, Options{Scope: NewScope(ScopeLists{}), LoadThreads: threads})
+		batch, err := e.Affected(context.Background(), diff(t, doc(1, hrRead), policies))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 + 6 + 5*10; len(batch) != want { // PUBLIC too: empty, but the wildcard's USAGE reaches it
+			t.Fatalf("Affected = %d resources %v, want %d", len(batch), batch, want)
+		}
+		srv.ResetLog()
+		res, err := e.Run(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r run // what was sent: a parent's USAGE is listed in each of its children's results
+		for _, x := range res {
+			if x.Status != outcome.Success {
+				t.Errorf("%d threads: %s = %s %s", threads, x.Resource, x.Status, x.Reason)
+			}
+		}
+		r.stmts = writes(srv)
+		slices.Sort(r.stmts)
+		r.reads = reads(srv)
+		runs[threads] = r
+	}
+	byRole, byObject := runs[4], runs[64]
+	if !slices.Equal(byRole.stmts, byObject.stmts) {
+		t.Errorf("by role sends %q\nby object %q", byRole.stmts, byObject.stmts)
+	}
+	revoke := `REVOKE CREATE TABLE ON SCHEMA "SALES"."S1" FROM ROLE "PRIV_READERS"`
+	if !slices.Contains(byRole.stmts, revoke) || len(byRole.stmts) != 50+7+1 {
+		t.Errorf("statements %q; want 50 SELECTs, 7 USAGEs and %s", byRole.stmts, revoke)
+	}
+	if slices.ContainsFunc(byRole.stmts, func(s string) bool { return strings.Contains(s, "BI_TOOL") }) {
+		t.Errorf("statements %q touch the unmanaged BI_TOOL", byRole.stmts)
+	}
+	count := func(reads []string, prefix string) int {
+		n := 0
+		for _, q := range reads {
+			if strings.HasPrefix(q, prefix) {
+				n++
+			}
+		}
+		return n
+	}
+	for prefix, want := range map[string]int{"SHOW GRANTS ON": 0, `SHOW OBJECTS IN DATABASE "SALES"`: 1, "SHOW OBJECTS IN SCHEMA": 0,
+		`SHOW SCHEMAS IN DATABASE "SALES"`: 1} {
+		if n := count(byRole.reads, prefix); n != want {
+			t.Errorf("by role: %d reads %q..., want %d (reads %q)", n, prefix, want, byRole.reads)
+		}
+	}
+	if n := count(byObject.reads, "SHOW GRANTS ON"); n == 0 {
+		t.Errorf("by object: no SHOW GRANTS ON (reads %q): the large pool should read by object", byObject.reads)
+	}
+}
+
+// Read by role, ObjectOnly names resolve as by object: exactly, else ignoring case; a missing schema is
+// skipped, snowsync's policy schema never synced. A table in a schema named in another case is found
+// although the database's shared listing has it only under its exact name.
+func TestObjectOnlyByRoleNames(t *testing.T) {
+	srv := emulatortest.Start(t, emulator.Options{})
+	seedInventory(t, srv)
+	policies := doc(2, hrRead, selectOn(10, "SALES", "*", "T00*", "readers"))
+	e := newEngineWith(t, srv, policies, Options{Scope: NewScope(ScopeLists{}), LoadThreads: 2})
+	own := func(db, schema string) request.Resource {
+		return request.Resource{Kind: request.KindSchema, Database: db, Schema: schema, ObjectOnly: true}
+	}
+	batch := []request.Resource{own("sales", "s1"), own("SALES", "NOPE"), own("SALES", "SNOWSYNC_POLICIES"), own("SALES", "S2"),
+		table("SALES", "s3", "T000"), table("SALES", "S4", "T001"), table("SALES", "S4", "T002")}
+	res, err := e.Run(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage := func(schema string) []string {
+		return []string{`GRANT USAGE ON DATABASE "SALES" TO ROLE "PRIV_READERS"`, `GRANT USAGE ON SCHEMA "SALES".` + schema + ` TO ROLE "PRIV_READERS"`}
+	}
+	checkResults(t, batch, res, []wantResult{
+		{outcome.Success, "", usage(`"S1"`)[1:]}, // its own grants: the database's USAGE is listed by the tables
+		{outcome.Skipped, "does not exist in Snowflake", nil},
+		{outcome.Skipped, "holds snowsync's masking and row access policies: never synced", nil},
+		{outcome.Success, "", usage(`"S2"`)[1:]},
+		{outcome.Success, "", append(usage(`"S3"`), `GRANT SELECT ON TABLE "SALES"."S3"."T000" TO ROLE "PRIV_READERS"`)},
+		{outcome.Success, "", append(usage(`"S4"`), `GRANT SELECT ON TABLE "SALES"."S4"."T001" TO ROLE "PRIV_READERS"`)},
+		{outcome.Success, "", append(usage(`"S4"`), `GRANT SELECT ON TABLE "SALES"."S4"."T002" TO ROLE "PRIV_READERS"`)},
+	})
+	if n := len(statements(srv, "SHOW GRANTS ON")); n != 0 {
+		t.Errorf("%d SHOW GRANTS ON; want every grant read by role", n)
+	}
+}
+
+// A batch of ObjectOnly units alone is read by role when by object would not fit one wave of the read
+// pool and by role costs fewer queries (the roles the policies name, and one SHOW SCHEMAS), else by
+// object; both send the same statements.
+func TestObjectOnlyAloneByRoleWhenCheaper(t *testing.T) {
+	policies := doc(2, hrRead, selectOn(10, "SALES", "*", "T00*", "readers"))
+	batch := []request.Resource{salesOwn}
+	for _, s := range []string{"S0", "S1", "S2", "S3", "S4"} {
+		batch = append(batch, schemaOwn("SALES", s))
+	}
+	var want []string
+	for _, tt := range []struct {
+		threads    int
+		grantsRead int // SHOW GRANTS ON
+	}{{2, 0}, {16, 6}} {
+		srv := emulatortest.Start(t, emulator.Options{})
+		seedInventory(t, srv)
+		e := newEngineWith(t, srv, policies, Options{Scope: NewScope(ScopeLists{}), LoadThreads: tt.threads})
+		srv.ResetLog()
+		if _, err := e.Run(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+		sent := writes(srv)
+		slices.Sort(sent)
+		if want == nil {
+			want = sent
+		}
+		if len(sent) != 6 || !slices.Equal(sent, want) {
+			t.Errorf("%d threads: sent %q, want the 6 USAGEs (%q)", tt.threads, sent, want)
+		}
+		if n := len(statements(srv, "SHOW GRANTS ON")); n != tt.grantsRead {
+			t.Errorf("%d threads: %d SHOW GRANTS ON, want %d (reads %q)", tt.threads, n, tt.grantsRead, reads(srv))
 		}
 	}
 }

@@ -174,12 +174,35 @@ func (p *pass) prefetchContainer(n name, objects []snowflake.Object) {
 // requested, beside the container's own listing (the first wave). The references to the policies listed
 // are read later, by bulkStates, together with the columns: both in the wave of the grant reads.
 func (p *pass) startOurRefs(n name) {
-	if !p.e.opts.DataPolicy.References {
-		return
+	if p.e.opts.DataPolicy.References {
+		p.startListing(n.Database, snowflake.MaskingPolicy, snowflake.RowAccessPolicy)
 	}
-	for _, k := range []snowflake.PolicyKind{snowflake.MaskingPolicy, snowflake.RowAccessPolicy} {
+}
+
+// startOurPolicies starts listing our schemas for the databases of the object units in the first wave,
+// beside their grant reads: a table or view requested by itself is looked at for policies of ours
+// (wantsPolicies), which needs our masking-policy schema's listing, and, with a warehouse, our row
+// access policies'.
+func (p *pass) startOurPolicies(objects []*unit) {
+	kinds := []snowflake.PolicyKind{snowflake.MaskingPolicy}
+	if p.e.opts.DataPolicy.References {
+		kinds = append(kinds, snowflake.RowAccessPolicy)
+	}
+	dbs := map[string]bool{}
+	for _, u := range objects {
+		if !dbs[u.name.Database] {
+			dbs[u.name.Database] = true
+			p.startListing(u.name.Database, kinds...)
+		}
+	}
+}
+
+// startListing starts, without waiting, listing our schemas of kinds for database db (memoized: the
+// reader that needs it later waits for this read). Only an outage stops the pass.
+func (p *pass) startListing(db string, kinds ...snowflake.PolicyKind) {
+	for _, k := range kinds {
 		guard.Go(p.bg, func() error {
-			if _, err := p.existingPolicies(p.ctx, k, n.Database); snowflake.Outage(err) {
+			if _, err := p.existingPolicies(p.ctx, k, db); snowflake.Outage(err) {
 				return fmt.Errorf("%w: %w", errSystemic, err)
 			}
 			return nil

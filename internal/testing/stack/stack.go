@@ -87,9 +87,10 @@ const (
 // Start starts Azurite, the emulator and the handler. On error everything started is stopped.
 func Start(ctx context.Context, opts Options) (s *Stack, err error) {
 	s = &Stack{seq: map[string]int64{}}
+	started := s // the error returns below clear s
 	defer func() {
 		if err != nil {
-			s.Close()
+			started.Close()
 		}
 	}()
 	if s.dir, err = os.MkdirTemp("", "snowsync-stack-"); err != nil {
