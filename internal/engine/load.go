@@ -187,10 +187,10 @@ func (p *pass) covering(n name) *unit {
 // SHOW ROLES.
 //
 // ObjectOnly units are read in the first wave too, by object (loadOwn: SHOW GRANTS ON, memoized with
-// the parent reads of object units) or by role (loadOwnByRole, see ownbyrole.go). Several schemas of one
-// database read by schema share one listing of the database when it fits a page (objectsOfSchema). Our
-// policy schemas' listings, which every requested table or view needs, start in the first wave as well
-// (startOurPolicies).
+// the parent reads of object units) or by role (loadOwnByRole, see ownbyrole.go). The schemas of one
+// database read by schema, when more than the pool lists at once, share one listing of the database if
+// it fits a page (objectsOfSchema). Our policy schemas' listings, which every requested table or view
+// needs, start in the first wave as well (startOurPolicies).
 func (p *pass) load(ctx context.Context) error {
 	if len(p.units) == 0 {
 		return nil
@@ -268,7 +268,7 @@ func (p *pass) load(ctx context.Context) error {
 			perDB[schema.Database]++
 		}
 		for schema, units := range bySchema {
-			shared := perDB[schema.Database] > 1
+			shared := perDB[schema.Database] > p.e.opts.LoadThreads
 			guard.Go(g, func() error { return p.loadSchemaObjects(ctx, schema, shared, units) })
 		}
 	default:
@@ -313,8 +313,10 @@ func (p *pass) likelyRoles() []string {
 // loadSchemaObjects reads the object units of one schema by schema: the schema's listing gives their
 // exact names and kinds (a name in another case matches when exactly one does), the managed roles'
 // grants give their state and their parents'. When the roles cannot be listed, each unit is read by
-// object instead. shared: other schemas of the database are read by schema in the pass too, so that
-// one listing of the database may serve them all (objectsOfSchema).
+// object instead. shared: more schemas of the database are read by schema in the pass than the read
+// pool lists at once, so that one listing of the database serves them all (objectsOfSchema). Below that
+// the schemas are listed one by one, in one wave: a database listing could cost a page of 10,000 rows
+// only to find the database too big for one.
 func (p *pass) loadSchemaObjects(ctx context.Context, schema name, shared bool, units []*unit) error {
 	objs, err := p.objectsOfSchema(ctx, schema, shared)
 	if snowflake.IsNotExist(err) {

@@ -414,7 +414,9 @@ func TestObjectOnlyByRoleNames(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Options{})
 	seedInventory(t, srv)
 	policies := doc(2, hrRead, selectOn(10, "SALES", "*", "T00*", "readers"))
-	e := newEngineWith(t, srv, policies, Options{Scope: NewScope(ScopeLists{}), LoadThreads: 2})
+	// One read at a time: the two schemas read by schema are more than the pool lists at once, so they
+	// share the database's listing.
+	e := newEngineWith(t, srv, policies, Options{Scope: NewScope(ScopeLists{}), LoadThreads: 1})
 	own := func(db, schema string) request.Resource {
 		return request.Resource{Kind: request.KindSchema, Database: db, Schema: schema, ObjectOnly: true}
 	}
