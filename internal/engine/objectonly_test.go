@@ -407,9 +407,9 @@ func TestObjectOnlyByRoleMatchesByObject(t *testing.T) {
 	}
 }
 
-// Read by role, ObjectOnly names resolve as by object: exactly, else ignoring case; a missing schema is
-// skipped, snowsync's policy schema never synced. A table in a schema named in another case is found
-// although the database's shared listing has it only under its exact name.
+// Read by role, ObjectOnly names resolve as by object: exactly, else ignoring case; a missing schema or
+// database is skipped, snowsync's policy schema never synced. A table in a schema named in another case
+// is found although the database's shared listing has it only under its exact name.
 func TestObjectOnlyByRoleNames(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Options{})
 	seedInventory(t, srv)
@@ -421,7 +421,8 @@ func TestObjectOnlyByRoleNames(t *testing.T) {
 		return request.Resource{Kind: request.KindSchema, Database: db, Schema: schema, ObjectOnly: true}
 	}
 	batch := []request.Resource{own("sales", "s1"), own("SALES", "NOPE"), own("SALES", "SNOWSYNC_POLICIES"), own("SALES", "S2"),
-		table("SALES", "s3", "T000"), table("SALES", "S4", "T001"), table("SALES", "S4", "T002")}
+		table("SALES", "s3", "T000"), table("SALES", "S4", "T001"), table("SALES", "S4", "T002"),
+		{Kind: request.KindDatabase, Database: "NOPE", ObjectOnly: true}}
 	res, err := e.Run(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
@@ -437,6 +438,7 @@ func TestObjectOnlyByRoleNames(t *testing.T) {
 		{outcome.Success, "", append(usage(`"S3"`), `GRANT SELECT ON TABLE "SALES"."S3"."T000" TO ROLE "PRIV_READERS"`)},
 		{outcome.Success, "", append(usage(`"S4"`), `GRANT SELECT ON TABLE "SALES"."S4"."T001" TO ROLE "PRIV_READERS"`)},
 		{outcome.Success, "", append(usage(`"S4"`), `GRANT SELECT ON TABLE "SALES"."S4"."T002" TO ROLE "PRIV_READERS"`)},
+		{outcome.Skipped, "does not exist in Snowflake", nil},
 	})
 	if n := len(statements(srv, "SHOW GRANTS ON")); n != 0 {
 		t.Errorf("%d SHOW GRANTS ON; want every grant read by role", n)
