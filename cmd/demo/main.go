@@ -254,8 +254,9 @@ func run(ctx context.Context, out io.Writer) error {
 }
 
 // reconcileDemo runs the Reconcile timer twice: the first run records the baseline and sweeps two
-// schemas for drift; then policy 1 loses SALES.REPORTING (version 13), and the second run revokes exactly
-// that and sweeps the next two schemas.
+// schemas for drift; then policy 1 loses SALES.REPORTING (version 13), and the second run syncs exactly
+// that schema (the analysts lose SELECT there; the contractors, no longer denied, gain what policy 2
+// allows them) and sweeps the next two schemas.
 func reconcileDemo(ctx context.Context, out io.Writer, s *stack.Stack) error {
 	fmt.Fprintln(out, "\nThe Reconcile timer (policy changes and drift; 2 schemas swept per run in this demo):")
 	if err := tickOnce(ctx, out, s, "run 1"); err != nil {
@@ -278,7 +279,7 @@ func reconcileDemo(ctx context.Context, out io.Writer, s *stack.Stack) error {
 	if err := os.WriteFile(s.PolicyFile, edited, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "  policy file edited: version 13, \"analysts read sales\" no longer covers SALES.REPORTING")
+	fmt.Fprintln(out, "  policy file edited: version 13, \"analysts read sales\" (and its deny of contractors) no longer covers SALES.REPORTING")
 	time.Sleep(1100 * time.Millisecond) // the demo refreshes policies every second
 	return tickOnce(ctx, out, s, "run 2")
 }
