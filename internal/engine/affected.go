@@ -34,9 +34,9 @@ import (
 // one SHOW SCHEMAS per database that c reaches; for the schemas c reaches, one SHOW OBJECTS IN DATABASE
 // when more than one schema of the database needs its objects and they fit one page (else one SHOW
 // OBJECTS IN SCHEMA each). Databases are listed concurrently; those c names literally are listed beside
-// SHOW DATABASES (prefetchListings), so that the usual change costs one wave of reads. Literal names that c gives (Databases,
-// Schemas) narrow which listed objects are tested, matched ignoring case as Ranger matches them;
-// Tables' literal names are not used to skip the listing: whether a named table exists, and whether it
+// SHOW DATABASES (prefetchListings), so that the usual change costs one wave of reads. Literal names
+// that c gives (Databases, Schemas) narrow which listed objects are tested, matched ignoring case as
+// Ranger matches them; Tables' literal names are not used to skip the listing: whether a named table exists, and whether it
 // is a table or a view, is known only from a listing, which costs at most one query per schema, never
 // more than a read per named table would.
 //

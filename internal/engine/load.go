@@ -221,8 +221,10 @@ func (p *pass) load(ctx context.Context) error {
 	readBySchema := p.e.opts.LoadMode != LoadBulk && p.objectsBySchema(objects, bySchema)
 	byRole := readBySchema || len(containers) > 0 && p.e.opts.LoadMode != LoadBulk
 	ownByRole := p.e.opts.LoadMode != LoadBulk && (byRole || p.ownByRole(own))
-	for _, u := range own { // before any read by role starts: those keep only the container databases' grants
-		if ownByRole {
+	loadOwn := p.loadOwn
+	if ownByRole {
+		loadOwn = p.loadOwnByRole
+		for _, u := range own { // before any read by role starts: those keep only the container databases' grants
 			p.containerDBs[strings.ToUpper(u.name.Database)] = true
 		}
 	}
@@ -233,11 +235,7 @@ func (p *pass) load(ctx context.Context) error {
 	}
 	p.startOurPolicies(objects)
 	for _, u := range own {
-		load := p.loadOwn
-		if ownByRole {
-			load = p.loadOwnByRole
-		}
-		guard.Go(g, func() error { return p.finish(u, load(ctx, u)) })
+		guard.Go(g, func() error { return p.finish(u, loadOwn(ctx, u)) })
 	}
 	if byRole || ownByRole {
 		for _, role := range p.likelyRoles() {
@@ -499,13 +497,22 @@ func (p *pass) loadOwn(ctx context.Context, u *unit) error {
 	if err != nil {
 		return err
 	}
-	if n.level() == 2 && p.e.opts.DataPolicy.holds(snowflake.SchemaID{Database: n.Database, Name: n.Schema}) {
-		u.skip = "holds snowsync's masking and row access policies: never synced"
+	if p.skipPolicySchema(u, n) {
 		return nil
 	}
 	u.resolved = n
 	p.addChain(kind, n, grants)
 	return nil
+}
+
+// skipPolicySchema marks ObjectOnly unit u skipped when n, its exact name, is one of snowsync's policy
+// schemas, which are never synced, and reports whether it did.
+func (p *pass) skipPolicySchema(u *unit, n name) bool {
+	if n.level() == 2 && p.e.opts.DataPolicy.holds(snowflake.SchemaID{Database: n.Database, Name: n.Schema}) {
+		u.skip = "holds snowsync's masking and row access policies: never synced"
+		return true
+	}
+	return false
 }
 
 // readObject reads the grants on n and on each of its parents at once: the database, the schema

@@ -42,8 +42,7 @@ func (p *pass) loadOwnByRole(ctx context.Context, u *unit) error {
 	if err != nil {
 		return err
 	}
-	if n.level() == 2 && p.e.opts.DataPolicy.holds(snowflake.SchemaID{Database: n.Database, Name: n.Schema}) {
-		u.skip = "holds snowsync's masking and row access policies: never synced"
+	if p.skipPolicySchema(u, n) {
 		return nil
 	}
 	roles, err := p.managedRoles(ctx)
